@@ -1,0 +1,121 @@
+//! Errors. A caller branches on [`ErrorKind`] (which becomes an HTTP status) and on the stable
+//! `code` (which becomes the problem `type`); `detail` is French text meant for the person
+//! using the app. Internal failures keep their cause for the logs and never show it.
+
+use serde::Serialize;
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum ErrorKind {
+    /// The input is malformed or breaks a rule on its own (HTTP 400 or 422).
+    Invalid,
+    /// The thing does not exist, or is not the caller's to see (HTTP 404).
+    NotFound,
+    /// The request clashes with the current state (HTTP 409).
+    Conflict,
+    /// The caller is known but not allowed (HTTP 403).
+    Forbidden,
+    /// The caller is not identified (HTTP 401).
+    Unauthenticated,
+    /// Something failed on our side (HTTP 500); the detail shown is generic.
+    Internal,
+}
+
+/// A problem with one field of the input.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DomainError {
+    pub kind: ErrorKind,
+    /// Stable, machine-readable: the last segment of the problem `type`.
+    pub code: &'static str,
+    /// French, for the UI.
+    pub detail: String,
+    pub fields: Vec<FieldError>,
+    /// For internal errors only: the cause, for the logs.
+    pub cause: Option<String>,
+}
+
+impl DomainError {
+    fn new(kind: ErrorKind, code: &'static str, detail: impl Into<String>) -> Self {
+        Self { kind, code, detail: detail.into(), fields: Vec::new(), cause: None }
+    }
+
+    pub fn invalid(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Invalid, code, detail)
+    }
+
+    pub fn field(field: &str, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        let mut e = Self::new(ErrorKind::Invalid, "invalid-field", detail.clone());
+        e.fields.push(FieldError { field: field.to_string(), detail });
+        e
+    }
+
+    pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotFound, code, detail)
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Conflict, code, detail)
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Forbidden, "forbidden", detail)
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(ErrorKind::Unauthenticated, "unauthenticated", "Veuillez vous connecter.")
+    }
+
+    /// Wraps a failure of an adapter. The cause goes to the logs, never to the client.
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        let mut e = Self::new(
+            ErrorKind::Internal,
+            "internal",
+            "Une erreur interne est survenue. Réessayez dans quelques instants.",
+        );
+        e.cause = Some(cause.to_string());
+        e
+    }
+
+    pub fn session_not_found() -> Self {
+        Self::not_found("session-not-found", "Cette session n'existe pas.")
+    }
+
+    pub fn training_not_found() -> Self {
+        Self::not_found("training-not-found", "Cette formation n'existe pas.")
+    }
+
+    pub fn officer_not_found() -> Self {
+        Self::not_found("officer-not-found", "Cet officier n'existe pas.")
+    }
+
+    pub fn enrolment_not_found() -> Self {
+        Self::not_found("enrolment-not-found", "Aucune inscription à cette session.")
+    }
+}
+
+impl fmt::Display for DomainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.detail)?;
+        if let Some(cause) = &self.cause {
+            write!(f, " (cause: {cause})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for DomainError {}
+
+impl From<crate::time::TimeError> for DomainError {
+    fn from(e: crate::time::TimeError) -> Self {
+        DomainError::invalid("invalid-time", e.to_string())
+    }
+}
+
+pub type Result<T, E = DomainError> = std::result::Result<T, E>;

@@ -1,0 +1,18 @@
+//! Cassiopée's domain crate.
+//!
+//! It holds the model (officers, staff, trainings, sessions, enrolments), the rules that govern
+//! seats and waiting lists, the ports (storage, mail, clock, events) that adapters implement,
+//! and the use cases that the Lambda functions and the local server call. Nothing here knows
+//! about AWS or HTTP: handlers parse a request, call a use case and render its answer.
+
+pub mod error;
+pub mod ids;
+pub mod import;
+pub mod model;
+pub mod notices;
+pub mod ports;
+pub mod rules;
+pub mod time;
+pub mod usecases;
+
+pub use error::{DomainError, ErrorKind};
