@@ -1,1 +1,367 @@
-//! placeholder
+//! Ports: what the use cases need from the outside world. Each adapter (the embedded SQLite
+//! store, the outbox mailer, the settable clock, and later DynamoDB, SES and EventBridge)
+//! implements one of these traits.
+//!
+//! The storage port is shaped by operations, not by rows: `enrol`, `withdraw`, `promote` each
+//! apply atomically with every invariant checked inside the same transaction (a SQLite
+//! transaction here, a conditional `TransactWriteItems` on DynamoDB). A read followed by a
+//! separate write would let two officers take the last seat.
+
+use crate::error::Result;
+use crate::ids::{EnrolmentId, OfficerId, SessionId, StaffId, TrainingId};
+use crate::import::{EnrolmentRow, OfficerRow, SessionRow, StaffRow, TrainingRow};
+use crate::model::{
+    Actor, Email, Enrolment, EnrolmentChange, EnrolmentStatus, Modality, Officer, ProgrammeItem,
+    Session, Staff, Training, WaitlistMode,
+};
+use crate::notices::{Notice, OutgoingEmail};
+use crate::time::Instant;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// The time every use case and job sees.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Instant;
+}
+
+/// Sends one email. Called after the state change it announces has committed.
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, email: &OutgoingEmail) -> Result<()>;
+}
+
+/// Domain events, published after commit; they drive promote-waitlist and notifications.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DomainEvent {
+    SeatReleased { session_id: SessionId },
+    CapacityRaised { session_id: SessionId },
+    SessionChanged { session_id: SessionId },
+    SessionCancelled { session_id: SessionId },
+    EnrolmentChanged { session_id: SessionId, officer_id: OfficerId, status: EnrolmentStatus },
+}
+
+impl DomainEvent {
+    /// The EventBridge `detail-type` of the event.
+    pub fn detail_type(&self) -> &'static str {
+        match self {
+            DomainEvent::SeatReleased { .. } => "SeatReleased",
+            DomainEvent::CapacityRaised { .. } => "CapacityRaised",
+            DomainEvent::SessionChanged { .. } => "SessionChanged",
+            DomainEvent::SessionCancelled { .. } => "SessionCancelled",
+            DomainEvent::EnrolmentChanged { .. } => "EnrolmentChanged",
+        }
+    }
+}
+
+#[async_trait]
+pub trait EventPublisher: Send + Sync {
+    async fn publish(&self, events: &[DomainEvent]) -> Result<()>;
+}
+
+/// Filters of the session list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionQuery {
+    /// Sessions starting at or after this instant.
+    pub from: Option<Instant>,
+    /// Sessions starting before this instant.
+    pub to: Option<Instant>,
+    pub theme: Option<String>,
+    pub modality: Option<Modality>,
+    pub training_id: Option<TrainingId>,
+    /// Only sessions with a seat left.
+    pub available_only: bool,
+    /// Include cancelled sessions (staff views).
+    pub include_cancelled: bool,
+}
+
+/// A training with the demand registered for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TrainingDemand {
+    #[serde(flatten)]
+    pub training: Training,
+    pub interested: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnrolCommand {
+    pub session_id: SessionId,
+    pub officer_id: OfficerId,
+    pub actor: Actor,
+    pub now: Instant,
+    /// A retry with the same key returns the first answer and changes nothing.
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum EnrolOutcome {
+    Confirmed,
+    Waitlisted { position: u32 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Enrolled {
+    pub outcome: EnrolOutcome,
+    /// True when this answer is the stored answer to an earlier request with the same key.
+    pub replayed: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WithdrawCommand {
+    pub session_id: SessionId,
+    pub officer_id: OfficerId,
+    pub actor: Actor,
+    pub now: Instant,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum WithdrawOutcome {
+    /// Gave up a confirmed seat (or a held offer).
+    Withdrawn { late: bool },
+    /// Left the waiting list.
+    LeftWaitlist,
+    /// Gave up a seat that was offered and not yet accepted.
+    DeclinedOffer,
+}
+
+/// What a store did when promoting from the waiting list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Promoted {
+    pub officer_id: OfficerId,
+    pub status: EnrolmentStatus,
+    #[serde(with = "crate::time::paris_serde::option")]
+    pub offer_expires_at: Option<Instant>,
+}
+
+/// A change to a session's planning. `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionPatch {
+    pub schedule: Option<crate::rules::Schedule>,
+    pub capacity: Option<u32>,
+    pub place: Option<String>,
+    pub trainer: Option<Option<String>>,
+    pub waitlist: Option<WaitlistMode>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionUpdated {
+    pub session: Session,
+    pub capacity_raised: bool,
+    /// Dates, hours or place changed: what matters to the people enrolled.
+    pub materially_changed: bool,
+}
+
+/// One line of a session's roster.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RosterLine {
+    #[serde(flatten)]
+    pub enrolment: Enrolment,
+    pub officer: Officer,
+    /// Position on the waiting list, for those waiting.
+    pub position: Option<u32>,
+}
+
+/// Counts of an import, per outcome.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ImportCounts {
+    pub created: u32,
+    pub updated: u32,
+    pub unchanged: u32,
+}
+
+/// Whether a row written by an import created, changed or left a record as it was; or why the
+/// store refused it (a rule that only the stored state can check).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RowOutcome {
+    Created,
+    Updated,
+    Unchanged,
+    Rejected(String),
+}
+
+/// A notice waiting in the outbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueuedNotice {
+    pub id: i64,
+    pub notice: Notice,
+    pub attempts: u32,
+}
+
+/// A notice as shown to staff or to the officer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NoticeRecord {
+    pub id: i64,
+    pub officer_id: OfficerId,
+    pub session_id: SessionId,
+    pub kind: String,
+    #[serde(with = "crate::time::paris_serde")]
+    pub queued_at: Instant,
+    #[serde(with = "crate::time::paris_serde::option")]
+    pub sent_at: Option<Instant>,
+    pub status: String,
+}
+
+/// Stored statistics of one scope (a session or a training).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Figures {
+    pub sessions: u32,
+    pub capacity: u32,
+    pub confirmed_at_start: u32,
+    pub attended: u32,
+    pub absent: u32,
+    pub excused: u32,
+    pub late_withdrawals: u32,
+    pub on_time_withdrawals: u32,
+    pub waiting_never_served: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatisticsRow {
+    pub scope: String,
+    pub key: String,
+    pub label: String,
+    pub figures: Figures,
+    /// Σ confirmed at start / Σ capacity, in per-mille, or None without capacity.
+    pub fill_rate_permille: Option<u32>,
+    /// Present / confirmed at start, in per-mille.
+    pub attendance_permille: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatisticsSnapshot {
+    #[serde(with = "chrono::serde::ts_microseconds")]
+    pub computed_at: Instant,
+    pub rows: Vec<StatisticsRow>,
+}
+
+/// Storage. Every write is atomic; see the module documentation.
+#[async_trait]
+pub trait Store: Send + Sync {
+    // People.
+    async fn staff_by_email(&self, email: &Email) -> Result<Option<Staff>>;
+    async fn staff_by_id(&self, id: &StaffId) -> Result<Option<Staff>>;
+    async fn staff_list(&self) -> Result<Vec<Staff>>;
+    async fn officer(&self, id: &OfficerId) -> Result<Option<Officer>>;
+    async fn officer_by_email(&self, email: &Email) -> Result<Option<Officer>>;
+    async fn officers(&self) -> Result<Vec<Officer>>;
+    async fn is_empty(&self) -> Result<bool>;
+
+    // Catalogue.
+    async fn training(&self, id: &TrainingId) -> Result<Option<Training>>;
+    async fn trainings(&self, include_archived: bool) -> Result<Vec<TrainingDemand>>;
+    /// Refuses a code already in use (`training-code-taken`).
+    async fn insert_training(&self, training: &Training) -> Result<()>;
+    async fn update_training(&self, training: &Training) -> Result<()>;
+
+    // Sessions.
+    async fn session(&self, id: &SessionId) -> Result<Option<Session>>;
+    async fn sessions(&self, query: &SessionQuery) -> Result<Vec<Session>>;
+    /// Refuses a reference already in use (`session-reference-taken`). Queues a
+    /// `SessionOpened` notice for officers who registered interest in the training.
+    async fn insert_session(&self, session: &Session, now: Instant) -> Result<()>;
+    /// Applies a patch with the capacity rule checked against the current counts. A material
+    /// change bumps the schedule version and queues a notice for those enrolled or waiting.
+    async fn update_session(
+        &self,
+        id: &SessionId,
+        patch: &SessionPatch,
+        actor: &Actor,
+        now: Instant,
+    ) -> Result<SessionUpdated>;
+    /// Cancels the session and queues one notice for everyone enrolled, offered or waiting.
+    async fn cancel_session(&self, id: &SessionId, actor: &Actor, now: Instant) -> Result<Session>;
+
+    // Enrolments.
+    async fn enrolment(&self, session: &SessionId, officer: &OfficerId)
+    -> Result<Option<Enrolment>>;
+    /// Position (1-based) of a waiting officer.
+    async fn waitlist_position(&self, session: &SessionId, officer: &OfficerId)
+    -> Result<Option<u32>>;
+    async fn officer_enrolments(&self, officer: &OfficerId) -> Result<Vec<Enrolment>>;
+    /// Everyone with an enrolment in the session: confirmed first, then the waiting list in
+    /// order, then the rest.
+    async fn roster(&self, session: &SessionId) -> Result<Vec<RosterLine>>;
+    async fn enrolment_history(&self, id: &EnrolmentId) -> Result<Vec<EnrolmentChange>>;
+    /// Confirms when a seat is free and nobody waits; otherwise waitlists at the end when the
+    /// list is on and the session is still open; otherwise refuses (`session-full`).
+    async fn enrol(&self, cmd: &EnrolCommand) -> Result<Enrolled>;
+    async fn withdraw(&self, cmd: &WithdrawCommand) -> Result<WithdrawOutcome>;
+    /// Accepts or declines a held offer.
+    async fn answer_offer(
+        &self,
+        session: &SessionId,
+        officer: &OfficerId,
+        accept: bool,
+        actor: &Actor,
+        now: Instant,
+    ) -> Result<EnrolmentStatus>;
+    /// Gives free seats to the next in line, in order, as the session's mode says. Idempotent:
+    /// with no free seat or nobody waiting it does nothing.
+    async fn promote(&self, session: &SessionId, now: Instant) -> Result<Vec<Promoted>>;
+    /// Expires the offers whose time is up. Answers every open session that has a free seat
+    /// and people waiting, so that the caller can promote (this also catches up on a
+    /// promotion whose event was lost).
+    async fn expire_offers(&self, now: Instant) -> Result<Vec<SessionId>>;
+    /// Moves a waiting officer to `position` (1-based), with a recorded reason.
+    async fn move_in_waitlist(
+        &self,
+        session: &SessionId,
+        officer: &OfficerId,
+        position: u32,
+        reason: &str,
+        actor: &Actor,
+        now: Instant,
+    ) -> Result<u32>;
+    /// Marks attendance (attended, absent, excused) once the session has started.
+    async fn mark_attendance(
+        &self,
+        session: &SessionId,
+        officer: &OfficerId,
+        status: EnrolmentStatus,
+        actor: &Actor,
+        now: Instant,
+    ) -> Result<()>;
+
+    // Programme and interest.
+    async fn programme(&self, officer: &OfficerId) -> Result<Vec<ProgrammeItem>>;
+    async fn plan_training(&self, item: &ProgrammeItem) -> Result<()>;
+    async fn unplan_training(&self, officer: &OfficerId, training: &TrainingId) -> Result<bool>;
+    /// Answers false when the interest was already registered.
+    async fn register_interest(
+        &self,
+        officer: &OfficerId,
+        training: &TrainingId,
+        now: Instant,
+    ) -> Result<bool>;
+
+    // Notifications (the outbox).
+    /// Queues notices; one already queued with the same (officer, session, kind, version) is
+    /// skipped. Answers how many were new.
+    async fn queue_notices(&self, notices: &[Notice], now: Instant) -> Result<u32>;
+    async fn pending_notices(&self, limit: u32) -> Result<Vec<QueuedNotice>>;
+    async fn mark_notice_sent(&self, id: i64, now: Instant) -> Result<()>;
+    async fn mark_notice_failed(&self, id: i64, error: &str, now: Instant) -> Result<()>;
+    async fn officer_notices(&self, officer: &OfficerId) -> Result<Vec<NoticeRecord>>;
+    /// Confirmed enrolments of scheduled sessions starting in `[from, to)`.
+    async fn confirmed_between(&self, from: Instant, to: Instant)
+    -> Result<Vec<(Session, Enrolment)>>;
+
+    // Imports: each call writes every row it accepts in one transaction.
+    async fn import_staff(&self, rows: &[StaffRow]) -> Result<Vec<RowOutcome>>;
+    async fn import_officers(&self, rows: &[OfficerRow]) -> Result<Vec<RowOutcome>>;
+    async fn import_trainings(&self, rows: &[TrainingRow]) -> Result<Vec<RowOutcome>>;
+    async fn import_sessions(&self, rows: &[SessionRow], now: Instant) -> Result<Vec<RowOutcome>>;
+    async fn import_enrolments(
+        &self,
+        rows: &[EnrolmentRow],
+        actor: &Actor,
+        now: Instant,
+    ) -> Result<Vec<RowOutcome>>;
+
+    // Statistics.
+    async fn all_sessions_with_enrolments(&self) -> Result<Vec<(Session, Vec<Enrolment>)>>;
+    async fn save_statistics(&self, snapshot: &StatisticsSnapshot) -> Result<()>;
+    async fn statistics(&self) -> Result<Option<StatisticsSnapshot>>;
+}

@@ -1,1 +1,883 @@
-//! placeholder
+//! The use cases. Each one reads as its steps: check, apply through the store (atomically),
+//! publish the events, deliver the notices queued by the change. Handlers call these and
+//! nothing else.
+
+use crate::error::{DomainError, Result};
+use crate::ids::{OfficerId, SessionId, StaffId, TrainingId};
+use crate::import::{self, FileError, ImportKind, RejectedRow};
+use crate::model::{
+    Actor, Enrolment, EnrolmentStatus, Modality, Money, Officer, ProgrammeItem, ProgrammeKind,
+    Session, SessionStatus, Staff, Training, WaitlistMode,
+};
+use crate::notices::{self, Notice, NoticeKind};
+use crate::ports::{
+    Clock, DomainEvent, EnrolCommand, Enrolled, EventPublisher, Figures, ImportCounts, Mailer,
+    Promoted, RosterLine, RowOutcome, SessionPatch, SessionQuery, StatisticsRow,
+    StatisticsSnapshot, Store, TrainingDemand, WithdrawCommand, WithdrawOutcome,
+};
+use crate::rules::{self, Schedule};
+use crate::time::{Instant, paris};
+use chrono::{Duration, NaiveTime};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// Everything a use case needs, built once at cold start.
+#[derive(Clone)]
+pub struct Deps {
+    pub store: Arc<dyn Store>,
+    pub mailer: Arc<dyn Mailer>,
+    pub clock: Arc<dyn Clock>,
+    pub events: Arc<dyn EventPublisher>,
+}
+
+impl Deps {
+    pub fn now(&self) -> Instant {
+        self.clock.now()
+    }
+}
+
+/// The caller, as identified from the request's claims.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Caller {
+    Officer(Officer),
+    Staff(Staff),
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading sessions
+
+/// A session as listed: its training's essentials, seats and waiting list.
+#[derive(Clone, Debug, Serialize)]
+pub struct SessionSummary {
+    #[serde(flatten)]
+    pub session: Session,
+    pub daily_hours: String,
+    pub training: TrainingBrief,
+    pub seats_left: u32,
+    pub waiting_list_length: u32,
+    pub waiting_list_open: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TrainingBrief {
+    pub id: TrainingId,
+    pub code: String,
+    pub title: String,
+    pub theme: String,
+    pub modality: Modality,
+}
+
+impl From<&Training> for TrainingBrief {
+    fn from(t: &Training) -> Self {
+        Self {
+            id: t.id.clone(),
+            code: t.code.clone(),
+            title: t.title.clone(),
+            theme: t.theme.clone(),
+            modality: t.modality,
+        }
+    }
+}
+
+/// The caller's own standing in a session.
+#[derive(Clone, Debug, Serialize)]
+pub struct MyStanding {
+    pub status: EnrolmentStatus,
+    pub late: bool,
+    pub position: Option<u32>,
+    #[serde(with = "crate::time::paris_serde::option")]
+    pub offer_expires_at: Option<Instant>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SessionDetail {
+    #[serde(flatten)]
+    pub summary: SessionSummary,
+    pub me: Option<MyStanding>,
+}
+
+async fn trainings_by_id(deps: &Deps) -> Result<HashMap<TrainingId, Training>> {
+    Ok(deps
+        .store
+        .trainings(true)
+        .await?
+        .into_iter()
+        .map(|t| (t.training.id.clone(), t.training))
+        .collect())
+}
+
+fn summarise(session: Session, training: &Training) -> SessionSummary {
+    SessionSummary {
+        daily_hours: session.hours.render(),
+        training: training.into(),
+        seats_left: session.seats_left(),
+        waiting_list_length: session.waiting,
+        waiting_list_open: session.waitlist.is_on(),
+        session,
+    }
+}
+
+/// Upcoming sessions for officers (from now on unless `from` says otherwise), or every session
+/// for staff.
+pub async fn list_sessions(deps: &Deps, mut query: SessionQuery) -> Result<Vec<SessionSummary>> {
+    if query.from.is_none() && !query.include_cancelled {
+        query.from = Some(deps.now());
+    }
+    let trainings = trainings_by_id(deps).await?;
+    let sessions = deps.store.sessions(&query).await?;
+    Ok(sessions
+        .into_iter()
+        .filter_map(|s| {
+            let t = trainings.get(&s.training_id)?;
+            Some(summarise(s, t))
+        })
+        .collect())
+}
+
+async fn load_session(deps: &Deps, id: &SessionId) -> Result<(Session, Training)> {
+    let session = deps.store.session(id).await?.ok_or_else(DomainError::session_not_found)?;
+    let training = deps
+        .store
+        .training(&session.training_id)
+        .await?
+        .ok_or_else(DomainError::training_not_found)?;
+    Ok((session, training))
+}
+
+pub async fn session_detail(
+    deps: &Deps,
+    id: &SessionId,
+    officer: Option<&OfficerId>,
+) -> Result<SessionDetail> {
+    let (session, training) = load_session(deps, id).await?;
+    let me = match officer {
+        Some(o) => standing(deps, id, o).await?,
+        None => None,
+    };
+    Ok(SessionDetail { summary: summarise(session, &training), me })
+}
+
+async fn standing(deps: &Deps, session: &SessionId, officer: &OfficerId) -> Result<Option<MyStanding>> {
+    let Some(e) = deps.store.enrolment(session, officer).await? else {
+        return Ok(None);
+    };
+    let position = if e.status == EnrolmentStatus::Waitlisted {
+        deps.store.waitlist_position(session, officer).await?
+    } else {
+        None
+    };
+    Ok(Some(MyStanding {
+        status: e.status,
+        late: e.late,
+        position,
+        offer_expires_at: e.offer_expires_at.filter(|_| e.status == EnrolmentStatus::Offered),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Enrolling, withdrawing, answering offers
+
+pub async fn enrol(
+    deps: &Deps,
+    session: &SessionId,
+    officer: &OfficerId,
+    actor: Actor,
+    idempotency_key: Option<String>,
+) -> Result<Enrolled> {
+    let cmd = EnrolCommand {
+        session_id: session.clone(),
+        officer_id: officer.clone(),
+        actor,
+        now: deps.now(),
+        idempotency_key,
+    };
+    let enrolled = deps.store.enrol(&cmd).await?;
+    if !enrolled.replayed {
+        let status = match enrolled.outcome {
+            crate::ports::EnrolOutcome::Confirmed => EnrolmentStatus::Confirmed,
+            crate::ports::EnrolOutcome::Waitlisted { .. } => EnrolmentStatus::Waitlisted,
+        };
+        publish(deps, vec![DomainEvent::EnrolmentChanged {
+            session_id: session.clone(),
+            officer_id: officer.clone(),
+            status,
+        }])
+        .await;
+    }
+    deliver_pending(deps).await;
+    Ok(enrolled)
+}
+
+pub async fn withdraw(
+    deps: &Deps,
+    session: &SessionId,
+    officer: &OfficerId,
+    actor: Actor,
+) -> Result<WithdrawOutcome> {
+    let cmd = WithdrawCommand {
+        session_id: session.clone(),
+        officer_id: officer.clone(),
+        actor,
+        now: deps.now(),
+    };
+    let outcome = deps.store.withdraw(&cmd).await?;
+    let mut events = vec![DomainEvent::EnrolmentChanged {
+        session_id: session.clone(),
+        officer_id: officer.clone(),
+        status: match outcome {
+            WithdrawOutcome::Withdrawn { .. } => EnrolmentStatus::Withdrawn,
+            WithdrawOutcome::LeftWaitlist | WithdrawOutcome::DeclinedOffer => {
+                EnrolmentStatus::Declined
+            }
+        },
+    }];
+    if matches!(outcome, WithdrawOutcome::Withdrawn { .. } | WithdrawOutcome::DeclinedOffer) {
+        events.push(DomainEvent::SeatReleased { session_id: session.clone() });
+    }
+    deliver_pending(deps).await;
+    publish(deps, events).await;
+    Ok(outcome)
+}
+
+pub async fn answer_offer(
+    deps: &Deps,
+    session: &SessionId,
+    officer: &OfficerId,
+    accept: bool,
+    actor: Actor,
+) -> Result<EnrolmentStatus> {
+    let status = deps.store.answer_offer(session, officer, accept, &actor, deps.now()).await?;
+    let mut events = vec![DomainEvent::EnrolmentChanged {
+        session_id: session.clone(),
+        officer_id: officer.clone(),
+        status,
+    }];
+    if !accept {
+        events.push(DomainEvent::SeatReleased { session_id: session.clone() });
+    }
+    deliver_pending(deps).await;
+    publish(deps, events).await;
+    Ok(status)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Jobs: promotion, offer expiry, reminders, statistics
+
+/// promote-waitlist's entry point for one event. Events that free no seat are ignored, and a
+/// repeated event finds nothing left to do.
+pub async fn on_event(deps: &Deps, event: &DomainEvent) -> Result<Vec<Promoted>> {
+    match event {
+        DomainEvent::SeatReleased { session_id } | DomainEvent::CapacityRaised { session_id } => {
+            let promoted = deps.store.promote(session_id, deps.now()).await?;
+            deliver_pending(deps).await;
+            Ok(promoted)
+        }
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// The periodic sweep: expire offers whose time is up and pass their seats on.
+pub async fn sweep_offers(deps: &Deps) -> Result<u32> {
+    let now = deps.now();
+    let sessions = deps.store.expire_offers(now).await?;
+    let mut passed_on = 0;
+    for s in &sessions {
+        passed_on += deps.store.promote(s, now).await?.len() as u32;
+    }
+    deliver_pending(deps).await;
+    Ok(passed_on)
+}
+
+/// When the J-`days` reminder of a session is due: 09:00 Paris wall-clock time, `days`
+/// calendar days before the first day (not the start minus n × 24 hours).
+pub fn reminder_due(session: &Session, days: i64) -> Option<Instant> {
+    let day = session.first_day.checked_sub_signed(Duration::days(days))?;
+    let nine = NaiveTime::from_hms_opt(9, 0, 0)?;
+    paris(day, nine).ok()
+}
+
+/// send-reminders: queues the reminders that are due, each exactly once per schedule version.
+/// An officer confirmed after a reminder's time gets no late copy of it, and a J-7 reminder
+/// that was missed is not sent once J-1 is due.
+pub async fn send_reminders(deps: &Deps) -> Result<u32> {
+    let now = deps.now();
+    let candidates = deps.store.confirmed_between(now, now + Duration::days(8)).await?;
+    let mut notices = Vec::new();
+    for (session, enrolment) in candidates {
+        let j7 = reminder_due(&session, 7);
+        let j1 = reminder_due(&session, 1);
+        let confirmed_at = enrolment.confirmed_at.unwrap_or(enrolment.joined_at);
+        let due = |at: Option<Instant>| at.is_some_and(|t| t <= now && confirmed_at <= t);
+        let kind = if due(j1) {
+            Some(NoticeKind::ReminderJ1)
+        } else if due(j7) && j1.is_none_or(|t| now < t) {
+            Some(NoticeKind::ReminderJ7)
+        } else {
+            None
+        };
+        if let Some(kind) = kind {
+            notices.push(Notice {
+                officer_id: enrolment.officer_id.clone(),
+                session_id: session.id.clone(),
+                kind,
+                version: session.schedule_version,
+            });
+        }
+    }
+    let queued = deps.store.queue_notices(&notices, now).await?;
+    deliver_pending(deps).await;
+    Ok(queued)
+}
+
+fn permille(num: u32, den: u32) -> Option<u32> {
+    (den > 0).then(|| ((u64::from(num) * 1000 + u64::from(den) / 2) / u64::from(den)) as u32)
+}
+
+fn figures_of(session: &Session, enrolments: &[Enrolment]) -> Figures {
+    let count = |s: EnrolmentStatus| enrolments.iter().filter(|e| e.status == s).count() as u32;
+    let withdrawn = |late: bool| {
+        enrolments.iter().filter(|e| e.status == EnrolmentStatus::Withdrawn && e.late == late).count()
+            as u32
+    };
+    let attended = count(EnrolmentStatus::Attended);
+    let absent = count(EnrolmentStatus::Absent);
+    let excused = count(EnrolmentStatus::Excused);
+    Figures {
+        sessions: 1,
+        capacity: session.capacity,
+        confirmed_at_start: attended + absent + excused + count(EnrolmentStatus::Confirmed),
+        attended,
+        absent,
+        excused,
+        late_withdrawals: withdrawn(true),
+        on_time_withdrawals: withdrawn(false),
+        waiting_never_served: count(EnrolmentStatus::Waitlisted),
+    }
+}
+
+fn add(into: &mut Figures, f: &Figures) {
+    into.sessions += f.sessions;
+    into.capacity += f.capacity;
+    into.confirmed_at_start += f.confirmed_at_start;
+    into.attended += f.attended;
+    into.absent += f.absent;
+    into.excused += f.excused;
+    into.late_withdrawals += f.late_withdrawals;
+    into.on_time_withdrawals += f.on_time_withdrawals;
+    into.waiting_never_served += f.waiting_never_served;
+}
+
+fn row(scope: &str, key: String, label: String, figures: Figures) -> StatisticsRow {
+    StatisticsRow {
+        scope: scope.to_string(),
+        key,
+        label,
+        fill_rate_permille: permille(figures.confirmed_at_start, figures.capacity),
+        attendance_permille: permille(figures.attended, figures.confirmed_at_start),
+        figures,
+    }
+}
+
+/// compute-statistics: per session that has started (cancelled ones excluded) and per
+/// training, the fill rate weighted by capacity (Σ confirmed at start / Σ capacity),
+/// attendance, no-shows and withdrawals.
+pub async fn compute_statistics(deps: &Deps) -> Result<StatisticsSnapshot> {
+    let now = deps.now();
+    let trainings = trainings_by_id(deps).await?;
+    let mut per_training: BTreeMap<String, (String, Figures)> = BTreeMap::new();
+    let mut rows = Vec::new();
+    for (session, enrolments) in deps.store.all_sessions_with_enrolments().await? {
+        if session.status == SessionStatus::Cancelled || session.starts_at > now {
+            continue;
+        }
+        let f = figures_of(&session, &enrolments);
+        let training = trainings.get(&session.training_id);
+        let (code, title) = training
+            .map(|t| (t.code.clone(), t.title.clone()))
+            .unwrap_or_else(|| (session.training_id.to_string(), String::new()));
+        let entry = per_training.entry(code.clone()).or_insert_with(|| (title, Figures::default()));
+        add(&mut entry.1, &f);
+        rows.push(row("session", session.reference.clone(), code, f));
+    }
+    for (code, (title, f)) in per_training {
+        rows.push(row("training", code, title, f));
+    }
+    let snapshot = StatisticsSnapshot { computed_at: now, rows };
+    deps.store.save_statistics(&snapshot).await?;
+    Ok(snapshot)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Officer read side
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MyEnrolment {
+    #[serde(flatten)]
+    pub enrolment: Enrolment,
+    pub position: Option<u32>,
+    pub session: SessionSummary,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum When {
+    Upcoming,
+    Past,
+    All,
+}
+
+pub async fn my_enrolments(deps: &Deps, officer: &OfficerId, when: When) -> Result<Vec<MyEnrolment>> {
+    let now = deps.now();
+    let trainings = trainings_by_id(deps).await?;
+    let mut out = Vec::new();
+    for e in deps.store.officer_enrolments(officer).await? {
+        let Some(session) = deps.store.session(&e.session_id).await? else { continue };
+        let upcoming = session.ends_at > now && session.status != SessionStatus::Cancelled;
+        let keep = match when {
+            When::Upcoming => upcoming,
+            When::Past => !upcoming,
+            When::All => true,
+        };
+        let Some(training) = trainings.get(&session.training_id) else { continue };
+        if keep {
+            let position = if e.status == EnrolmentStatus::Waitlisted {
+                deps.store.waitlist_position(&e.session_id, officer).await?
+            } else {
+                None
+            };
+            out.push(MyEnrolment { enrolment: e, position, session: summarise(session, training) });
+        }
+    }
+    out.sort_by_key(|m| m.session.session.starts_at);
+    if when == When::Past {
+        out.reverse();
+    }
+    Ok(out)
+}
+
+/// One planned training and how far the officer got with it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProgrammeProgress {
+    pub training: TrainingBrief,
+    pub kind: ProgrammeKind,
+    /// `done` (attended a session), `enrolled` (confirmed in an upcoming one), `waiting`,
+    /// or `todo`.
+    pub progress: &'static str,
+    pub session_id: Option<SessionId>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Programme {
+    pub items: Vec<ProgrammeProgress>,
+    pub planned: u32,
+    pub done: u32,
+    pub required_left: u32,
+}
+
+/// An officer's programme, with progress derived from attendance and current enrolments.
+pub async fn programme(deps: &Deps, officer: &OfficerId) -> Result<Programme> {
+    let trainings = trainings_by_id(deps).await?;
+    let now = deps.now();
+    let mut by_training: HashMap<TrainingId, Vec<(Enrolment, Session)>> = HashMap::new();
+    for e in deps.store.officer_enrolments(officer).await? {
+        if let Some(s) = deps.store.session(&e.session_id).await? {
+            by_training.entry(s.training_id.clone()).or_default().push((e, s));
+        }
+    }
+    let mut items = Vec::new();
+    for item in deps.store.programme(officer).await? {
+        let Some(training) = trainings.get(&item.training_id) else { continue };
+        let mine = by_training.get(&item.training_id).map(Vec::as_slice).unwrap_or(&[]);
+        let find = |pred: &dyn Fn(&Enrolment, &Session) -> bool| {
+            mine.iter().find(|(e, s)| pred(e, s)).map(|(_, s)| s.id.clone())
+        };
+        let (progress, session_id) = if let Some(s) =
+            find(&|e, _| e.status == EnrolmentStatus::Attended)
+        {
+            ("done", Some(s))
+        } else if let Some(s) = find(&|e, s| {
+            e.status == EnrolmentStatus::Confirmed
+                && s.ends_at > now
+                && s.status == SessionStatus::Scheduled
+        }) {
+            ("enrolled", Some(s))
+        } else if let Some(s) = find(&|e, s| {
+            matches!(e.status, EnrolmentStatus::Waitlisted | EnrolmentStatus::Offered)
+                && s.starts_at > now
+        }) {
+            ("waiting", Some(s))
+        } else {
+            ("todo", None)
+        };
+        items.push(ProgrammeProgress { training: training.into(), kind: item.kind, progress, session_id });
+    }
+    let done = items.iter().filter(|i| i.progress == "done").count() as u32;
+    let required_left = items
+        .iter()
+        .filter(|i| i.kind == ProgrammeKind::Required && i.progress != "done")
+        .count() as u32;
+    Ok(Programme { planned: items.len() as u32, done, required_left, items })
+}
+
+pub async fn register_interest(deps: &Deps, officer: &OfficerId, training: &TrainingId) -> Result<bool> {
+    let t = deps.store.training(training).await?.ok_or_else(DomainError::training_not_found)?;
+    if t.archived {
+        return Err(DomainError::conflict("training-archived", "Cette formation n'est plus proposée."));
+    }
+    deps.store.register_interest(officer, training, deps.now()).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Staff: catalogue and planning
+
+/// A training as staff enter it.
+#[derive(Clone, Debug)]
+pub struct TrainingInput {
+    pub code: String,
+    pub title: String,
+    pub theme: String,
+    pub modality: Modality,
+    pub length_days: u32,
+    pub provider: String,
+    pub session_cost: Money,
+    pub trainee_cost: Money,
+    pub min_group: u32,
+    pub max_group: u32,
+}
+
+fn check_text(field: &str, value: &str, max: usize, required: bool) -> Result<String> {
+    let v = value.trim();
+    if required && v.is_empty() {
+        return Err(DomainError::field(field, "Ce champ est obligatoire."));
+    }
+    if v.chars().count() > max {
+        return Err(DomainError::field(field, format!("{max} caractères au maximum.")));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(DomainError::field(field, "Les retours à la ligne et caractères de contrôle ne sont pas admis."));
+    }
+    Ok(v.to_string())
+}
+
+impl TrainingInput {
+    fn validate(self, id: TrainingId, archived: bool) -> Result<Training> {
+        let code = check_text("code", &self.code, 30, true)?.to_uppercase();
+        if self.length_days == 0 || self.length_days > 365 {
+            return Err(DomainError::field("length_days", "La durée doit être comprise entre 1 et 365 jours."));
+        }
+        if self.max_group == 0 || self.max_group > rules::MAX_CAPACITY {
+            return Err(DomainError::field("max_group", "L'effectif maximum doit être compris entre 1 et 1000."));
+        }
+        if self.min_group > self.max_group {
+            return Err(DomainError::field("min_group", "L'effectif minimum ne peut dépasser l'effectif maximum."));
+        }
+        Ok(Training {
+            id,
+            code,
+            title: check_text("title", &self.title, 300, true)?,
+            theme: check_text("theme", &self.theme, 100, true)?,
+            modality: self.modality,
+            length_days: self.length_days,
+            provider: check_text("provider", &self.provider, 300, false)?,
+            session_cost: self.session_cost,
+            trainee_cost: self.trainee_cost,
+            min_group: self.min_group,
+            max_group: self.max_group,
+            archived,
+        })
+    }
+}
+
+pub async fn create_training(deps: &Deps, input: TrainingInput) -> Result<Training> {
+    let training = input.validate(TrainingId::generate(), false)?;
+    deps.store.insert_training(&training).await?;
+    Ok(training)
+}
+
+pub async fn trainings(deps: &Deps, include_archived: bool) -> Result<Vec<TrainingDemand>> {
+    deps.store.trainings(include_archived).await
+}
+
+pub async fn update_training(deps: &Deps, id: &TrainingId, input: TrainingInput) -> Result<Training> {
+    let current = deps.store.training(id).await?.ok_or_else(DomainError::training_not_found)?;
+    let training = input.validate(id.clone(), current.archived)?;
+    deps.store.update_training(&training).await?;
+    Ok(training)
+}
+
+pub async fn archive_training(deps: &Deps, id: &TrainingId) -> Result<Training> {
+    let mut t = deps.store.training(id).await?.ok_or_else(DomainError::training_not_found)?;
+    t.archived = true;
+    deps.store.update_training(&t).await?;
+    Ok(t)
+}
+
+/// A session as staff plan it.
+#[derive(Clone, Debug)]
+pub struct SessionInput {
+    pub training_id: TrainingId,
+    pub reference: Option<String>,
+    pub schedule: Schedule,
+    pub place: String,
+    pub capacity: u32,
+    pub trainer: Option<String>,
+    pub waitlist: WaitlistMode,
+}
+
+fn check_waitlist(mode: WaitlistMode) -> Result<()> {
+    if let WaitlistMode::Offer { hours } = mode
+        && (hours == 0 || hours > 24 * 30)
+    {
+        return Err(DomainError::field("offer_hours", "Le délai de réponse doit être compris entre 1 heure et 30 jours."));
+    }
+    Ok(())
+}
+
+pub async fn create_session(deps: &Deps, input: SessionInput) -> Result<SessionSummary> {
+    let training =
+        deps.store.training(&input.training_id).await?.ok_or_else(DomainError::training_not_found)?;
+    if training.archived {
+        return Err(DomainError::conflict("training-archived", "Cette formation est archivée : réactivez-la avant de planifier une session."));
+    }
+    rules::check_capacity(input.capacity, input.waitlist, 0, 0)?;
+    check_waitlist(input.waitlist)?;
+    let now = deps.now();
+    if input.schedule.starts_at <= now {
+        return Err(DomainError::field("first_day", "Une nouvelle session doit commencer dans le futur."));
+    }
+    let id = SessionId::generate();
+    let reference = match input.reference {
+        Some(r) => check_text("reference", &r, 40, true)?.to_uppercase(),
+        None => format!("{}-{}", training.code, &id.as_str()[16..]),
+    };
+    let trainer = match input.trainer {
+        Some(t) => Some(check_text("trainer", &t, 200, false)?).filter(|t| !t.is_empty()),
+        None => None,
+    };
+    let s = input.schedule;
+    let session = Session {
+        id,
+        reference,
+        training_id: training.id.clone(),
+        first_day: s.first_day,
+        last_day: s.last_day,
+        hours: s.hours,
+        starts_at: s.starts_at,
+        ends_at: s.ends_at,
+        place: check_text("place", &input.place, 300, true)?,
+        capacity: input.capacity,
+        enrolment_closes_at: s.enrolment_closes_at,
+        free_withdrawal_until: s.free_withdrawal_until,
+        trainer,
+        status: SessionStatus::Scheduled,
+        waitlist: input.waitlist,
+        seats_taken: 0,
+        waiting: 0,
+        schedule_version: 1,
+    };
+    deps.store.insert_session(&session, now).await?;
+    deliver_pending(deps).await;
+    Ok(summarise(session, &training))
+}
+
+pub async fn update_session(
+    deps: &Deps,
+    id: &SessionId,
+    mut patch: SessionPatch,
+    actor: Actor,
+) -> Result<SessionSummary> {
+    if let Some(place) = &patch.place {
+        patch.place = Some(check_text("place", place, 300, true)?);
+    }
+    if let Some(Some(trainer)) = &patch.trainer {
+        patch.trainer = Some(Some(check_text("trainer", trainer, 200, false)?).filter(|t| !t.is_empty()));
+    }
+    if let Some(mode) = patch.waitlist {
+        check_waitlist(mode)?;
+    }
+    let updated = deps.store.update_session(id, &patch, &actor, deps.now()).await?;
+    let mut events = Vec::new();
+    if updated.capacity_raised {
+        events.push(DomainEvent::CapacityRaised { session_id: id.clone() });
+    }
+    if updated.materially_changed {
+        events.push(DomainEvent::SessionChanged { session_id: id.clone() });
+    }
+    deliver_pending(deps).await;
+    publish(deps, events).await;
+    let (session, training) = load_session(deps, id).await?;
+    Ok(summarise(session, &training))
+}
+
+pub async fn cancel_session(deps: &Deps, id: &SessionId, actor: Actor) -> Result<SessionSummary> {
+    let session = deps.store.cancel_session(id, &actor, deps.now()).await?;
+    deliver_pending(deps).await;
+    publish(deps, vec![DomainEvent::SessionCancelled { session_id: id.clone() }]).await;
+    let training = deps
+        .store
+        .training(&session.training_id)
+        .await?
+        .ok_or_else(DomainError::training_not_found)?;
+    Ok(summarise(session, &training))
+}
+
+pub async fn roster(deps: &Deps, id: &SessionId) -> Result<(SessionSummary, Vec<RosterLine>)> {
+    let (session, training) = load_session(deps, id).await?;
+    let lines = deps.store.roster(id).await?;
+    Ok((summarise(session, &training), lines))
+}
+
+pub async fn move_in_waitlist(
+    deps: &Deps,
+    session: &SessionId,
+    officer: &OfficerId,
+    position: u32,
+    reason: &str,
+    actor: Actor,
+) -> Result<u32> {
+    let reason = check_text("reason", reason, 500, true)?;
+    if position == 0 {
+        return Err(DomainError::field("position", "La position commence à 1."));
+    }
+    deps.store.move_in_waitlist(session, officer, position, &reason, &actor, deps.now()).await
+}
+
+pub async fn mark_attendance(
+    deps: &Deps,
+    session: &SessionId,
+    officer: &OfficerId,
+    status: EnrolmentStatus,
+    actor: Actor,
+) -> Result<()> {
+    if !matches!(status, EnrolmentStatus::Attended | EnrolmentStatus::Absent | EnrolmentStatus::Excused) {
+        return Err(DomainError::field("status", "Statut de présence attendu : attended, absent ou excused."));
+    }
+    deps.store.mark_attendance(session, officer, status, &actor, deps.now()).await
+}
+
+pub async fn plan_training(
+    deps: &Deps,
+    officer: &OfficerId,
+    training: &TrainingId,
+    kind: ProgrammeKind,
+    by: &StaffId,
+) -> Result<ProgrammeItem> {
+    deps.store.officer(officer).await?.ok_or_else(DomainError::officer_not_found)?;
+    deps.store.training(training).await?.ok_or_else(DomainError::training_not_found)?;
+    let item = ProgrammeItem {
+        officer_id: officer.clone(),
+        training_id: training.clone(),
+        kind,
+        planned_by: by.to_string(),
+        planned_at: deps.now(),
+    };
+    deps.store.plan_training(&item).await?;
+    Ok(item)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Imports
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ImportReport {
+    pub kind: String,
+    #[serde(flatten)]
+    pub counts: ImportCounts,
+    pub rejected: u32,
+    pub rejected_rows: Vec<RejectedRow>,
+}
+
+fn tally(kind: ImportKind, lines: Vec<usize>, outcomes: Vec<RowOutcome>, mut rejected: Vec<RejectedRow>) -> ImportReport {
+    let mut counts = ImportCounts::default();
+    for (line, outcome) in lines.into_iter().zip(outcomes) {
+        match outcome {
+            RowOutcome::Created => counts.created += 1,
+            RowOutcome::Updated => counts.updated += 1,
+            RowOutcome::Unchanged => counts.unchanged += 1,
+            RowOutcome::Rejected(reason) => rejected.push(RejectedRow { line, reason }),
+        }
+    }
+    rejected.sort_by_key(|r| r.line);
+    ImportReport { kind: kind.as_str().to_string(), counts, rejected: rejected.len() as u32, rejected_rows: rejected }
+}
+
+impl From<FileError> for DomainError {
+    fn from(e: FileError) -> Self {
+        DomainError::invalid("invalid-import-file", e.to_string())
+    }
+}
+
+/// Imports one spreadsheet. Rows that parse are written in one transaction; a bad row is
+/// reported with its line and never stops the good ones; importing the same file again
+/// changes nothing.
+pub async fn import(deps: &Deps, kind: ImportKind, bytes: &[u8], actor: Actor) -> Result<ImportReport> {
+    macro_rules! run {
+        ($parse:path, $apply:expr) => {{
+            let parsed = $parse(bytes)?;
+            let (lines, rows): (Vec<usize>, Vec<_>) = parsed.rows.into_iter().unzip();
+            let outcomes = $apply(rows).await?;
+            tally(kind, lines, outcomes, parsed.rejected)
+        }};
+    }
+    let now = deps.now();
+    let store = &deps.store;
+    Ok(match kind {
+        ImportKind::Staff => run!(import::parse_staff, |rows: Vec<_>| async move { store.import_staff(&rows).await }),
+        ImportKind::Officers => run!(import::parse_officers, |rows: Vec<_>| async move { store.import_officers(&rows).await }),
+        ImportKind::Trainings => run!(import::parse_trainings, |rows: Vec<_>| async move { store.import_trainings(&rows).await }),
+        ImportKind::Sessions => run!(import::parse_sessions, |rows: Vec<_>| async move { store.import_sessions(&rows, now).await }),
+        ImportKind::Enrolments => {
+            let actor = actor.clone();
+            run!(import::parse_enrolments, |rows: Vec<_>| async move { store.import_enrolments(&rows, &actor, now).await })
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delivery
+
+/// Sends what the outbox holds. A failed send stays queued for the next sweep; nothing here
+/// fails the request that triggered it, since its change is already committed.
+pub async fn deliver_pending(deps: &Deps) -> u32 {
+    let mut sent = 0;
+    let pending = match deps.store.pending_notices(200).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "could not read the outbox");
+            return 0;
+        }
+    };
+    for queued in pending {
+        match deliver_one(deps, &queued.notice).await {
+            Ok(()) => {
+                sent += 1;
+                if let Err(e) = deps.store.mark_notice_sent(queued.id, deps.now()).await {
+                    tracing::error!(notice = queued.id, error = %e, "could not mark a notice sent");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(notice = queued.id, error = %e, "notice not delivered; will retry");
+                let _ = deps.store.mark_notice_failed(queued.id, &e.to_string(), deps.now()).await;
+            }
+        }
+    }
+    sent
+}
+
+async fn deliver_one(deps: &Deps, notice: &Notice) -> Result<()> {
+    let officer = deps.store.officer(&notice.officer_id).await?.ok_or_else(DomainError::officer_not_found)?;
+    let (session, training) = load_session(deps, &notice.session_id).await?;
+    let email = notices::render(&notice.kind, &officer, &session, &training);
+    deps.mailer.send(&email).await
+}
+
+/// Publishes events after commit. A failure is logged, not returned: the change stands, and
+/// the periodic sweep catches up on any promotion the event would have triggered.
+async fn publish(deps: &Deps, events: Vec<DomainEvent>) {
+    if events.is_empty() {
+        return;
+    }
+    if let Err(e) = deps.events.publish(&events).await {
+        tracing::error!(error = %e, "could not publish domain events");
+    }
+}

@@ -1,0 +1,155 @@
+//! Adapters that need no cloud service: the outbox mailer (every email written as an `.eml`
+//! file) and the clocks (the system clock, and a settable one for the local mode).
+
+use async_trait::async_trait;
+use cassiopee_domain::error::{DomainError, Result};
+use cassiopee_domain::notices::OutgoingEmail;
+use cassiopee_domain::ports::{Clock, Mailer};
+use cassiopee_domain::time::Instant;
+use chrono::{Duration, Utc};
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::{FileTransport, Message, Transport};
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+
+/// The clock of a deployed function.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Instant {
+        Utc::now()
+    }
+}
+
+/// A clock that runs with real time from an offset that can be set or advanced, so that
+/// deadlines, offer expiries and reminders can be tried without waiting.
+#[derive(Default)]
+pub struct SettableClock {
+    offset: RwLock<Duration>,
+}
+
+impl SettableClock {
+    pub fn set(&self, now: Instant) {
+        if let Ok(mut o) = self.offset.write() {
+            *o = now - Utc::now();
+        }
+    }
+
+    pub fn advance(&self, by: Duration) {
+        if let Ok(mut o) = self.offset.write() {
+            *o += by;
+        }
+    }
+}
+
+impl Clock for SettableClock {
+    fn now(&self) -> Instant {
+        let offset = self.offset.read().map(|o| *o).unwrap_or_else(|_| Duration::zero());
+        Utc::now() + offset
+    }
+}
+
+/// A clock frozen at one instant, for tests.
+pub struct FixedClock(RwLock<Instant>);
+
+impl FixedClock {
+    pub fn at(now: Instant) -> Self {
+        Self(RwLock::new(now))
+    }
+
+    pub fn set(&self, now: Instant) {
+        if let Ok(mut t) = self.0.write() {
+            *t = now;
+        }
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> Instant {
+        self.0.read().map(|t| *t).unwrap_or_else(|_| Utc::now())
+    }
+}
+
+/// Writes every email as an RFC 5322 `.eml` file in a folder (the local outbox). The MIME
+/// message is built by `lettre`, as a real mailer would send it.
+pub struct OutboxMailer {
+    dir: PathBuf,
+    from: Mailbox,
+}
+
+impl OutboxMailer {
+    pub fn new(dir: &Path, from: &str) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            DomainError::internal(format!("cannot create outbox {}: {e}", dir.display()))
+        })?;
+        let from = from.parse().map_err(|e| DomainError::internal(format!("bad sender: {e}")))?;
+        Ok(Self { dir: dir.to_path_buf(), from })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+/// Builds the MIME message of an email. Shared by every mailer so that they send the same bytes.
+pub fn mime_message(from: &Mailbox, email: &OutgoingEmail) -> Result<Message> {
+    let to: Mailbox = email
+        .to
+        .as_str()
+        .parse()
+        .map_err(|e| DomainError::internal(format!("bad recipient: {e}")))?;
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(email.subject.as_str())
+        .header(ContentType::TEXT_PLAIN)
+        .body(email.text.clone())
+        .map_err(|e| DomainError::internal(format!("cannot build email: {e}")))
+}
+
+#[async_trait]
+impl Mailer for OutboxMailer {
+    async fn send(&self, email: &OutgoingEmail) -> Result<()> {
+        let message = mime_message(&self.from, email)?;
+        FileTransport::new(&self.dir)
+            .send(&message)
+            .map_err(|e| DomainError::internal(format!("cannot write email: {e}")))?;
+        tracing::info!(outbox = %self.dir.display(), "email written to the outbox");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cassiopee_domain::model::Email;
+
+    #[test]
+    fn the_settable_clock_moves_by_what_it_is_told() {
+        let clock = SettableClock::default();
+        let target = Utc::now() + Duration::days(30);
+        clock.set(target);
+        assert!((clock.now() - target).num_seconds().abs() < 2);
+        clock.advance(Duration::hours(48));
+        assert!((clock.now() - (target + Duration::hours(48))).num_seconds().abs() < 2);
+    }
+
+    #[tokio::test]
+    async fn the_outbox_mailer_writes_a_parseable_eml_with_a_french_subject() {
+        let dir = std::env::temp_dir().join(format!("cassiopee-outbox-{}", ulid::Ulid::generate()));
+        let mailer = OutboxMailer::new(&dir, "Cassiopée <no-reply@cassiopee.invalid>").unwrap();
+        let email = OutgoingEmail {
+            to: Email::parse("jean.dupont@intradef.example").unwrap(),
+            subject: "Inscription confirmée : Lire un bilan".into(),
+            text: "Bonjour,\n\nVotre inscription est confirmée.".into(),
+        };
+        mailer.send(&email).await.unwrap();
+        let files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+        assert_eq!(files.len(), 1);
+        let raw = std::fs::read_to_string(files[0].path()).unwrap();
+        assert!(raw.contains("To: jean.dupont@intradef.example"), "{raw}");
+        // Non-ASCII subjects are encoded (RFC 2047), never sent raw.
+        assert!(raw.contains("Subject: =?utf-8?"), "{raw}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

@@ -1,0 +1,533 @@
+//! One function per operation: parse, call the use case, render. Identity comes from the
+//! claims only; officer routes act on the caller's own data.
+
+use crate::http::{Incoming, MAX_IMPORT_BODY, json, no_content, too_large};
+use crate::routes::{Op, Route};
+use cassiopee_domain::error::{DomainError, Result};
+use cassiopee_domain::ids::{OfficerId, SessionId, TrainingId};
+use cassiopee_domain::import::ImportKind;
+use cassiopee_domain::model::{
+    Actor, Email, EnrolmentStatus, Modality, Money, Officer, ProgrammeKind, Staff, WaitlistMode,
+};
+use cassiopee_domain::ports::{EnrolOutcome, SessionPatch, SessionQuery};
+use cassiopee_domain::rules::Schedule;
+use cassiopee_domain::time::{self, DailyHours, Instant, paris_end_of_day, paris_start_of_day};
+use cassiopee_domain::usecases::{self as uc, Caller, Deps, SessionInput, TrainingInput, When};
+use chrono::NaiveDate;
+use lambda_http::Body;
+use lambda_http::http::{Response, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+
+/// Finds who is calling, from the authorizer's claims.
+pub async fn caller(deps: &Deps, req: &Incoming) -> Result<Caller> {
+    let claims = req.claims.as_ref().ok_or_else(DomainError::unauthenticated)?;
+    let email = claims.email.as_deref().and_then(Email::parse).ok_or_else(|| {
+        DomainError::forbidden("Votre jeton ne porte pas d'adresse électronique : reconnectez-vous.")
+    })?;
+    if claims.is_staff() {
+        return match deps.store.staff_by_email(&email).await? {
+            Some(s) => Ok(Caller::Staff(s)),
+            None => Err(DomainError::forbidden("Ce compte n'appartient pas au personnel de la MiRVOG.")),
+        };
+    }
+    match deps.store.officer_by_email(&email).await? {
+        Some(o) => Ok(Caller::Officer(o)),
+        None => Err(DomainError::forbidden("Aucun officier accompagné ne correspond à ce compte.")),
+    }
+}
+
+fn officer(c: &Caller) -> Result<&Officer> {
+    match c {
+        Caller::Officer(o) => Ok(o),
+        Caller::Staff(_) => Err(DomainError::forbidden(
+            "Cette action est réservée aux officiers ; le personnel passe par l'espace d'administration.",
+        )),
+    }
+}
+
+fn staff(c: &Caller) -> Result<&Staff> {
+    match c {
+        Caller::Staff(s) => Ok(s),
+        Caller::Officer(_) => Err(DomainError::forbidden("Cet espace est réservé au personnel de la MiRVOG.")),
+    }
+}
+
+fn session_id(req: &Incoming) -> Result<SessionId> {
+    req.id("id", SessionId::parse, DomainError::session_not_found)
+}
+
+fn officer_param(req: &Incoming) -> Result<OfficerId> {
+    req.id("officer_id", OfficerId::parse, DomainError::officer_not_found)
+}
+
+/// A day or an instant in a query string: a day means its start (for `from`) or its end (for
+/// `to`), in Paris.
+fn query_instant(req: &Incoming, name: &str, end_of_day: bool) -> Result<Option<Instant>> {
+    let Some(raw) = req.query(name) else { return Ok(None) };
+    if let Ok(day) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        return Ok(Some(if end_of_day { paris_end_of_day(day) } else { paris_start_of_day(day) }));
+    }
+    time::parse_instant(raw).map(Some).map_err(|e| DomainError::field(name, e.to_string()))
+}
+
+fn session_query(req: &Incoming) -> Result<SessionQuery> {
+    let modality = match req.query("modality") {
+        Some(m) => Some(Modality::parse(m).ok_or_else(|| {
+            DomainError::field("modality", "Modalité attendue : présentiel, distanciel ou hybride.")
+        })?),
+        None => None,
+    };
+    let available_only = match req.query("available") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(DomainError::field("available", "Valeur attendue : true ou false.")),
+    };
+    let training_id = match req.query("training") {
+        Some(t) => Some(TrainingId::parse(t).ok_or_else(DomainError::training_not_found)?),
+        None => None,
+    };
+    Ok(SessionQuery {
+        from: query_instant(req, "from", false)?,
+        to: query_instant(req, "to", true)?,
+        theme: req.query("theme").map(str::to_string),
+        modality,
+        training_id,
+        available_only,
+        include_cancelled: false,
+    })
+}
+
+fn idempotency_key(req: &Incoming) -> Result<Option<String>> {
+    let Some(key) = req.header("idempotency-key") else { return Ok(None) };
+    let key = key.trim();
+    if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(DomainError::invalid(
+            "malformed-request",
+            "L'en-tête Idempotency-Key doit contenir de 1 à 255 caractères imprimables.",
+        ));
+    }
+    Ok(Some(key.to_string()))
+}
+
+fn enrolled_response(outcome: &EnrolOutcome, replayed: bool) -> Response<Body> {
+    let mut r = json(StatusCode::CREATED, outcome);
+    if replayed && let Ok(v) = "true".parse() {
+        r.headers_mut().insert("idempotent-replayed", v);
+    }
+    r
+}
+
+// --- Bodies. Unknown fields are refused everywhere.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrainingBody {
+    code: String,
+    title: String,
+    theme: String,
+    modality: Modality,
+    length_days: u32,
+    #[serde(default)]
+    provider: String,
+    session_cost: Money,
+    trainee_cost: Money,
+    min_group: u32,
+    max_group: u32,
+}
+
+impl From<TrainingBody> for TrainingInput {
+    fn from(b: TrainingBody) -> Self {
+        Self {
+            code: b.code,
+            title: b.title,
+            theme: b.theme,
+            modality: b.modality,
+            length_days: b.length_days,
+            provider: b.provider,
+            session_cost: b.session_cost,
+            trainee_cost: b.trainee_cost,
+            min_group: b.min_group,
+            max_group: b.max_group,
+        }
+    }
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum ModeBody {
+    Off,
+    Direct,
+    Offer,
+}
+
+fn waitlist_mode(mode: ModeBody, hours: Option<u32>) -> Result<WaitlistMode> {
+    Ok(match mode {
+        ModeBody::Off => WaitlistMode::Off,
+        ModeBody::Direct => WaitlistMode::Direct,
+        ModeBody::Offer => WaitlistMode::Offer {
+            hours: hours.ok_or_else(|| {
+                DomainError::field("offer_hours", "Précisez le délai de réponse en heures (offer_hours).")
+            })?,
+        },
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionBody {
+    training_id: String,
+    reference: Option<String>,
+    first_day: String,
+    last_day: String,
+    daily_hours: String,
+    place: String,
+    capacity: u32,
+    enrolment_closes_at: String,
+    free_withdrawal_until: String,
+    trainer: Option<String>,
+    #[serde(default = "default_mode")]
+    waitlist_mode: ModeBody,
+    offer_hours: Option<u32>,
+}
+
+fn default_mode() -> ModeBody {
+    ModeBody::Direct
+}
+
+fn field_date(field: &str, raw: &str) -> Result<NaiveDate> {
+    time::parse_date(raw).map_err(|e| DomainError::field(field, e.to_string()))
+}
+
+/// A deadline: an instant (`2026-06-01T18:00`, Paris unless an offset is given) or a day,
+/// meaning its last second in Paris.
+fn field_deadline(field: &str, raw: &str) -> Result<Instant> {
+    if let Ok(day) = time::parse_date(raw) {
+        return Ok(paris_end_of_day(day));
+    }
+    time::parse_instant(raw).map_err(|e| DomainError::field(field, e.to_string()))
+}
+
+fn field_hours(raw: &str) -> Result<DailyHours> {
+    DailyHours::parse(raw).map_err(|e| DomainError::field("daily_hours", e.to_string()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionPatchBody {
+    first_day: Option<String>,
+    last_day: Option<String>,
+    daily_hours: Option<String>,
+    enrolment_closes_at: Option<String>,
+    free_withdrawal_until: Option<String>,
+    capacity: Option<u32>,
+    place: Option<String>,
+    #[serde(default, with = "double_option")]
+    trainer: Option<Option<String>>,
+    waitlist_mode: Option<ModeBody>,
+    offer_hours: Option<u32>,
+}
+
+/// Tells an absent field (leave as is) from an explicit `null` (clear it).
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+        Option::<String>::deserialize(d).map(Some)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OfficerRef {
+    officer_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MoveBody {
+    position: u32,
+    reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AttendanceBody {
+    status: EnrolmentStatus,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanBody {
+    kind: ProgrammeKind,
+}
+
+/// Runs one operation for an identified caller.
+pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<Body>> {
+    let who = caller(deps, req).await?;
+    if route.path.starts_with("/admin/") {
+        staff(&who)?;
+    }
+    let op = route.op;
+    match op {
+        Op::ListSessions => {
+            let sessions = uc::list_sessions(deps, session_query(req)?).await?;
+            Ok(json(StatusCode::OK, &json!({ "sessions": sessions, "count": sessions.len() })))
+        }
+        Op::GetSession => {
+            let me = match &who {
+                Caller::Officer(o) => Some(&o.id),
+                Caller::Staff(_) => None,
+            };
+            let detail = uc::session_detail(deps, &session_id(req)?, me).await?;
+            Ok(json(StatusCode::OK, &detail))
+        }
+        Op::Enrol => {
+            let o = officer(&who)?;
+            let key = idempotency_key(req)?;
+            let e = uc::enrol(deps, &session_id(req)?, &o.id, Actor::officer(&o.id), key).await?;
+            Ok(enrolled_response(&e.outcome, e.replayed))
+        }
+        Op::AcceptOffer | Op::DeclineOffer => {
+            let o = officer(&who)?;
+            let accept = op == Op::AcceptOffer;
+            let status = uc::answer_offer(deps, &session_id(req)?, &o.id, accept, Actor::officer(&o.id)).await?;
+            Ok(json(StatusCode::OK, &json!({ "status": status })))
+        }
+        Op::Withdraw => {
+            let o = officer(&who)?;
+            let outcome = uc::withdraw(deps, &session_id(req)?, &o.id, Actor::officer(&o.id)).await?;
+            Ok(json(StatusCode::OK, &outcome))
+        }
+        Op::Me => match &who {
+            Caller::Officer(o) => {
+                let advisor = match &o.advisor_id {
+                    Some(id) => deps.store.staff_by_id(id).await?,
+                    None => None,
+                };
+                Ok(json(StatusCode::OK, &json!({ "role": "officer", "officer": o, "advisor": advisor })))
+            }
+            Caller::Staff(s) => Ok(json(StatusCode::OK, &json!({ "role": "staff", "staff": s }))),
+        },
+        Op::MyEnrolments => {
+            let o = officer(&who)?;
+            let when = match req.query("when") {
+                None => When::All,
+                Some("upcoming") => When::Upcoming,
+                Some("past") => When::Past,
+                Some(_) => return Err(DomainError::field("when", "Valeur attendue : upcoming ou past.")),
+            };
+            let list = uc::my_enrolments(deps, &o.id, when).await?;
+            Ok(json(StatusCode::OK, &json!({ "enrolments": list })))
+        }
+        Op::MyProgramme => {
+            let o = officer(&who)?;
+            Ok(json(StatusCode::OK, &uc::programme(deps, &o.id).await?))
+        }
+        Op::MyNotifications => {
+            let o = officer(&who)?;
+            let list = deps.store.officer_notices(&o.id).await?;
+            Ok(json(StatusCode::OK, &json!({ "notifications": list })))
+        }
+        Op::ListTrainings => {
+            let list: Vec<_> = uc::trainings(deps, false).await?.into_iter().map(|t| t.training).collect();
+            Ok(json(StatusCode::OK, &json!({ "trainings": list })))
+        }
+        Op::RegisterInterest => {
+            let o = officer(&who)?;
+            let t = req.id("id", TrainingId::parse, DomainError::training_not_found)?;
+            let new = uc::register_interest(deps, &o.id, &t).await?;
+            let status = if new { StatusCode::CREATED } else { StatusCode::OK };
+            Ok(json(status, &json!({ "training_id": t, "registered": true })))
+        }
+        Op::AdminListTrainings => {
+            let archived = req.query("archived") == Some("true");
+            Ok(json(StatusCode::OK, &json!({ "trainings": uc::trainings(deps, archived).await? })))
+        }
+        Op::AdminCreateTraining => {
+            let body: TrainingBody = req.json()?;
+            Ok(json(StatusCode::CREATED, &uc::create_training(deps, body.into()).await?))
+        }
+        Op::AdminGetTraining => {
+            let id = req.id("id", TrainingId::parse, DomainError::training_not_found)?;
+            let t = deps.store.training(&id).await?.ok_or_else(DomainError::training_not_found)?;
+            Ok(json(StatusCode::OK, &t))
+        }
+        Op::AdminUpdateTraining => {
+            let id = req.id("id", TrainingId::parse, DomainError::training_not_found)?;
+            let body: TrainingBody = req.json()?;
+            Ok(json(StatusCode::OK, &uc::update_training(deps, &id, body.into()).await?))
+        }
+        Op::AdminArchiveTraining => {
+            let id = req.id("id", TrainingId::parse, DomainError::training_not_found)?;
+            Ok(json(StatusCode::OK, &uc::archive_training(deps, &id).await?))
+        }
+        Op::AdminListSessions => {
+            let mut q = session_query(req)?;
+            q.include_cancelled = true;
+            let sessions = uc::list_sessions(deps, q).await?;
+            Ok(json(StatusCode::OK, &json!({ "sessions": sessions, "count": sessions.len() })))
+        }
+        Op::AdminCreateSession => {
+            let b: SessionBody = req.json()?;
+            let training_id = TrainingId::parse(&b.training_id)
+                .ok_or_else(|| DomainError::field("training_id", "Formation inconnue."))?;
+            let schedule = Schedule::new(
+                field_date("first_day", &b.first_day)?,
+                field_date("last_day", &b.last_day)?,
+                field_hours(&b.daily_hours)?,
+                field_deadline("enrolment_closes_at", &b.enrolment_closes_at)?,
+                field_deadline("free_withdrawal_until", &b.free_withdrawal_until)?,
+            )?;
+            let input = SessionInput {
+                training_id,
+                reference: b.reference,
+                schedule,
+                place: b.place,
+                capacity: b.capacity,
+                trainer: b.trainer,
+                waitlist: waitlist_mode(b.waitlist_mode, b.offer_hours)?,
+            };
+            Ok(json(StatusCode::CREATED, &uc::create_session(deps, input).await?))
+        }
+        Op::AdminGetSession => {
+            Ok(json(StatusCode::OK, &uc::session_detail(deps, &session_id(req)?, None).await?))
+        }
+        Op::AdminUpdateSession => {
+            let s = staff(&who)?;
+            let id = session_id(req)?;
+            let b: SessionPatchBody = req.json()?;
+            let current = deps.store.session(&id).await?.ok_or_else(DomainError::session_not_found)?;
+            let schedule_touched = b.first_day.is_some()
+                || b.last_day.is_some()
+                || b.daily_hours.is_some()
+                || b.enrolment_closes_at.is_some()
+                || b.free_withdrawal_until.is_some();
+            let schedule = if schedule_touched {
+                Some(Schedule::new(
+                    b.first_day.as_deref().map(|d| field_date("first_day", d)).transpose()?.unwrap_or(current.first_day),
+                    b.last_day.as_deref().map(|d| field_date("last_day", d)).transpose()?.unwrap_or(current.last_day),
+                    b.daily_hours.as_deref().map(field_hours).transpose()?.unwrap_or(current.hours),
+                    b.enrolment_closes_at
+                        .as_deref()
+                        .map(|d| field_deadline("enrolment_closes_at", d))
+                        .transpose()?
+                        .unwrap_or(current.enrolment_closes_at),
+                    b.free_withdrawal_until
+                        .as_deref()
+                        .map(|d| field_deadline("free_withdrawal_until", d))
+                        .transpose()?
+                        .unwrap_or(current.free_withdrawal_until),
+                )?)
+            } else {
+                None
+            };
+            let waitlist = match (b.waitlist_mode, b.offer_hours) {
+                (Some(mode), hours) => Some(waitlist_mode(mode, hours)?),
+                (None, Some(hours)) => Some(WaitlistMode::Offer { hours }),
+                (None, None) => None,
+            };
+            let patch = SessionPatch { schedule, capacity: b.capacity, place: b.place, trainer: b.trainer, waitlist };
+            Ok(json(StatusCode::OK, &uc::update_session(deps, &id, patch, Actor::staff(&s.id)).await?))
+        }
+        Op::AdminCancelSession => {
+            let s = staff(&who)?;
+            Ok(json(StatusCode::OK, &uc::cancel_session(deps, &session_id(req)?, Actor::staff(&s.id)).await?))
+        }
+        Op::AdminRoster => {
+            let (session, lines) = uc::roster(deps, &session_id(req)?).await?;
+            Ok(json(StatusCode::OK, &json!({ "session": session, "roster": lines })))
+        }
+        Op::AdminEnrol => {
+            let s = staff(&who)?;
+            let b: OfficerRef = req.json()?;
+            let officer_id = OfficerId::parse(&b.officer_id).ok_or_else(DomainError::officer_not_found)?;
+            deps.store.officer(&officer_id).await?.ok_or_else(DomainError::officer_not_found)?;
+            let key = idempotency_key(req)?;
+            let e = uc::enrol(deps, &session_id(req)?, &officer_id, Actor::staff(&s.id), key).await?;
+            Ok(enrolled_response(&e.outcome, e.replayed))
+        }
+        Op::AdminWithdraw => {
+            let s = staff(&who)?;
+            let outcome = uc::withdraw(deps, &session_id(req)?, &officer_param(req)?, Actor::staff(&s.id)).await?;
+            Ok(json(StatusCode::OK, &outcome))
+        }
+        Op::AdminEnrolmentHistory => {
+            let e = deps
+                .store
+                .enrolment(&session_id(req)?, &officer_param(req)?)
+                .await?
+                .ok_or_else(DomainError::enrolment_not_found)?;
+            let history = deps.store.enrolment_history(&e.id).await?;
+            Ok(json(StatusCode::OK, &json!({ "enrolment": e, "history": history })))
+        }
+        Op::AdminMoveInWaitlist => {
+            let s = staff(&who)?;
+            let b: MoveBody = req.json()?;
+            let position = uc::move_in_waitlist(
+                deps,
+                &session_id(req)?,
+                &officer_param(req)?,
+                b.position,
+                &b.reason,
+                Actor::staff(&s.id),
+            )
+            .await?;
+            Ok(json(StatusCode::OK, &json!({ "position": position })))
+        }
+        Op::AdminMarkAttendance => {
+            let s = staff(&who)?;
+            let b: AttendanceBody = req.json()?;
+            uc::mark_attendance(deps, &session_id(req)?, &officer_param(req)?, b.status, Actor::staff(&s.id)).await?;
+            Ok(json(StatusCode::OK, &json!({ "status": b.status })))
+        }
+        Op::AdminListOfficers => {
+            let officers = deps.store.officers().await?;
+            Ok(json(StatusCode::OK, &json!({ "officers": officers, "count": officers.len() })))
+        }
+        Op::AdminGetOfficer => {
+            let id = req.id("id", OfficerId::parse, DomainError::officer_not_found)?;
+            let o = deps.store.officer(&id).await?.ok_or_else(DomainError::officer_not_found)?;
+            let programme = uc::programme(deps, &id).await?;
+            let enrolments = uc::my_enrolments(deps, &id, When::All).await?;
+            Ok(json(StatusCode::OK, &json!({ "officer": o, "programme": programme, "enrolments": enrolments })))
+        }
+        Op::AdminPlanTraining => {
+            let s = staff(&who)?;
+            let id = req.id("id", OfficerId::parse, DomainError::officer_not_found)?;
+            let t = req.id("training_id", TrainingId::parse, DomainError::training_not_found)?;
+            let b: PlanBody = req.json()?;
+            Ok(json(StatusCode::OK, &uc::plan_training(deps, &id, &t, b.kind, &s.id).await?))
+        }
+        Op::AdminUnplanTraining => {
+            let id = req.id("id", OfficerId::parse, DomainError::officer_not_found)?;
+            let t = req.id("training_id", TrainingId::parse, DomainError::training_not_found)?;
+            if deps.store.unplan_training(&id, &t).await? {
+                Ok(no_content())
+            } else {
+                Err(DomainError::not_found("programme-item-not-found", "Cette formation n'est pas au programme de l'officier."))
+            }
+        }
+        Op::AdminListStaff => Ok(json(StatusCode::OK, &json!({ "staff": deps.store.staff_list().await? }))),
+        Op::AdminStatistics => {
+            let snapshot = match deps.store.statistics().await? {
+                Some(s) => s,
+                None => uc::compute_statistics(deps).await?,
+            };
+            Ok(json(StatusCode::OK, &snapshot))
+        }
+        Op::AdminImport => {
+            let s = staff(&who)?;
+            let kind = req.params.get("kind").and_then(ImportKind::parse).ok_or_else(|| {
+                DomainError::not_found(
+                    "import-kind-not-found",
+                    "Type d'import inconnu : officers, staff, trainings, sessions ou enrolments.",
+                )
+            })?;
+            if req.body.len() > MAX_IMPORT_BODY {
+                return Err(too_large(MAX_IMPORT_BODY));
+            }
+            let report = uc::import(deps, kind, &req.body, Actor::import(s.id.as_str())).await?;
+            Ok(json(StatusCode::OK, &report))
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! Reading an API Gateway HTTP API (v2) request and writing JSON answers.
+
+use crate::routes::PathParams;
+use cassiopee_domain::error::{DomainError, Result};
+use lambda_http::http::{HeaderMap, Response, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+
+/// Largest JSON body accepted.
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+/// Largest spreadsheet accepted by an import (Lambda's synchronous payload limit is 6 MB).
+pub const MAX_IMPORT_BODY: usize = 5 * 1024 * 1024;
+
+/// The identity the authorizer vouched for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Claims {
+    pub sub: String,
+    pub email: Option<String>,
+    pub groups: Vec<String>,
+}
+
+impl Claims {
+    pub fn is_staff(&self) -> bool {
+        self.groups.iter().any(|g| g == "staff")
+    }
+}
+
+/// Parses Cognito's `cognito:groups` claim as API Gateway hands it over: a string such as
+/// `[staff]` or `[staff admin]`; a JSON array string (`["staff"]`) is accepted too.
+pub fn parse_groups(raw: &str) -> Vec<String> {
+    let raw = raw.trim();
+    if let Ok(list) = serde_json::from_str::<Vec<String>>(raw) {
+        return list;
+    }
+    raw.trim_start_matches('[')
+        .trim_end_matches(']')
+        .split([' ', ','])
+        .map(|g| g.trim().trim_matches('"').to_string())
+        .filter(|g| !g.is_empty())
+        .collect()
+}
+
+/// The claims of the JWT authorizer, from the request context only: nothing in the body or
+/// headers can claim an identity.
+pub fn claims(req: &Request) -> Option<Claims> {
+    let RequestContext::ApiGatewayV2(ctx) = req.request_context_ref()? else { return None };
+    let jwt = ctx.authorizer.as_ref()?.jwt.as_ref()?;
+    let sub = jwt.claims.get("sub")?.trim().to_string();
+    if sub.is_empty() {
+        return None;
+    }
+    Some(Claims {
+        sub,
+        email: jwt.claims.get("email").cloned(),
+        groups: jwt.claims.get("cognito:groups").map(|g| parse_groups(g)).unwrap_or_default(),
+    })
+}
+
+/// What a handler needs from the request, read once.
+pub struct Incoming {
+    pub method: String,
+    pub path: String,
+    pub params: PathParams,
+    pub query: HashMap<String, String>,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    pub claims: Option<Claims>,
+}
+
+impl Incoming {
+    pub fn from_request(req: Request, params: PathParams) -> Self {
+        let claims = claims(&req);
+        let query = req
+            .query_string_parameters_ref()
+            .map(|q| q.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+            .unwrap_or_default();
+        let (parts, body) = req.into_parts();
+        let body = match body {
+            Body::Empty => Vec::new(),
+            Body::Text(t) => t.into_bytes(),
+            Body::Binary(b) => b,
+            _ => Vec::new(),
+        };
+        Self {
+            method: parts.method.to_string(),
+            path: parts.uri.path().to_string(),
+            params,
+            query,
+            headers: parts.headers,
+            body,
+            claims,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// A path parameter that must be a well-formed id; anything else is "not found".
+    pub fn id<T>(&self, name: &str, parse: fn(&str) -> Option<T>, not_found: fn() -> DomainError) -> Result<T> {
+        self.params.get(name).and_then(parse).ok_or_else(not_found)
+    }
+
+    /// Decodes a JSON body: size-limited, unknown fields refused by the target type, errors
+    /// explained in French with the path of the faulty field.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        if self.body.len() > MAX_JSON_BODY {
+            return Err(too_large(MAX_JSON_BODY));
+        }
+        if let Some(ct) = self.header("content-type")
+            && !ct.to_ascii_lowercase().contains("json")
+        {
+            return Err(DomainError::invalid(
+                "malformed-request",
+                "Le corps de la requête doit être du JSON (Content-Type: application/json).",
+            ));
+        }
+        let body: &[u8] = if self.body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &self.body };
+        let de = &mut serde_json::Deserializer::from_slice(body);
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let detail = french_json_error(e.inner());
+            if path.is_empty() || path == "." {
+                DomainError::invalid("malformed-request", detail)
+            } else {
+                let mut err = DomainError::field(&path, detail.clone());
+                err.code = "malformed-request";
+                err.detail = format!("Champ « {path} » : {detail}");
+                err
+            }
+        })
+    }
+
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+}
+
+pub fn too_large(limit: usize) -> DomainError {
+    DomainError::invalid(
+        "malformed-request",
+        format!("Le corps de la requête dépasse la taille maximale ({} Kio).", limit / 1024),
+    )
+}
+
+/// Turns serde's English messages into French ones for the UI.
+fn french_json_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let msg = e.to_string();
+    let between_ticks = |m: &str| m.split('`').nth(1).unwrap_or("").to_string();
+    match e.classify() {
+        Category::Syntax | Category::Eof | Category::Io => format!(
+            "le corps n'est pas un JSON valide (ligne {}, colonne {}).",
+            e.line(),
+            e.column()
+        ),
+        Category::Data => {
+            if msg.starts_with("unknown field") {
+                format!("champ inconnu « {} ».", between_ticks(&msg))
+            } else if msg.starts_with("missing field") {
+                format!("champ obligatoire manquant « {} ».", between_ticks(&msg))
+            } else if msg.starts_with("invalid type") {
+                let expected = msg.split("expected ").nth(1).unwrap_or("").split(" at line").next().unwrap_or("");
+                format!("type de valeur invalide (attendu : {}).", translate_expected(expected))
+            } else if msg.starts_with("invalid value") || msg.contains("out of range") {
+                "valeur hors limites.".to_string()
+            } else if msg.starts_with("unknown variant") {
+                let allowed = msg.split("expected ").nth(1).unwrap_or("").split(" at line").next().unwrap_or("");
+                format!("valeur « {} » non reconnue (valeurs admises : {}).", between_ticks(&msg), allowed.replace('`', ""))
+            } else {
+                // Our own messages (amounts, dates) are already French.
+                msg.split(" at line").next().unwrap_or(&msg).to_string()
+            }
+        }
+    }
+}
+
+fn translate_expected(expected: &str) -> &'static str {
+    if expected.contains("u32") || expected.contains("integer") || expected.contains("u64") {
+        "un nombre entier"
+    } else if expected.contains("string") {
+        "une chaîne de caractères"
+    } else if expected.contains("bool") {
+        "true ou false"
+    } else if expected.contains("struct") || expected.contains("map") {
+        "un objet JSON"
+    } else {
+        "une autre forme de valeur"
+    }
+}
+
+pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
+    match serde_json::to_string(value) {
+        Ok(text) => Response::builder()
+            .status(status)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::Text(text))
+            .unwrap_or_default(),
+        Err(e) => crate::problem::problem(&DomainError::internal(e)),
+    }
+}
+
+pub fn no_content() -> Response<Body> {
+    Response::builder().status(StatusCode::NO_CONTENT).body(Body::Empty).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cognito_groups_parse_in_every_shape_api_gateway_sends() {
+        assert_eq!(parse_groups("[staff]"), vec!["staff"]);
+        assert_eq!(parse_groups("[staff admin]"), vec!["staff", "admin"]);
+        assert_eq!(parse_groups("[\"staff\",\"x\"]"), vec!["staff", "x"]);
+        assert_eq!(parse_groups("[]"), Vec::<String>::new());
+        assert_eq!(parse_groups("[staffers]"), vec!["staffers"]);
+    }
+}

@@ -1,0 +1,78 @@
+//! Cassiopée's Lambda handlers. Every HTTP function and the local server call [`handle`] with
+//! the API Gateway HTTP API (v2) request that Lambda hands over; every job function calls
+//! [`jobs::dispatch`]. Handlers stay thin: the work is in `cassiopee_domain::usecases`.
+
+pub mod config;
+pub mod handlers;
+pub mod http;
+pub mod jobs;
+pub mod problem;
+pub mod routes;
+
+use crate::http::Incoming;
+use crate::problem::{problem, raw_problem};
+use crate::routes::{Function, Lookup, lookup};
+use cassiopee_domain::usecases::Deps;
+use lambda_http::http::{Response, StatusCode, header};
+use lambda_http::{Body, Request};
+
+/// Serves one HTTP request. `only` restricts the routes to one function's, as a deployed
+/// function would; `None` serves every route, as the local one-process server does.
+pub async fn handle(deps: &Deps, only: Option<Function>, req: Request) -> Response<Body> {
+    let method = req.method().as_str().to_string();
+    let path = req.uri().path().to_string();
+    let (route, params) = match lookup(&method, &path) {
+        Lookup::Found(route, params) if only.is_none_or(|f| f == route.function) => (route, params),
+        Lookup::MethodNotAllowed(allowed) => {
+            let mut r = raw_problem(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Cette méthode n'est pas prise en charge pour cette adresse.",
+                &[],
+            );
+            if let Ok(v) = allowed.join(", ").parse() {
+                r.headers_mut().insert(header::ALLOW, v);
+            }
+            return r;
+        }
+        _ => {
+            return raw_problem(StatusCode::NOT_FOUND, "route-not-found", "Cette adresse n'existe pas.", &[]);
+        }
+    };
+    let incoming = Incoming::from_request(req, params);
+    let span = tracing::info_span!("request", route = route.path, method = route.method);
+    let _enter = span.enter();
+    match handlers::run(deps, route, &incoming).await {
+        Ok(response) => response,
+        Err(e) => problem(&e),
+    }
+}
+
+/// Entry point of an HTTP function binary.
+pub async fn run_http_function(function: Function) -> Result<(), lambda_http::Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let deps = config::function_deps()?;
+    lambda_http::run(lambda_http::service_fn(move |req: Request| {
+        let deps = deps.clone();
+        async move { Ok::<_, std::convert::Infallible>(handle(&deps, Some(function), req).await) }
+    }))
+    .await
+}
+
+/// Entry point of a job function binary. A failure is returned to Lambda, so that the
+/// asynchronous invocation is retried and lands in the dead-letter queue at the end.
+pub async fn run_job_function(function: Function) -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let deps = config::function_deps()?;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
+            let deps = deps.clone();
+            async move {
+                jobs::dispatch(&deps, function, event.payload)
+                    .await
+                    .map_err(|e| lambda_runtime::Error::from(e.to_string()))
+            }
+        },
+    ))
+    .await
+}

@@ -1,0 +1,95 @@
+//! Errors as `application/problem+json` (RFC 9457): a stable `type`, the HTTP status, and a
+//! French `detail` for the UI. Internal causes are logged once here and never sent.
+
+use cassiopee_domain::error::{DomainError, ErrorKind};
+use lambda_http::Body;
+use lambda_http::http::{Response, StatusCode, header};
+use serde_json::json;
+
+pub const PROBLEM_BASE: &str = "https://cassiopee.mirvog.invalid/problems/";
+
+pub fn status_of(e: &DomainError) -> StatusCode {
+    match e.kind {
+        ErrorKind::Invalid if e.code == "malformed-request" => StatusCode::BAD_REQUEST,
+        ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+fn title_of(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "Requête invalide",
+        401 => "Authentification requise",
+        403 => "Accès refusé",
+        404 => "Introuvable",
+        405 => "Méthode non autorisée",
+        409 => "Conflit",
+        413 => "Requête trop volumineuse",
+        415 => "Type de contenu non pris en charge",
+        422 => "Données invalides",
+        429 => "Trop de requêtes",
+        _ => "Erreur interne",
+    }
+}
+
+/// Renders an error. Internal ones are logged with their cause; client mistakes are not logged
+/// beyond their code.
+pub fn problem(e: &DomainError) -> Response<Body> {
+    let status = status_of(e);
+    if e.kind == ErrorKind::Internal {
+        tracing::error!(error.code = e.code, error.cause = e.cause.as_deref().unwrap_or(""), "internal error");
+    } else {
+        tracing::info!(error.code = e.code, status = status.as_u16(), "request refused");
+    }
+    raw_problem(status, e.code, &e.detail, &e.fields)
+}
+
+pub fn raw_problem(
+    status: StatusCode,
+    code: &str,
+    detail: &str,
+    fields: &[cassiopee_domain::error::FieldError],
+) -> Response<Body> {
+    let mut body = json!({
+        "type": format!("{PROBLEM_BASE}{code}"),
+        "title": title_of(status),
+        "status": status.as_u16(),
+        "detail": detail,
+        "code": code,
+    });
+    if !fields.is_empty() {
+        body["errors"] = json!(fields);
+    }
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/problem+json")
+        .body(Body::Text(body.to_string()))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_never_shows_its_cause() {
+        let r = problem(&DomainError::internal("sqlite: disk I/O error at /secret/path"));
+        assert_eq!(r.status(), 500);
+        let Body::Text(text) = r.body() else { panic!("text body") };
+        assert!(!text.contains("secret"), "{text}");
+        assert!(text.contains("\"type\":\"https://cassiopee.mirvog.invalid/problems/internal\""));
+    }
+
+    #[test]
+    fn field_errors_are_listed_and_answer_422() {
+        let r = problem(&DomainError::field("capacity", "Trop grand."));
+        assert_eq!(r.status(), 422);
+        let Body::Text(text) = r.body() else { panic!("text body") };
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(v["errors"][0]["field"], "capacity");
+    }
+}

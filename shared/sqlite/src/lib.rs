@@ -1,0 +1,1339 @@
+//! The embedded store: SQLite in one file under the data folder.
+//!
+//! Every write runs in one `BEGIN IMMEDIATE` transaction, which takes SQLite's write lock up
+//! front: two enrolments for the last seat are serialised, and the second one sees the first.
+//! The rules themselves come from `cassiopee_domain::rules`; this crate only reads the state,
+//! asks the rules, and writes the result with the transition's notice in the same transaction.
+
+mod rows;
+
+use async_trait::async_trait;
+use cassiopee_domain::error::{DomainError, Result};
+use cassiopee_domain::ids::{EnrolmentId, OfficerId, SessionId, StaffId, TrainingId};
+use cassiopee_domain::import::{EnrolmentRow, OfficerRow, SessionRow, StaffRow, TrainingRow};
+use cassiopee_domain::model::{
+    Actor, Email, Enrolment, EnrolmentChange, EnrolmentStatus, Officer, ProgrammeItem, Session,
+    SessionStatus, Staff, Training, WaitlistMode,
+};
+use cassiopee_domain::notices::{Notice, NoticeKind, Transition, notice_for};
+use cassiopee_domain::ports::{
+    EnrolCommand, EnrolOutcome, Enrolled, NoticeRecord, Promoted, QueuedNotice, RosterLine,
+    RowOutcome, SessionPatch, SessionQuery, SessionUpdated, StatisticsSnapshot, Store,
+    TrainingDemand, WithdrawCommand, WithdrawOutcome,
+};
+use cassiopee_domain::rules::{self, Promotion, Schedule, WithdrawalTiming};
+use cassiopee_domain::time::{Instant, paris_end_of_day, paris_start_of_day};
+use rows::*;
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+const SCHEMA: &str = include_str!("schema.sql");
+
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+fn db(e: rusqlite::Error) -> DomainError {
+    DomainError::internal(format!("sqlite: {e}"))
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the store in `dir/cassiopee.sqlite3`.
+    pub fn open(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            DomainError::internal(format!("cannot create data folder {}: {e}", dir.display()))
+        })?;
+        let conn = Connection::open(dir.join("cassiopee.sqlite3")).map_err(db)?;
+        Self::init(conn)
+    }
+
+    /// A private store in memory, for tests.
+    pub fn in_memory() -> Result<Self> {
+        Self::init(Connection::open_in_memory().map_err(db)?)
+    }
+
+    fn init(conn: Connection) -> Result<Self> {
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(db)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(db)?;
+        conn.execute_batch(SCHEMA).map_err(db)?;
+        Ok(Self { conn: Mutex::new(conn) })
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Connection>> {
+        self.conn.lock().map_err(|_| DomainError::internal("store lock poisoned"))
+    }
+
+    /// Runs `f` in one immediate transaction, committed only when it returns `Ok`.
+    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+        let out = f(&tx)?;
+        tx.commit().map_err(db)?;
+        Ok(out)
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self.lock()?;
+        f(&conn)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers shared by the operations, all inside a transaction.
+
+fn load_session(c: &Connection, id: &SessionId) -> Result<Session> {
+    c.query_row(&format!("SELECT {SESSION_COLS} FROM sessions WHERE id = ?1"), [id.as_str()], session_row)
+        .optional()
+        .map_err(db)?
+        .ok_or_else(DomainError::session_not_found)
+}
+
+fn load_enrolment(c: &Connection, s: &SessionId, o: &OfficerId) -> Result<Option<Enrolment>> {
+    c.query_row(
+        &format!("SELECT {ENROLMENT_COLS} FROM enrolments WHERE session_id = ?1 AND officer_id = ?2"),
+        [s.as_str(), o.as_str()],
+        enrolment_row,
+    )
+    .optional()
+    .map_err(db)
+}
+
+fn position_of(c: &Connection, e: &Enrolment) -> Result<u32> {
+    let ahead: u32 = c
+        .query_row(
+            "SELECT COUNT(*) FROM enrolments WHERE session_id = ?1 AND status = 'waitlisted' \
+             AND (rank < ?2 OR (rank = ?2 AND id < ?3))",
+            params![e.session_id.as_str(), e.rank, e.id.as_str()],
+            |r| r.get(0),
+        )
+        .map_err(db)?;
+    Ok(ahead + 1)
+}
+
+fn save_counters(c: &Connection, s: &Session, last_rank: Option<i64>) -> Result<()> {
+    c.execute(
+        "UPDATE sessions SET seats_taken = ?2, waiting = ?3, last_rank = MAX(last_rank, ?4) WHERE id = ?1",
+        params![s.id.as_str(), s.seats_taken, s.waiting, last_rank.unwrap_or(i64::MIN)],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
+fn last_rank(c: &Connection, s: &SessionId) -> Result<i64> {
+    c.query_row("SELECT last_rank FROM sessions WHERE id = ?1", [s.as_str()], |r| r.get(0)).map_err(db)
+}
+
+/// Writes an enrolment's new state, its history line and the notice it deserves.
+fn record(
+    c: &Connection,
+    e: &mut Enrolment,
+    from: Option<EnrolmentStatus>,
+    actor: &Actor,
+    now: Instant,
+    reason: Option<&str>,
+    notify: Option<u32>,
+) -> Result<()> {
+    e.updated_at = now;
+    e.updated_by = actor.id.clone();
+    e.origin = actor.origin;
+    let changes: u32 = c
+        .query_row(
+            "INSERT INTO enrolments (id, session_id, officer_id, status, late, rank, joined_at, \
+             confirmed_at, offer_expires_at, updated_at, updated_by, origin, changes) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 1) \
+             ON CONFLICT (session_id, officer_id) DO UPDATE SET status = excluded.status, \
+             late = excluded.late, rank = excluded.rank, joined_at = excluded.joined_at, \
+             confirmed_at = excluded.confirmed_at, offer_expires_at = excluded.offer_expires_at, \
+             updated_at = excluded.updated_at, updated_by = excluded.updated_by, \
+             origin = excluded.origin, changes = enrolments.changes + 1 \
+             RETURNING changes",
+            params![
+                e.id.as_str(),
+                e.session_id.as_str(),
+                e.officer_id.as_str(),
+                e.status.as_str(),
+                e.late,
+                e.rank,
+                micros(e.joined_at),
+                e.confirmed_at.map(micros),
+                e.offer_expires_at.map(micros),
+                micros(now),
+                actor.id,
+                actor.origin.as_str(),
+            ],
+            |r| r.get(0),
+        )
+        .map_err(db)?;
+    c.execute(
+        "INSERT INTO enrolment_changes (enrolment_id, at, from_status, to_status, actor, origin, reason) \
+         SELECT id, ?3, ?4, ?5, ?6, ?7, ?8 FROM enrolments WHERE session_id = ?1 AND officer_id = ?2",
+        params![
+            e.session_id.as_str(),
+            e.officer_id.as_str(),
+            micros(now),
+            from.map(EnrolmentStatus::as_str),
+            e.status.as_str(),
+            actor.id,
+            actor.origin.as_str(),
+            reason,
+        ],
+    )
+    .map_err(db)?;
+    if actor.origin != cassiopee_domain::model::Origin::Import {
+        let t = Transition {
+            session_id: e.session_id.clone(),
+            officer_id: e.officer_id.clone(),
+            from,
+            to: e.status,
+            late: e.late,
+            position: notify,
+            offer_expires_at: e.offer_expires_at,
+        };
+        if let Some(kind) = notice_for(&t) {
+            let notice = Notice {
+                officer_id: e.officer_id.clone(),
+                session_id: e.session_id.clone(),
+                kind,
+                version: changes,
+            };
+            queue(c, &notice, now)?;
+        }
+    }
+    Ok(())
+}
+
+fn queue(c: &Connection, n: &Notice, now: Instant) -> Result<bool> {
+    let payload = serde_json::to_string(&n.kind).map_err(DomainError::internal)?;
+    let inserted = c
+        .execute(
+            "INSERT INTO outbox (officer_id, session_id, kind_key, payload, version, queued_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+            params![n.officer_id.as_str(), n.session_id.as_str(), n.kind.key(), payload, n.version, micros(now)],
+        )
+        .map_err(db)?;
+    Ok(inserted == 1)
+}
+
+fn active_officers(c: &Connection, s: &SessionId) -> Result<Vec<OfficerId>> {
+    let mut stmt = c
+        .prepare("SELECT officer_id FROM enrolments WHERE session_id = ?1 AND status IN ('confirmed','offered','waitlisted')")
+        .map_err(db)?;
+    let ids = stmt
+        .query_map([s.as_str()], |r| r.get::<_, String>(0))
+        .map_err(db)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(db)?;
+    Ok(ids.into_iter().map(OfficerId::from_stored).collect())
+}
+
+fn first_waiting(c: &Connection, s: &SessionId) -> Result<Option<Enrolment>> {
+    c.query_row(
+        &format!(
+            "SELECT {ENROLMENT_COLS} FROM enrolments WHERE session_id = ?1 AND status = 'waitlisted' \
+             ORDER BY rank, id LIMIT 1"
+        ),
+        [s.as_str()],
+        enrolment_row,
+    )
+    .optional()
+    .map_err(db)
+}
+
+/// Gives free seats to the next in line while the rules allow it.
+fn promote_in(c: &Connection, id: &SessionId, now: Instant) -> Result<Vec<Promoted>> {
+    let mut session = load_session(c, id)?;
+    let actor = Actor::system("promote-waitlist");
+    let mut promoted = Vec::new();
+    while session.seats_taken < session.capacity && session.waiting > 0 {
+        let Some(promotion) = rules::promotion_for(&session, now) else { break };
+        let Some(mut next) = first_waiting(c, id)? else { break };
+        let from = next.status;
+        match promotion {
+            Promotion::Confirm => {
+                next.status = EnrolmentStatus::Confirmed;
+                next.confirmed_at = Some(now);
+                next.offer_expires_at = None;
+            }
+            Promotion::Offer { expires_at } => {
+                next.status = EnrolmentStatus::Offered;
+                next.offer_expires_at = Some(expires_at);
+            }
+        }
+        session.seats_taken += 1;
+        session.waiting -= 1;
+        save_counters(c, &session, None)?;
+        record(c, &mut next, Some(from), &actor, now, None, None)?;
+        promoted.push(Promoted {
+            officer_id: next.officer_id.clone(),
+            status: next.status,
+            offer_expires_at: next.offer_expires_at,
+        });
+    }
+    Ok(promoted)
+}
+
+fn count_status(c: &Connection, s: &SessionId, status: &str) -> Result<u32> {
+    c.query_row(
+        "SELECT COUNT(*) FROM enrolments WHERE session_id = ?1 AND status = ?2",
+        [s.as_str(), status],
+        |r| r.get(0),
+    )
+    .map_err(db)
+}
+
+fn not_enrolled() -> DomainError {
+    DomainError::not_found("enrolment-not-found", "Vous n'êtes pas inscrit(e) à cette session.")
+}
+
+fn unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn staff_by_email(&self, email: &Email) -> Result<Option<Staff>> {
+        self.read(|c| {
+            c.query_row(&format!("SELECT {STAFF_COLS} FROM staff WHERE email = ?1"), [email.as_str()], staff_row)
+                .optional()
+                .map_err(db)
+        })
+    }
+
+    async fn staff_by_id(&self, id: &StaffId) -> Result<Option<Staff>> {
+        self.read(|c| {
+            c.query_row(&format!("SELECT {STAFF_COLS} FROM staff WHERE id = ?1"), [id.as_str()], staff_row)
+                .optional()
+                .map_err(db)
+        })
+    }
+
+    async fn staff_list(&self) -> Result<Vec<Staff>> {
+        self.read(|c| all(c, &format!("SELECT {STAFF_COLS} FROM staff ORDER BY last_name, first_name"), [], staff_row))
+    }
+
+    async fn officer(&self, id: &OfficerId) -> Result<Option<Officer>> {
+        self.read(|c| {
+            c.query_row(&format!("SELECT {OFFICER_COLS} FROM officers WHERE id = ?1"), [id.as_str()], officer_row)
+                .optional()
+                .map_err(db)
+        })
+    }
+
+    async fn officer_by_email(&self, email: &Email) -> Result<Option<Officer>> {
+        self.read(|c| {
+            c.query_row(&format!("SELECT {OFFICER_COLS} FROM officers WHERE email = ?1"), [email.as_str()], officer_row)
+                .optional()
+                .map_err(db)
+        })
+    }
+
+    async fn officers(&self) -> Result<Vec<Officer>> {
+        self.read(|c| {
+            all(c, &format!("SELECT {OFFICER_COLS} FROM officers ORDER BY acc_end, last_name"), [], officer_row)
+        })
+    }
+
+    async fn is_empty(&self) -> Result<bool> {
+        self.read(|c| {
+            let n: i64 = c
+                .query_row("SELECT (SELECT COUNT(*) FROM staff) + (SELECT COUNT(*) FROM officers) + (SELECT COUNT(*) FROM sessions)", [], |r| r.get(0))
+                .map_err(db)?;
+            Ok(n == 0)
+        })
+    }
+
+    async fn training(&self, id: &TrainingId) -> Result<Option<Training>> {
+        self.read(|c| {
+            c.query_row(&format!("SELECT {TRAINING_COLS} FROM trainings WHERE id = ?1"), [id.as_str()], training_row)
+                .optional()
+                .map_err(db)
+        })
+    }
+
+    async fn trainings(&self, include_archived: bool) -> Result<Vec<TrainingDemand>> {
+        self.read(|c| {
+            let sql = format!(
+                "SELECT {TRAINING_COLS}, (SELECT COUNT(*) FROM interests i WHERE i.training_id = trainings.id) \
+                 FROM trainings WHERE archived = 0 OR ?1 ORDER BY code"
+            );
+            all(c, &sql, [include_archived], |r| {
+                Ok(TrainingDemand { training: training_row(r)?, interested: r.get(12)? })
+            })
+        })
+    }
+
+    async fn insert_training(&self, t: &Training) -> Result<()> {
+        self.write(|c| {
+            let r = c.execute(
+                "INSERT INTO trainings (id, code, title, theme, modality, length_days, provider, session_cost, \
+                 trainee_cost, min_group, max_group, archived) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+                training_params(t),
+            );
+            match r {
+                Ok(_) => Ok(()),
+                Err(e) if unique_violation(&e) => Err(DomainError::conflict(
+                    "training-code-taken",
+                    format!("Le code de formation {} est déjà utilisé.", t.code),
+                )),
+                Err(e) => Err(db(e)),
+            }
+        })
+    }
+
+    async fn update_training(&self, t: &Training) -> Result<()> {
+        self.write(|c| {
+            let r = c.execute(
+                "UPDATE trainings SET code=?2, title=?3, theme=?4, modality=?5, length_days=?6, provider=?7, \
+                 session_cost=?8, trainee_cost=?9, min_group=?10, max_group=?11, archived=?12 WHERE id=?1",
+                training_params(t),
+            );
+            match r {
+                Ok(0) => Err(DomainError::training_not_found()),
+                Ok(_) => Ok(()),
+                Err(e) if unique_violation(&e) => Err(DomainError::conflict(
+                    "training-code-taken",
+                    format!("Le code de formation {} est déjà utilisé.", t.code),
+                )),
+                Err(e) => Err(db(e)),
+            }
+        })
+    }
+
+    async fn session(&self, id: &SessionId) -> Result<Option<Session>> {
+        self.read(|c| match load_session(c, id) {
+            Ok(s) => Ok(Some(s)),
+            Err(e) if e.code == "session-not-found" => Ok(None),
+            Err(e) => Err(e),
+        })
+    }
+
+    async fn sessions(&self, q: &SessionQuery) -> Result<Vec<Session>> {
+        self.read(|c| {
+            let sql = format!(
+                "SELECT {SESSION_COLS_S} FROM sessions s JOIN trainings t ON t.id = s.training_id \
+                 WHERE (?1 IS NULL OR s.starts_at >= ?1) AND (?2 IS NULL OR s.starts_at < ?2) \
+                 AND (?3 IS NULL OR lower(t.theme) = lower(?3)) AND (?4 IS NULL OR t.modality = ?4) \
+                 AND (?5 IS NULL OR s.training_id = ?5) AND (?6 = 0 OR s.seats_taken < s.capacity) \
+                 AND (?7 = 1 OR s.status != 'cancelled') ORDER BY s.starts_at, s.reference"
+            );
+            all(
+                c,
+                &sql,
+                params![
+                    q.from.map(micros),
+                    q.to.map(micros),
+                    q.theme,
+                    q.modality.map(|m| m.as_str()),
+                    q.training_id.as_ref().map(|t| t.as_str().to_string()),
+                    q.available_only,
+                    q.include_cancelled,
+                ],
+                session_row,
+            )
+        })
+    }
+
+    async fn insert_session(&self, s: &Session, now: Instant) -> Result<()> {
+        self.write(|c| {
+            match insert_session_row(c, s) {
+                Ok(()) => {}
+                Err(e) if unique_violation(&e) => {
+                    return Err(DomainError::conflict(
+                        "session-reference-taken",
+                        format!("La référence de session {} est déjà utilisée.", s.reference),
+                    ));
+                }
+                Err(e) => return Err(db(e)),
+            }
+            let mut stmt = c.prepare("SELECT officer_id FROM interests WHERE training_id = ?1 ORDER BY at").map_err(db)?;
+            let interested = stmt
+                .query_map([s.training_id.as_str()], |r| r.get::<_, String>(0))
+                .map_err(db)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(db)?;
+            for officer in interested {
+                let n = Notice {
+                    officer_id: OfficerId::from_stored(officer),
+                    session_id: s.id.clone(),
+                    kind: NoticeKind::SessionOpened,
+                    version: 1,
+                };
+                queue(c, &n, now)?;
+            }
+            Ok(())
+        })
+    }
+
+    async fn update_session(&self, id: &SessionId, patch: &SessionPatch, _actor: &Actor, now: Instant) -> Result<SessionUpdated> {
+        self.write(|c| {
+            let mut s = load_session(c, id)?;
+            if s.status != SessionStatus::Scheduled {
+                return Err(DomainError::conflict(
+                    "session-not-editable",
+                    "Une session annulée ou terminée ne peut plus être modifiée.",
+                ));
+            }
+            let before = s.clone();
+            if let Some(mode) = patch.waitlist {
+                if !mode.is_on() && s.waiting > 0 {
+                    return Err(DomainError::conflict(
+                        "waitlist-not-empty",
+                        format!("Impossible de désactiver la liste d'attente : {} officier(s) y figurent.", s.waiting),
+                    ));
+                }
+                s.waitlist = mode;
+            }
+            if let Some(capacity) = patch.capacity {
+                let confirmed = count_status(c, id, "confirmed")?;
+                let offered = count_status(c, id, "offered")?;
+                rules::check_capacity(capacity, s.waitlist, confirmed, offered)?;
+                s.capacity = capacity;
+            } else if s.capacity == 0 && !s.waitlist.is_on() {
+                rules::check_capacity(0, s.waitlist, 0, 0)?;
+            }
+            if let Some(sched) = &patch.schedule {
+                s.first_day = sched.first_day;
+                s.last_day = sched.last_day;
+                s.hours = sched.hours;
+                s.starts_at = sched.starts_at;
+                s.ends_at = sched.ends_at;
+                s.enrolment_closes_at = sched.enrolment_closes_at;
+                s.free_withdrawal_until = sched.free_withdrawal_until;
+            }
+            if let Some(place) = &patch.place {
+                s.place = place.clone();
+            }
+            if let Some(trainer) = &patch.trainer {
+                s.trainer = trainer.clone();
+            }
+            let materially_changed = s.starts_at != before.starts_at
+                || s.ends_at != before.ends_at
+                || s.first_day != before.first_day
+                || s.last_day != before.last_day
+                || s.hours != before.hours
+                || s.place != before.place;
+            if materially_changed {
+                s.schedule_version += 1;
+            }
+            update_session_row(c, &s).map_err(db)?;
+            if materially_changed {
+                for officer in active_officers(c, id)? {
+                    let n = Notice { officer_id: officer, session_id: id.clone(), kind: NoticeKind::SessionChanged, version: s.schedule_version };
+                    queue(c, &n, now)?;
+                }
+            }
+            Ok(SessionUpdated { capacity_raised: s.capacity > before.capacity, materially_changed, session: s })
+        })
+    }
+
+    async fn cancel_session(&self, id: &SessionId, _actor: &Actor, now: Instant) -> Result<Session> {
+        self.write(|c| {
+            let mut s = load_session(c, id)?;
+            match s.status {
+                SessionStatus::Scheduled => {}
+                SessionStatus::Cancelled => {
+                    return Err(DomainError::conflict("session-cancelled", "Cette session est déjà annulée."));
+                }
+                SessionStatus::Completed => {
+                    return Err(DomainError::conflict("session-completed", "Une session terminée ne peut être annulée."));
+                }
+            }
+            if now >= s.ends_at {
+                return Err(DomainError::conflict("session-completed", "Une session terminée ne peut être annulée."));
+            }
+            s.status = SessionStatus::Cancelled;
+            c.execute("UPDATE sessions SET status = 'cancelled' WHERE id = ?1", [id.as_str()]).map_err(db)?;
+            for officer in active_officers(c, id)? {
+                let n = Notice { officer_id: officer, session_id: id.clone(), kind: NoticeKind::SessionCancelled, version: 1 };
+                queue(c, &n, now)?;
+            }
+            Ok(s)
+        })
+    }
+
+    async fn enrolment(&self, s: &SessionId, o: &OfficerId) -> Result<Option<Enrolment>> {
+        self.read(|c| load_enrolment(c, s, o))
+    }
+
+    async fn waitlist_position(&self, s: &SessionId, o: &OfficerId) -> Result<Option<u32>> {
+        self.read(|c| match load_enrolment(c, s, o)? {
+            Some(e) if e.status == EnrolmentStatus::Waitlisted => Ok(Some(position_of(c, &e)?)),
+            _ => Ok(None),
+        })
+    }
+
+    async fn officer_enrolments(&self, o: &OfficerId) -> Result<Vec<Enrolment>> {
+        self.read(|c| {
+            all(c, &format!("SELECT {ENROLMENT_COLS} FROM enrolments WHERE officer_id = ?1 ORDER BY joined_at"), [o.as_str()], enrolment_row)
+        })
+    }
+
+    async fn roster(&self, s: &SessionId) -> Result<Vec<RosterLine>> {
+        self.read(|c| {
+            let sql = format!(
+                "SELECT {ENROLMENT_COLS_E}, {OFFICER_COLS_O} FROM enrolments e JOIN officers o ON o.id = e.officer_id \
+                 WHERE e.session_id = ?1 ORDER BY CASE e.status WHEN 'confirmed' THEN 0 WHEN 'attended' THEN 0 \
+                 WHEN 'absent' THEN 0 WHEN 'excused' THEN 0 WHEN 'offered' THEN 1 WHEN 'waitlisted' THEN 2 ELSE 3 END, \
+                 CASE WHEN e.status = 'waitlisted' THEN e.rank ELSE 0 END, o.last_name, o.first_name, e.id"
+            );
+            let mut lines = all(c, &sql, [s.as_str()], |r| {
+                Ok(RosterLine { enrolment: enrolment_row(r)?, officer: officer_row_at(r, ENROLMENT_COL_COUNT)?, position: None })
+            })?;
+            let mut position = 0;
+            for line in &mut lines {
+                if line.enrolment.status == EnrolmentStatus::Waitlisted {
+                    position += 1;
+                    line.position = Some(position);
+                }
+            }
+            Ok(lines)
+        })
+    }
+
+    async fn enrolment_history(&self, id: &EnrolmentId) -> Result<Vec<EnrolmentChange>> {
+        self.read(|c| {
+            all(
+                c,
+                "SELECT at, from_status, to_status, actor, origin, reason FROM enrolment_changes WHERE enrolment_id = ?1 ORDER BY id",
+                [id.as_str()],
+                change_row,
+            )
+        })
+    }
+
+    async fn enrol(&self, cmd: &EnrolCommand) -> Result<Enrolled> {
+        let scope = format!("enrol:{}", cmd.officer_id);
+        self.write(|c| {
+            if let Some(key) = &cmd.idempotency_key {
+                let stored: Option<(String, String)> = c
+                    .query_row(
+                        "SELECT session_id, response FROM idempotency WHERE scope = ?1 AND key = ?2",
+                        [scope.as_str(), key.as_str()],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(db)?;
+                if let Some((session, response)) = stored {
+                    if session != cmd.session_id.as_str() {
+                        return Err(DomainError::invalid(
+                            "idempotency-key-reused",
+                            "Cette clé d'idempotence a déjà servi pour une autre session.",
+                        ));
+                    }
+                    let outcome = serde_json::from_str(&response).map_err(DomainError::internal)?;
+                    return Ok(Enrolled { outcome, replayed: true });
+                }
+            }
+            let mut session = load_session(c, &cmd.session_id)?;
+            let by_staff = cmd.actor.origin == cassiopee_domain::model::Origin::Staff;
+            rules::check_enrolment_window(&session, cmd.now, by_staff)?;
+            let existing = load_enrolment(c, &cmd.session_id, &cmd.officer_id)?;
+            if let Some(e) = &existing {
+                if e.status.is_active() {
+                    return Err(DomainError::conflict(
+                        "already-enrolled",
+                        format!("Vous figurez déjà sur cette session (statut : {}).", e.status.label_fr()),
+                    ));
+                }
+                if !e.status.can_become(EnrolmentStatus::Confirmed) {
+                    return Err(DomainError::conflict(
+                        "enrolment-final",
+                        format!("Votre inscription à cette session est close (statut : {}).", e.status.label_fr()),
+                    ));
+                }
+            }
+            let seat_free = session.seats_taken < session.capacity && session.waiting == 0;
+            let can_wait = session.waitlist.is_on() && cmd.now <= session.enrolment_closes_at;
+            let status = if seat_free {
+                EnrolmentStatus::Confirmed
+            } else if can_wait {
+                EnrolmentStatus::Waitlisted
+            } else if session.waitlist.is_on() {
+                return Err(DomainError::conflict(
+                    "session-full",
+                    "Cette session est complète et ses inscriptions sont closes : la liste d'attente n'est plus ouverte.",
+                ));
+            } else {
+                return Err(DomainError::conflict("session-full", "Cette session est complète."));
+            };
+            let rank = rules::next_rank(cmd.now, last_rank(c, &session.id)?);
+            let from = existing.as_ref().map(|e| e.status);
+            let mut e = existing.unwrap_or_else(|| Enrolment {
+                id: EnrolmentId::generate(),
+                session_id: cmd.session_id.clone(),
+                officer_id: cmd.officer_id.clone(),
+                status,
+                late: false,
+                joined_at: cmd.now,
+                confirmed_at: None,
+                offer_expires_at: None,
+                updated_at: cmd.now,
+                updated_by: cmd.actor.id.clone(),
+                origin: cmd.actor.origin,
+                rank,
+            });
+            e.status = status;
+            e.late = false;
+            e.rank = rank;
+            e.joined_at = cmd.now;
+            e.offer_expires_at = None;
+            let outcome = if status == EnrolmentStatus::Confirmed {
+                session.seats_taken += 1;
+                e.confirmed_at = Some(cmd.now);
+                save_counters(c, &session, Some(rank))?;
+                record(c, &mut e, from, &cmd.actor, cmd.now, None, None)?;
+                EnrolOutcome::Confirmed
+            } else {
+                session.waiting += 1;
+                e.confirmed_at = None;
+                save_counters(c, &session, Some(rank))?;
+                // Ranks only grow, so the newcomer is last: its position is the list's length.
+                let position = session.waiting;
+                record(c, &mut e, from, &cmd.actor, cmd.now, None, Some(position))?;
+                EnrolOutcome::Waitlisted { position }
+            };
+            if let Some(key) = &cmd.idempotency_key {
+                let response = serde_json::to_string(&outcome).map_err(DomainError::internal)?;
+                c.execute(
+                    "INSERT INTO idempotency (scope, key, session_id, response, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![scope, key, cmd.session_id.as_str(), response, micros(cmd.now)],
+                )
+                .map_err(db)?;
+            }
+            Ok(Enrolled { outcome, replayed: false })
+        })
+    }
+
+    async fn withdraw(&self, cmd: &WithdrawCommand) -> Result<WithdrawOutcome> {
+        self.write(|c| {
+            let mut session = load_session(c, &cmd.session_id)?;
+            let mut e = load_enrolment(c, &cmd.session_id, &cmd.officer_id)?
+                .filter(|e| e.status.is_active())
+                .ok_or_else(not_enrolled)?;
+            let from = e.status;
+            let outcome = match from {
+                EnrolmentStatus::Confirmed => {
+                    let timing = rules::check_withdrawal(&session, cmd.now)?;
+                    e.status = EnrolmentStatus::Withdrawn;
+                    e.late = timing == WithdrawalTiming::Late;
+                    session.seats_taken -= 1;
+                    WithdrawOutcome::Withdrawn { late: e.late }
+                }
+                EnrolmentStatus::Offered => {
+                    e.status = EnrolmentStatus::Declined;
+                    e.offer_expires_at = None;
+                    session.seats_taken -= 1;
+                    WithdrawOutcome::DeclinedOffer
+                }
+                _ => {
+                    e.status = EnrolmentStatus::Declined;
+                    session.waiting -= 1;
+                    WithdrawOutcome::LeftWaitlist
+                }
+            };
+            save_counters(c, &session, None)?;
+            record(c, &mut e, Some(from), &cmd.actor, cmd.now, None, None)?;
+            Ok(outcome)
+        })
+    }
+
+    async fn answer_offer(&self, s: &SessionId, o: &OfficerId, accept: bool, actor: &Actor, now: Instant) -> Result<EnrolmentStatus> {
+        self.write(|c| {
+            let mut session = load_session(c, s)?;
+            let mut e = load_enrolment(c, s, o)?
+                .filter(|e| e.status == EnrolmentStatus::Offered)
+                .ok_or_else(|| DomainError::not_found("offer-not-found", "Aucune place ne vous est proposée pour cette session."))?;
+            if e.offer_expires_at.is_some_and(|t| t <= now) {
+                return Err(DomainError::conflict("offer-expired", "Le délai pour accepter cette place est dépassé."));
+            }
+            if accept {
+                rules::check_enrolment_window(&session, now, true)?;
+                e.status = EnrolmentStatus::Confirmed;
+                e.confirmed_at = Some(now);
+            } else {
+                e.status = EnrolmentStatus::Declined;
+                session.seats_taken -= 1;
+                save_counters(c, &session, None)?;
+            }
+            e.offer_expires_at = None;
+            record(c, &mut e, Some(EnrolmentStatus::Offered), actor, now, None, None)?;
+            Ok(e.status)
+        })
+    }
+
+    async fn promote(&self, s: &SessionId, now: Instant) -> Result<Vec<Promoted>> {
+        self.write(|c| promote_in(c, s, now))
+    }
+
+    async fn expire_offers(&self, now: Instant) -> Result<Vec<SessionId>> {
+        self.write(|c| {
+            let expired = all(
+                c,
+                &format!("SELECT {ENROLMENT_COLS} FROM enrolments WHERE status = 'offered' AND offer_expires_at <= ?1"),
+                [micros(now)],
+                enrolment_row,
+            )?;
+            let actor = Actor::system("offer-expiry");
+            for mut e in expired {
+                let mut session = load_session(c, &e.session_id)?;
+                session.seats_taken -= 1;
+                save_counters(c, &session, None)?;
+                e.status = EnrolmentStatus::OfferExpired;
+                record(c, &mut e, Some(EnrolmentStatus::Offered), &actor, now, None, None)?;
+            }
+            let mut stmt = c
+                .prepare(
+                    "SELECT id FROM sessions WHERE status = 'scheduled' AND seats_taken < capacity AND waiting > 0 \
+                     AND closes_at >= ?1 AND starts_at > ?1 ORDER BY starts_at",
+                )
+                .map_err(db)?;
+            let ids = stmt
+                .query_map([micros(now)], |r| r.get::<_, String>(0))
+                .map_err(db)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(db)?;
+            Ok(ids.into_iter().map(SessionId::from_stored).collect())
+        })
+    }
+
+    async fn move_in_waitlist(&self, s: &SessionId, o: &OfficerId, position: u32, reason: &str, actor: &Actor, now: Instant) -> Result<u32> {
+        self.write(|c| {
+            load_session(c, s)?;
+            let mut e = load_enrolment(c, s, o)?
+                .filter(|e| e.status == EnrolmentStatus::Waitlisted)
+                .ok_or_else(|| DomainError::not_found("not-waitlisted", "Cet officier n'est pas sur la liste d'attente."))?;
+            let others = |c: &Connection| -> Result<Vec<i64>> {
+                all(c, "SELECT rank FROM enrolments WHERE session_id = ?1 AND status = 'waitlisted' AND id != ?2 ORDER BY rank, id",
+                    [s.as_str(), e.id.as_str()], |r| r.get(0))
+            };
+            let mut ranks = others(c)?;
+            let target = position as usize;
+            let rank = match rules::rank_for_position(&ranks, target) {
+                Some(r) => r,
+                None => {
+                    // Neighbours are adjacent: space the whole list out, keeping its order.
+                    let ids: Vec<String> = all(c, "SELECT id FROM enrolments WHERE session_id = ?1 AND status = 'waitlisted' AND id != ?2 ORDER BY rank, id",
+                        [s.as_str(), e.id.as_str()], |r| r.get(0))?;
+                    for (i, id) in ids.iter().enumerate() {
+                        c.execute("UPDATE enrolments SET rank = ?2 WHERE id = ?1", params![id, (i as i64 + 1) * 1_000_000]).map_err(db)?;
+                    }
+                    ranks = others(c)?;
+                    rules::rank_for_position(&ranks, target).ok_or_else(|| DomainError::internal("waiting list renumbering failed"))?
+                }
+            };
+            e.rank = rank;
+            record(c, &mut e, Some(EnrolmentStatus::Waitlisted), actor, now, Some(reason), None)?;
+            c.execute("UPDATE sessions SET last_rank = MAX(last_rank, ?2) WHERE id = ?1", params![s.as_str(), rank]).map_err(db)?;
+            position_of(c, &e)
+        })
+    }
+
+    async fn mark_attendance(&self, s: &SessionId, o: &OfficerId, status: EnrolmentStatus, actor: &Actor, now: Instant) -> Result<()> {
+        self.write(|c| {
+            let mut session = load_session(c, s)?;
+            if session.status == SessionStatus::Cancelled {
+                return Err(DomainError::conflict("session-cancelled", "Cette session a été annulée."));
+            }
+            if now < session.starts_at {
+                return Err(DomainError::conflict("session-not-started", "La présence se note une fois la session commencée."));
+            }
+            let mut e = load_enrolment(c, s, o)?.ok_or_else(DomainError::enrolment_not_found)?;
+            if e.status == status {
+                return Ok(());
+            }
+            if !e.status.can_become(status) {
+                return Err(DomainError::conflict(
+                    "attendance-not-applicable",
+                    format!("La présence ne se note que pour un officier inscrit (statut actuel : {}).", e.status.label_fr()),
+                ));
+            }
+            let from = e.status;
+            if from == EnrolmentStatus::Confirmed {
+                session.seats_taken -= 1;
+                save_counters(c, &session, None)?;
+            }
+            e.status = status;
+            record(c, &mut e, Some(from), actor, now, None, None)
+        })
+    }
+
+    async fn programme(&self, o: &OfficerId) -> Result<Vec<ProgrammeItem>> {
+        self.read(|c| {
+            all(c, "SELECT officer_id, training_id, kind, planned_by, planned_at FROM programme WHERE officer_id = ?1 ORDER BY planned_at",
+                [o.as_str()], programme_row)
+        })
+    }
+
+    async fn plan_training(&self, item: &ProgrammeItem) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO programme (officer_id, training_id, kind, planned_by, planned_at) VALUES (?1,?2,?3,?4,?5) \
+                 ON CONFLICT (officer_id, training_id) DO UPDATE SET kind = excluded.kind",
+                params![item.officer_id.as_str(), item.training_id.as_str(), item.kind.as_str(), item.planned_by, micros(item.planned_at)],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    async fn unplan_training(&self, o: &OfficerId, t: &TrainingId) -> Result<bool> {
+        self.write(|c| {
+            let n = c.execute("DELETE FROM programme WHERE officer_id = ?1 AND training_id = ?2", [o.as_str(), t.as_str()]).map_err(db)?;
+            Ok(n > 0)
+        })
+    }
+
+    async fn register_interest(&self, o: &OfficerId, t: &TrainingId, now: Instant) -> Result<bool> {
+        self.write(|c| {
+            let n = c
+                .execute("INSERT INTO interests (officer_id, training_id, at) VALUES (?1,?2,?3) ON CONFLICT DO NOTHING",
+                    params![o.as_str(), t.as_str(), micros(now)])
+                .map_err(db)?;
+            Ok(n == 1)
+        })
+    }
+
+    async fn queue_notices(&self, notices: &[Notice], now: Instant) -> Result<u32> {
+        self.write(|c| {
+            let mut new = 0;
+            for n in notices {
+                if queue(c, n, now)? {
+                    new += 1;
+                }
+            }
+            Ok(new)
+        })
+    }
+
+    async fn pending_notices(&self, limit: u32) -> Result<Vec<QueuedNotice>> {
+        self.read(|c| {
+            let rows: Vec<(i64, String, String, String, u32, u32)> = all(
+                c,
+                "SELECT id, officer_id, session_id, payload, version, attempts FROM outbox \
+                 WHERE status IN ('pending', 'failed') AND attempts < 5 ORDER BY id LIMIT ?1",
+                [limit],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            )?;
+            rows.into_iter()
+                .map(|(id, officer, session, payload, version, attempts)| {
+                    let kind: NoticeKind = serde_json::from_str(&payload).map_err(DomainError::internal)?;
+                    Ok(QueuedNotice {
+                        id,
+                        notice: Notice { officer_id: OfficerId::from_stored(officer), session_id: SessionId::from_stored(session), kind, version },
+                        attempts,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    async fn mark_notice_sent(&self, id: i64, now: Instant) -> Result<()> {
+        self.write(|c| {
+            c.execute("UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1 WHERE id = ?1", params![id, micros(now)]).map_err(db)?;
+            Ok(())
+        })
+    }
+
+    async fn mark_notice_failed(&self, id: i64, error: &str, _now: Instant) -> Result<()> {
+        self.write(|c| {
+            c.execute("UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?2 WHERE id = ?1", params![id, error]).map_err(db)?;
+            Ok(())
+        })
+    }
+
+    async fn officer_notices(&self, o: &OfficerId) -> Result<Vec<NoticeRecord>> {
+        self.read(|c| {
+            all(c, "SELECT id, officer_id, session_id, kind_key, queued_at, sent_at, status FROM outbox WHERE officer_id = ?1 ORDER BY id DESC",
+                [o.as_str()], |r| {
+                    Ok(NoticeRecord {
+                        id: r.get(0)?,
+                        officer_id: OfficerId::from_stored(r.get(1)?),
+                        session_id: SessionId::from_stored(r.get(2)?),
+                        kind: r.get(3)?,
+                        queued_at: instant(r.get(4)?),
+                        sent_at: r.get::<_, Option<i64>>(5)?.map(instant),
+                        status: r.get(6)?,
+                    })
+                })
+        })
+    }
+
+    async fn confirmed_between(&self, from: Instant, to: Instant) -> Result<Vec<(Session, Enrolment)>> {
+        self.read(|c| {
+            let sql = format!(
+                "SELECT {SESSION_COLS_S}, {ENROLMENT_COLS_E} FROM sessions s JOIN enrolments e ON e.session_id = s.id \
+                 WHERE s.status = 'scheduled' AND s.starts_at >= ?1 AND s.starts_at < ?2 AND e.status = 'confirmed' \
+                 ORDER BY s.starts_at, e.id"
+            );
+            all(c, &sql, [micros(from), micros(to)], |r| Ok((session_row(r)?, enrolment_row_at(r, SESSION_COL_COUNT)?)))
+        })
+    }
+
+    async fn import_staff(&self, rows: &[StaffRow]) -> Result<Vec<RowOutcome>> {
+        self.write(|c| rows.iter().map(|r| import_staff_row(c, r)).collect())
+    }
+
+    async fn import_officers(&self, rows: &[OfficerRow]) -> Result<Vec<RowOutcome>> {
+        self.write(|c| {
+            let staff = all(c, &format!("SELECT {STAFF_COLS} FROM staff"), [], staff_row)?;
+            rows.iter().map(|r| import_officer_row(c, r, &staff)).collect()
+        })
+    }
+
+    async fn import_trainings(&self, rows: &[TrainingRow]) -> Result<Vec<RowOutcome>> {
+        self.write(|c| rows.iter().map(|r| import_training_row(c, r)).collect())
+    }
+
+    async fn import_sessions(&self, rows: &[SessionRow], now: Instant) -> Result<Vec<RowOutcome>> {
+        self.write(|c| rows.iter().map(|r| import_session_row(c, r, now)).collect())
+    }
+
+    async fn import_enrolments(&self, rows: &[EnrolmentRow], actor: &Actor, now: Instant) -> Result<Vec<RowOutcome>> {
+        self.write(|c| rows.iter().enumerate().map(|(i, r)| import_enrolment_row(c, r, i, actor, now)).collect())
+    }
+
+    async fn all_sessions_with_enrolments(&self) -> Result<Vec<(Session, Vec<Enrolment>)>> {
+        self.read(|c| {
+            let sessions = all(c, &format!("SELECT {SESSION_COLS} FROM sessions ORDER BY starts_at"), [], session_row)?;
+            let enrolments = all(c, &format!("SELECT {ENROLMENT_COLS} FROM enrolments"), [], enrolment_row)?;
+            let mut by_session: std::collections::HashMap<SessionId, Vec<Enrolment>> = Default::default();
+            for e in enrolments {
+                by_session.entry(e.session_id.clone()).or_default().push(e);
+            }
+            Ok(sessions.into_iter().map(|s| {
+                let es = by_session.remove(&s.id).unwrap_or_default();
+                (s, es)
+            }).collect())
+        })
+    }
+
+    async fn save_statistics(&self, snapshot: &StatisticsSnapshot) -> Result<()> {
+        let json = serde_json::to_string(snapshot).map_err(DomainError::internal)?;
+        self.write(|c| {
+            c.execute("INSERT INTO statistics (id, snapshot) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET snapshot = excluded.snapshot", [json])
+                .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    async fn statistics(&self) -> Result<Option<StatisticsSnapshot>> {
+        self.read(|c| {
+            let raw: Option<String> = c.query_row("SELECT snapshot FROM statistics WHERE id = 1", [], |r| r.get(0)).optional().map_err(db)?;
+            raw.map(|r| serde_json::from_str(&r).map_err(DomainError::internal)).transpose()
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Imports, one row at a time inside the import's transaction.
+
+fn import_staff_row(c: &Connection, r: &StaffRow) -> Result<RowOutcome> {
+    let existing = c
+        .query_row(&format!("SELECT {STAFF_COLS} FROM staff WHERE email = ?1"), [r.email.as_str()], staff_row)
+        .optional()
+        .map_err(db)?;
+    let new = Staff {
+        id: existing.as_ref().map(|s| s.id.clone()).unwrap_or_else(StaffId::generate),
+        last_name: r.last_name.clone(),
+        first_name: r.first_name.clone(),
+        function: r.function.clone(),
+        email: r.email.clone(),
+        role: r.role,
+    };
+    match existing {
+        Some(s) if s == new => Ok(RowOutcome::Unchanged),
+        Some(_) => {
+            c.execute(
+                "UPDATE staff SET last_name=?2, first_name=?3, function=?4, role=?5 WHERE id=?1",
+                params![new.id.as_str(), new.last_name, new.first_name, new.function, new.role.as_str()],
+            )
+            .map_err(db)?;
+            Ok(RowOutcome::Updated)
+        }
+        None => {
+            c.execute(
+                "INSERT INTO staff (id, email, last_name, first_name, function, role) VALUES (?1,?2,?3,?4,?5,?6)",
+                params![new.id.as_str(), new.email.as_str(), new.last_name, new.first_name, new.function, new.role.as_str()],
+            )
+            .map_err(db)?;
+            Ok(RowOutcome::Created)
+        }
+    }
+}
+
+/// Finds the staff member written `C. Morvan` (initial and last name) or `Claire Morvan`.
+fn resolve_advisor<'a>(written: &str, staff: &'a [Staff]) -> Option<&'a Staff> {
+    let norm = |s: &str| s.trim().to_lowercase();
+    let written = written.trim();
+    let (first, last) = written.split_once(' ')?;
+    let first = norm(first.trim_end_matches('.'));
+    let last = norm(last);
+    let mut matches = staff.iter().filter(|s| {
+        norm(&s.last_name) == last
+            && (norm(&s.first_name) == first
+                || (first.chars().count() == 1 && norm(&s.first_name).starts_with(&first)))
+    });
+    let found = matches.next()?;
+    matches.next().is_none().then_some(found)
+}
+
+fn import_officer_row(c: &Connection, r: &OfficerRow, staff: &[Staff]) -> Result<RowOutcome> {
+    let advisor_id = match r.advisor.as_deref() {
+        None => None,
+        Some(written) => match resolve_advisor(written, staff) {
+            Some(s) => Some(s.id.clone()),
+            None => {
+                return Ok(RowOutcome::Rejected(format!(
+                    "Conseiller MiRVOG « {} » introuvable parmi le personnel : importez d'abord le personnel.",
+                    written.chars().take(40).collect::<String>()
+                )));
+            }
+        },
+    };
+    let existing = c
+        .query_row(&format!("SELECT {OFFICER_COLS} FROM officers WHERE email = ?1"), [r.email.as_str()], officer_row)
+        .optional()
+        .map_err(db)?;
+    let new = Officer {
+        id: existing.as_ref().map(|o| o.id.clone()).unwrap_or_else(OfficerId::generate),
+        last_name: r.last_name.clone(),
+        first_name: r.first_name.clone(),
+        grade: r.grade.clone(),
+        branch: r.branch.clone(),
+        email: r.email.clone(),
+        phone: r.phone.clone(),
+        accompaniment_start: r.accompaniment_start,
+        accompaniment_end: r.accompaniment_end,
+        advisor_id,
+    };
+    let outcome = match &existing {
+        Some(o) if *o == new => return Ok(RowOutcome::Unchanged),
+        Some(_) => RowOutcome::Updated,
+        None => RowOutcome::Created,
+    };
+    c.execute(
+        "INSERT INTO officers (id, email, last_name, first_name, grade, branch, phone, acc_start, acc_end, advisor_id) \
+         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) ON CONFLICT (id) DO UPDATE SET last_name=excluded.last_name, \
+         first_name=excluded.first_name, grade=excluded.grade, branch=excluded.branch, phone=excluded.phone, \
+         acc_start=excluded.acc_start, acc_end=excluded.acc_end, advisor_id=excluded.advisor_id",
+        params![
+            new.id.as_str(), new.email.as_str(), new.last_name, new.first_name, new.grade, new.branch, new.phone,
+            new.accompaniment_start.to_string(), new.accompaniment_end.to_string(), new.advisor_id.as_ref().map(|a| a.as_str().to_string()),
+        ],
+    )
+    .map_err(db)?;
+    Ok(outcome)
+}
+
+fn import_training_row(c: &Connection, r: &TrainingRow) -> Result<RowOutcome> {
+    let existing = c
+        .query_row(&format!("SELECT {TRAINING_COLS} FROM trainings WHERE code = ?1"), [r.code.as_str()], training_row)
+        .optional()
+        .map_err(db)?;
+    let new = Training {
+        id: existing.as_ref().map(|t| t.id.clone()).unwrap_or_else(TrainingId::generate),
+        code: r.code.clone(),
+        title: r.title.clone(),
+        theme: r.theme.clone(),
+        modality: r.modality,
+        length_days: r.length_days,
+        provider: r.provider.clone(),
+        session_cost: r.session_cost,
+        trainee_cost: r.trainee_cost,
+        min_group: r.min_group,
+        max_group: r.max_group,
+        archived: existing.as_ref().is_some_and(|t| t.archived),
+    };
+    match &existing {
+        Some(t) if *t == new => Ok(RowOutcome::Unchanged),
+        Some(_) => {
+            c.execute(
+                "UPDATE trainings SET code=?2, title=?3, theme=?4, modality=?5, length_days=?6, provider=?7, \
+                 session_cost=?8, trainee_cost=?9, min_group=?10, max_group=?11, archived=?12 WHERE id=?1",
+                training_params(&new),
+            )
+            .map_err(db)?;
+            Ok(RowOutcome::Updated)
+        }
+        None => {
+            c.execute(
+                "INSERT INTO trainings (id, code, title, theme, modality, length_days, provider, session_cost, \
+                 trainee_cost, min_group, max_group, archived) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+                training_params(&new),
+            )
+            .map_err(db)?;
+            Ok(RowOutcome::Created)
+        }
+    }
+}
+
+fn import_session_row(c: &Connection, r: &SessionRow, now: Instant) -> Result<RowOutcome> {
+    let training: Option<String> = c
+        .query_row("SELECT id FROM trainings WHERE code = ?1", [r.training_code.as_str()], |x| x.get(0))
+        .optional()
+        .map_err(db)?;
+    let Some(training_id) = training else {
+        return Ok(RowOutcome::Rejected(format!(
+            "Formation « {} » inconnue : importez d'abord le catalogue.",
+            r.training_code
+        )));
+    };
+    let schedule = match Schedule::new(
+        r.first_day,
+        r.last_day,
+        r.hours,
+        paris_end_of_day(r.enrolment_close_day),
+        paris_end_of_day(r.free_withdrawal_day),
+    ) {
+        Ok(s) => s,
+        Err(e) => return Ok(RowOutcome::Rejected(e.detail)),
+    };
+    let existing = c
+        .query_row(&format!("SELECT {SESSION_COLS} FROM sessions WHERE reference = ?1"), [r.reference.as_str()], session_row)
+        .optional()
+        .map_err(db)?;
+    let status = if schedule.ends_at < now { SessionStatus::Completed } else { SessionStatus::Scheduled };
+    let mut new = match &existing {
+        Some(s) => s.clone(),
+        None => Session {
+            id: SessionId::generate(),
+            reference: r.reference.clone(),
+            training_id: TrainingId::from_stored(training_id.clone()),
+            first_day: r.first_day,
+            last_day: r.last_day,
+            hours: r.hours,
+            starts_at: schedule.starts_at,
+            ends_at: schedule.ends_at,
+            place: r.place.clone(),
+            capacity: r.capacity,
+            enrolment_closes_at: schedule.enrolment_closes_at,
+            free_withdrawal_until: schedule.free_withdrawal_until,
+            trainer: r.trainer.clone(),
+            status,
+            waitlist: WaitlistMode::Direct,
+            seats_taken: 0,
+            waiting: 0,
+            schedule_version: 1,
+        },
+    };
+    new.training_id = TrainingId::from_stored(training_id);
+    new.first_day = r.first_day;
+    new.last_day = r.last_day;
+    new.hours = r.hours;
+    new.starts_at = schedule.starts_at;
+    new.ends_at = schedule.ends_at;
+    new.place = r.place.clone();
+    new.capacity = r.capacity;
+    new.enrolment_closes_at = schedule.enrolment_closes_at;
+    new.free_withdrawal_until = schedule.free_withdrawal_until;
+    new.trainer = r.trainer.clone();
+    let Some(old) = existing else {
+        if let Err(e) = rules::check_capacity(new.capacity, new.waitlist, 0, 0) {
+            return Ok(RowOutcome::Rejected(e.detail));
+        }
+        insert_session_row(c, &new).map_err(db)?;
+        return Ok(RowOutcome::Created);
+    };
+    if old == new {
+        return Ok(RowOutcome::Unchanged);
+    }
+    if old.status == SessionStatus::Cancelled {
+        return Ok(RowOutcome::Rejected("Cette session a été annulée : elle ne peut plus être modifiée par import.".into()));
+    }
+    let confirmed = count_status(c, &old.id, "confirmed")?;
+    let offered = count_status(c, &old.id, "offered")?;
+    if let Err(e) = rules::check_capacity(new.capacity, new.waitlist, confirmed, offered) {
+        return Ok(RowOutcome::Rejected(e.detail));
+    }
+    if new.starts_at != old.starts_at || new.ends_at != old.ends_at || new.place != old.place {
+        new.schedule_version += 1;
+    }
+    update_session_row(c, &new).map_err(db)?;
+    Ok(RowOutcome::Updated)
+}
+
+fn import_enrolment_row(c: &Connection, r: &EnrolmentRow, index: usize, actor: &Actor, now: Instant) -> Result<RowOutcome> {
+    let officer: Option<String> = c
+        .query_row("SELECT id FROM officers WHERE email = ?1", [r.email.as_str()], |x| x.get(0))
+        .optional()
+        .map_err(db)?;
+    let Some(officer_id) = officer.map(OfficerId::from_stored) else {
+        return Ok(RowOutcome::Rejected(format!("Officier {} inconnu : importez d'abord les officiers.", r.email)));
+    };
+    let session_id: Option<String> = c
+        .query_row("SELECT id FROM sessions WHERE reference = ?1", [r.session_reference.as_str()], |x| x.get(0))
+        .optional()
+        .map_err(db)?;
+    let Some(session_id) = session_id.map(SessionId::from_stored) else {
+        return Ok(RowOutcome::Rejected(format!("Session {} inconnue : importez d'abord les sessions.", r.session_reference)));
+    };
+    let mut session = load_session(c, &session_id)?;
+    let attendance = matches!(r.status, EnrolmentStatus::Attended | EnrolmentStatus::Absent | EnrolmentStatus::Excused);
+    if attendance && session.starts_at > now {
+        return Ok(RowOutcome::Rejected(format!(
+            "Présence « {} » pour une session qui n'a pas encore eu lieu.",
+            r.status.label_fr()
+        )));
+    }
+    let existing = load_enrolment(c, &session_id, &officer_id)?;
+    if let Some(e) = &existing
+        && e.status == r.status
+        && e.late == r.late
+    {
+        return Ok(RowOutcome::Unchanged);
+    }
+    let from = existing.as_ref().map(|e| e.status);
+    if from.is_some_and(EnrolmentStatus::holds_seat) {
+        session.seats_taken -= 1;
+    }
+    if from == Some(EnrolmentStatus::Waitlisted) {
+        session.waiting -= 1;
+    }
+    if r.status.holds_seat() {
+        if session.seats_taken >= session.capacity {
+            return Ok(RowOutcome::Rejected(format!(
+                "Session {} complète ({} places) : cette inscription dépasserait la capacité.",
+                r.session_reference, session.capacity
+            )));
+        }
+        session.seats_taken += 1;
+    }
+    if r.status == EnrolmentStatus::Waitlisted {
+        session.waiting += 1;
+    }
+    // The spreadsheet gives a day, not a time: the day orders the waiting list, and the row's
+    // place in the file breaks ties between people who joined on the same day.
+    let joined_at = paris_start_of_day(r.enrolled_on);
+    let rank = joined_at.timestamp_micros() + index as i64;
+    let mut e = existing.unwrap_or_else(|| Enrolment {
+        id: EnrolmentId::generate(),
+        session_id: session_id.clone(),
+        officer_id: officer_id.clone(),
+        status: r.status,
+        late: r.late,
+        joined_at,
+        confirmed_at: None,
+        offer_expires_at: None,
+        updated_at: now,
+        updated_by: actor.id.clone(),
+        origin: actor.origin,
+        rank,
+    });
+    e.status = r.status;
+    e.late = r.late;
+    e.joined_at = joined_at;
+    e.rank = rank;
+    e.offer_expires_at = None;
+    e.confirmed_at = match r.status {
+        EnrolmentStatus::Waitlisted => None,
+        _ => Some(joined_at),
+    };
+    save_counters(c, &session, Some(rank))?;
+    record(c, &mut e, from, actor, now, None, None)?;
+    Ok(if from.is_some() { RowOutcome::Updated } else { RowOutcome::Created })
+}
+
+#[cfg(test)]
+mod tests;
