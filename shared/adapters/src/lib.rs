@@ -114,7 +114,7 @@ impl Mailer for OutboxMailer {
         FileTransport::new(&self.dir)
             .send(&message)
             .map_err(|e| DomainError::internal(format!("cannot write email: {e}")))?;
-        tracing::info!(outbox = %self.dir.display(), "email written to the outbox");
+        tracing::debug!(outbox = %self.dir.display(), "email written to the outbox");
         Ok(())
     }
 }

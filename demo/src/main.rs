@@ -1,0 +1,43 @@
+//! `cargo run -p cassiopee-local`: Cassiopée on the embedded store, with the demo data.
+//!
+//! Reads `CASSIOPEE_ADDR` (default `127.0.0.1:8080`) and `CASSIOPEE_DATA` (default `data`).
+
+use anyhow::Context;
+use cassiopee_api::config::Settings;
+use cassiopee_local::{Local, dev, seed};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,cassiopee=info")))
+        .init();
+    let settings = Settings::from_env();
+    let addr = std::env::var("CASSIOPEE_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
+    let local = Local::open(&settings).await?;
+    if let Some(reports) = seed::seed_if_empty(&local.deps).await? {
+        println!("Données de démonstration importées :");
+        for r in reports {
+            println!(
+                "  {:<11} {:>4} créés, {:>3} mis à jour, {:>3} inchangés, {:>3} rejetés",
+                r.kind, r.counts.created, r.counts.updated, r.counts.unchanged, r.rejected
+            );
+        }
+    }
+    dev::spawn_timers(local.clone());
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} (set CASSIOPEE_ADDR to another address)"))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    println!("Cassiopée écoute sur {url} (données : {})", settings.data_dir.display());
+    println!("Connexion d'un officier :");
+    println!("  curl -s -X POST {url}/dev/sign-in -H 'content-type: application/json' -d '{{\"email\": \"herve.kerjean@intradef.example\"}}'");
+    println!("Connexion du personnel : même commande avec hugues.vidal@intradef.example");
+    println!("Puis : curl -s {url}/sessions -H \"Authorization: Bearer $TOKEN\"");
+    axum::serve(listener, local.router())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

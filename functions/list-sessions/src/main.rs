@@ -1,0 +1,8 @@
+//! GET /sessions and GET /sessions/{id}: upcoming sessions, seats left, the caller's standing.
+
+use cassiopee_api::routes::Function;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    cassiopee_api::run_http_function(Function::ListSessions).await
+}

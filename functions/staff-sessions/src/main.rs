@@ -1,0 +1,8 @@
+//! Staff: planning, rosters, enrolments on behalf, waiting-list order, attendance.
+
+use cassiopee_api::routes::Function;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    cassiopee_api::run_http_function(Function::StaffSessions).await
+}
