@@ -1,0 +1,241 @@
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use cassiopee_api::config::Settings;
+use cassiopee_domain::time::parse_instant;
+use cassiopee_local::{Local, seed};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use tower::ServiceExt;
+
+pub const STAFF_EMAIL: &str = "hugues.vidal@intradef.example";
+pub const OFFICER_EMAIL: &str = "herve.kerjean@intradef.example";
+
+pub struct TestApp {
+    pub local: Local,
+    pub router: axum::Router,
+    pub dir: PathBuf,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub body: Value,
+    pub headers: axum::http::HeaderMap,
+}
+
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status, self.body)
+    }
+}
+
+impl TestApp {
+    /// A fresh, empty store.
+    pub async fn empty() -> Self {
+        let dir = std::env::temp_dir().join(format!("cassiopee-test-{}", ulid::Ulid::generate()));
+        let settings = Settings::from_lookup(|k| match k {
+            "CASSIOPEE_DATA" => Some(dir.to_string_lossy().into_owned()),
+            _ => None,
+        });
+        let local = Local::open(&settings).await.expect("open local");
+        let router = local.router();
+        Self { local, router, dir }
+    }
+
+    /// A fresh store with the demo data imported, the clock set to `now`.
+    pub async fn demo(now: &str) -> Self {
+        let app = Self::empty().await;
+        app.set_clock(now);
+        seed::seed_if_empty(&app.local.deps).await.expect("seed").expect("was empty");
+        app
+    }
+
+    /// The staff and catalogue only, with the clock at `now`: a blank planning to test rules on.
+    pub async fn with_staff(now: &str) -> Self {
+        let app = Self::empty().await;
+        app.set_clock(now);
+        for (kind, bytes) in &seed::DEMO_FILES[..3] {
+            cassiopee_domain::usecases::import(
+                &app.local.deps,
+                *kind,
+                bytes,
+                cassiopee_domain::model::Actor::import("test"),
+            )
+            .await
+            .expect("import");
+        }
+        app
+    }
+
+    pub fn set_clock(&self, now: &str) {
+        self.local.clock.set(parse_instant(now).expect("test instant"));
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Answer {
+        send_on(self.router.clone(), req).await
+    }
+
+    /// Sends every request at once, each from its own task on the multi-threaded runtime, and
+    /// answers in the order given.
+    pub async fn concurrently(&self, reqs: Vec<Request<Body>>) -> Vec<Answer> {
+        let handles: Vec<_> = reqs
+            .into_iter()
+            .map(|r| tokio::spawn(send_on(self.router.clone(), r)))
+            .collect();
+        let mut out = Vec::new();
+        for h in handles {
+            out.push(h.await.expect("request task"));
+        }
+        out
+    }
+
+    pub fn request(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Request<Body> {
+        build_request(method, path, token, body)
+    }
+
+    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+        self.send(build_request(method, path, token, body)).await
+    }
+
+
+    pub async fn raw(&self, method: &str, path: &str, token: &str, content_type: &str, body: Vec<u8>) -> Answer {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .expect("request");
+        self.send(req).await
+    }
+
+    pub async fn sign_in(&self, email: &str) -> String {
+        let a = self.call("POST", "/dev/sign-in", None, Some(json!({ "email": email }))).await;
+        assert_eq!(a.status, StatusCode::OK, "sign-in {email}: {a:?}");
+        a.body["token"].as_str().expect("token").to_string()
+    }
+
+    pub async fn staff(&self) -> String {
+        self.sign_in(STAFF_EMAIL).await
+    }
+
+    /// Adds officers `prefix-1@…` to `prefix-n@…` through the officers import.
+    pub async fn add_officers(&self, prefix: &str, n: usize) -> Vec<String> {
+        let mut csv = String::from("Nom;Prénom;Grade;Armée / service;Courriel;Téléphone;Début d'accompagnement;Fin d'accompagnement;Durée (mois);Conseiller MiRVOG\n");
+        let mut emails = Vec::new();
+        for i in 1..=n {
+            let email = format!("{prefix}-{i}@intradef.example");
+            csv.push_str(&format!("Test{i};Officier;Général de brigade;Armée de Terre;{email};;01/01/2026;31/12/2027;24;H. Vidal\n"));
+            emails.push(email);
+        }
+        let staff = self.staff().await;
+        let a = self.raw("POST", "/admin/imports/officers", &staff, "text/csv", csv.into_bytes()).await;
+        assert_eq!(a.status, StatusCode::OK, "{a:?}");
+        assert_eq!(a.body["rejected"], 0, "{a:?}");
+        emails
+    }
+
+    pub async fn training_id(&self, code: &str) -> String {
+        let staff = self.staff().await;
+        let a = self.call("GET", "/admin/trainings", Some(&staff), None).await;
+        a.body["trainings"]
+            .as_array()
+            .expect("trainings")
+            .iter()
+            .find(|t| t["code"] == code)
+            .and_then(|t| t["id"].as_str())
+            .expect("training code")
+            .to_string()
+    }
+
+    /// Plans a session of FIN-01 with the given capacity and body overrides.
+    pub async fn create_session(&self, capacity: u32, overrides: Value) -> String {
+        let staff = self.staff().await;
+        let mut body = json!({
+            "training_id": self.training_id("FIN-01").await,
+            "first_day": "2027-03-15",
+            "last_day": "2027-03-16",
+            "daily_hours": "09:00-17:30",
+            "place": "École militaire, Paris 7e",
+            "capacity": capacity,
+            "enrolment_closes_at": "2027-03-01T18:00",
+            "free_withdrawal_until": "2027-03-08",
+        });
+        if let (Some(b), Some(o)) = (body.as_object_mut(), overrides.as_object()) {
+            for (k, v) in o {
+                b.insert(k.clone(), v.clone());
+            }
+        }
+        let a = self.call("POST", "/admin/sessions", Some(&staff), Some(body)).await;
+        assert_eq!(a.status, StatusCode::CREATED, "{a:?}");
+        a.body["id"].as_str().expect("id").to_string()
+    }
+
+    pub async fn roster(&self, session: &str) -> Vec<Value> {
+        let staff = self.staff().await;
+        let a = self.call("GET", &format!("/admin/sessions/{session}/roster"), Some(&staff), None).await;
+        assert_eq!(a.status, StatusCode::OK, "{a:?}");
+        a.body["roster"].as_array().expect("roster").clone()
+    }
+
+    pub async fn session(&self, session: &str) -> Value {
+        let staff = self.staff().await;
+        let a = self.call("GET", &format!("/admin/sessions/{session}"), Some(&staff), None).await;
+        assert_eq!(a.status, StatusCode::OK, "{a:?}");
+        a.body
+    }
+
+    pub fn outbox(&self) -> Vec<cassiopee_local::dev::OutboxEntry> {
+        cassiopee_local::dev::read_outbox(&self.local.outbox_dir)
+    }
+}
+
+pub fn build_request(method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Request<Body> {
+    let mut req = Request::builder().method(method).uri(path);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let body = match body {
+        Some(v) => {
+            req = req.header("content-type", "application/json");
+            Body::from(v.to_string())
+        }
+        None => Body::empty(),
+    };
+    req.body(body).expect("request")
+}
+
+pub async fn send_on(router: axum::Router, req: Request<Body>) -> Answer {
+    let response = router.oneshot(req).await.expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let content_type =
+        headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+    };
+    Answer { status, content_type, body, headers }
+}
+
+/// Status of each roster line, keyed by officer email.
+pub fn statuses(roster: &[Value]) -> Vec<(String, String)> {
+    roster
+        .iter()
+        .map(|l| (l["officer"]["email"].as_str().unwrap_or("").to_string(), l["status"].as_str().unwrap_or("").to_string()))
+        .collect()
+}
+
+pub fn count(roster: &[Value], status: &str) -> usize {
+    roster.iter().filter(|l| l["status"] == status).count()
+}

@@ -1,0 +1,10 @@
+//! Integration tests through the HTTP routes of the local mode, in process: each test gets a
+//! fresh data folder, the real router, the real store and the outbox mailer.
+
+mod helpers;
+
+mod auth;
+mod errors;
+mod import;
+mod rules;
+mod storms;
