@@ -24,7 +24,11 @@ pub const AUDIENCE: &str = "cassiopee";
 pub struct TokenClaims {
     pub sub: String,
     pub email: String,
-    #[serde(rename = "cognito:groups", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "cognito:groups",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub groups: Vec<String>,
     pub iss: String,
     pub aud: String,
@@ -46,7 +50,9 @@ impl Signer {
         let secret = match std::fs::read(&path) {
             Ok(s) if s.len() >= 32 => s,
             _ => {
-                let s: Vec<u8> = (0..4).flat_map(|_| ulid::Ulid::generate().0.to_le_bytes()).collect();
+                let s: Vec<u8> = (0..4)
+                    .flat_map(|_| ulid::Ulid::generate().0.to_le_bytes())
+                    .collect();
                 std::fs::write(&path, &s).context("writing the local signing key")?;
                 s
             }
@@ -62,13 +68,21 @@ impl Signer {
         let claims = TokenClaims {
             sub: sub.to_string(),
             email: email.to_string(),
-            groups: if staff { vec!["staff".into()] } else { Vec::new() },
+            groups: if staff {
+                vec!["staff".into()]
+            } else {
+                Vec::new()
+            },
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
             iat: now,
             exp: now + 12 * 3600,
         };
-        Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
     }
 
     /// Verifies a token as API Gateway's JWT authorizer would (signature, issuer, audience,
@@ -110,23 +124,50 @@ pub struct SignIn {
 /// `POST /dev/sign-in {"email": "..."}` → `{"token": "..."}` for a known officer or staff member.
 pub async fn sign_in(State(local): State<Local>, body: axum::body::Bytes) -> Response {
     let Ok(req) = serde_json::from_slice::<SignIn>(&body) else {
-        return problem(StatusCode::BAD_REQUEST, "malformed-request", "Corps attendu : {\"email\": \"prenom.nom@intradef.example\"}.");
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "malformed-request",
+            "Corps attendu : {\"email\": \"prenom.nom@intradef.example\"}.",
+        );
     };
     let Some(email) = Email::parse(&req.email) else {
-        return problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid-field", "Adresse électronique invalide.");
+        return problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+            "Adresse électronique invalide.",
+        );
     };
     let store = &local.deps.store;
-    let found = match (store.staff_by_email(&email).await, store.officer_by_email(&email).await) {
-        (Ok(Some(s)), _) => Some((s.id.to_string(), true, format!("{} {}", s.first_name, s.last_name))),
-        (_, Ok(Some(o))) => Some((o.id.to_string(), false, format!("{} {} {}", o.grade, o.first_name, o.last_name))),
+    let found = match (
+        store.staff_by_email(&email).await,
+        store.officer_by_email(&email).await,
+    ) {
+        (Ok(Some(s)), _) => Some((
+            s.id.to_string(),
+            true,
+            format!("{} {}", s.first_name, s.last_name),
+        )),
+        (_, Ok(Some(o))) => Some((
+            o.id.to_string(),
+            false,
+            format!("{} {} {}", o.grade, o.first_name, o.last_name),
+        )),
         (Err(e), _) | (_, Err(e)) => {
             tracing::error!(error = %e, "sign-in lookup failed");
-            return problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Une erreur interne est survenue.");
+            return problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Une erreur interne est survenue.",
+            );
         }
         _ => None,
     };
     let Some((sub, staff, name)) = found else {
-        return problem(StatusCode::NOT_FOUND, "unknown-account", "Aucun officier ni membre du personnel n'a cette adresse.");
+        return problem(
+            StatusCode::NOT_FOUND,
+            "unknown-account",
+            "Aucun officier ni membre du personnel n'a cette adresse.",
+        );
     };
     match local.signer.sign(&sub, email.as_str(), staff) {
         Ok(token) => Json(json!({
@@ -137,7 +178,11 @@ pub async fn sign_in(State(local): State<Local>, body: axum::body::Bytes) -> Res
         .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "cannot sign a local token");
-            problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Une erreur interne est survenue.")
+            problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Une erreur interne est survenue.",
+            )
         }
     }
 }
@@ -161,18 +206,40 @@ pub struct SetClock {
 /// `POST /dev/clock` with `{"now": "2026-05-05T10:00:00+02:00"}` or `{"advance": "PT48H"}`.
 pub async fn set_clock(State(local): State<Local>, body: axum::body::Bytes) -> Response {
     let Ok(req) = serde_json::from_slice::<SetClock>(&body) else {
-        return problem(StatusCode::BAD_REQUEST, "malformed-request", "Corps attendu : {\"now\": \"2026-05-05T10:00:00+02:00\"} ou {\"advance\": \"PT48H\"}.");
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "malformed-request",
+            "Corps attendu : {\"now\": \"2026-05-05T10:00:00+02:00\"} ou {\"advance\": \"PT48H\"}.",
+        );
     };
     match (req.now, req.advance) {
         (Some(now), None) => match time::parse_instant(&now) {
             Ok(t) => local.clock.set(t),
-            Err(e) => return problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid-time", &e.to_string()),
+            Err(e) => {
+                return problem(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid-time",
+                    &e.to_string(),
+                );
+            }
         },
         (None, Some(by)) => match time::parse_duration(&by) {
             Ok(d) => local.clock.advance(d),
-            Err(e) => return problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid-duration", &e.to_string()),
+            Err(e) => {
+                return problem(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid-duration",
+                    &e.to_string(),
+                );
+            }
         },
-        _ => return problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid-field", "Donnez soit « now », soit « advance »."),
+        _ => {
+            return problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-field",
+                "Donnez soit « now », soit « advance ».",
+            );
+        }
     }
     clock_body(&local)
 }
@@ -189,7 +256,11 @@ pub struct OutboxEntry {
 
 pub fn read_outbox(dir: &FsPath) -> Vec<OutboxEntry> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
-        .map(|d| d.flatten().filter(|e| e.path().extension().is_some_and(|x| x == "eml")).collect())
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                .collect()
+        })
         .unwrap_or_default();
     files.sort_by_key(|e| e.metadata().and_then(|m| m.modified()).ok());
     files
@@ -198,7 +269,11 @@ pub fn read_outbox(dir: &FsPath) -> Vec<OutboxEntry> {
             let raw = std::fs::read(e.path()).ok()?;
             let mail = mailparse::parse_mail(&raw).ok()?;
             let header = |name: &str| {
-                mail.headers.iter().find(|h| h.get_key().eq_ignore_ascii_case(name)).map(|h| h.get_value()).unwrap_or_default()
+                mail.headers
+                    .iter()
+                    .find(|h| h.get_key().eq_ignore_ascii_case(name))
+                    .map(|h| h.get_value())
+                    .unwrap_or_default()
             };
             Some(OutboxEntry {
                 file: e.file_name().to_string_lossy().into_owned(),
@@ -244,7 +319,11 @@ pub fn job_function(name: &str) -> Option<Function> {
 /// `POST /dev/jobs/{name}`: runs a scheduled job now, with the event its schedule would send.
 pub async fn run_job(State(local): State<Local>, Path(name): Path<String>) -> Response {
     let Some(function) = job_function(&name) else {
-        return problem(StatusCode::NOT_FOUND, "job-not-found", "Tâche inconnue : promote-waitlist, send-reminders ou compute-statistics.");
+        return problem(
+            StatusCode::NOT_FOUND,
+            "job-not-found",
+            "Tâche inconnue : promote-waitlist, send-reminders ou compute-statistics.",
+        );
     };
     match jobs::dispatch(&local.deps, function, scheduled_event(local.deps.now())).await {
         Ok(summary) => Json(json!({ "job": name, "result": summary })).into_response(),

@@ -55,22 +55,32 @@ async fn gateway(State(local): State<Local>, req: Request) -> Response {
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
     let (route_key, function, params) = match lookup(&method, &path) {
-        Lookup::Found(route, params) => {
-            (format!("{} {}", route.method, route.path), Some(route.function), params.0)
-        }
+        Lookup::Found(route, params) => (
+            format!("{} {}", route.method, route.path),
+            Some(route.function),
+            params.0,
+        ),
         // Unknown routes reach the handler, which refuses them in the same words as on AWS.
         _ => ("$default".to_string(), None, Vec::new()),
     };
     let (parts, body) = req.into_parts();
     let Ok(body) = to_bytes(body, MAX_IMPORT_BODY).await else {
-        return refuse(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "Le corps de la requête est trop volumineux.");
+        return refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "Le corps de la requête est trop volumineux.",
+        );
     };
     let claims = match bearer(&parts.headers) {
         None => None,
         Some(token) => match local.signer.verify(token) {
             Some(c) => Some(c),
             None => {
-                return refuse(StatusCode::UNAUTHORIZED, "invalid-token", "Jeton invalide ou expiré : reconnectez-vous.");
+                return refuse(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid-token",
+                    "Jeton invalide ou expiré : reconnectez-vous.",
+                );
             }
         },
     };
@@ -79,7 +89,11 @@ async fn gateway(State(local): State<Local>, req: Request) -> Response {
         Ok(ag) => lambda_http::Request::from(LambdaRequest::ApiGatewayV2(ag)),
         Err(e) => {
             tracing::error!(error = %e, "cannot build the API Gateway event");
-            return refuse(StatusCode::BAD_REQUEST, "malformed-request", "Requête illisible.");
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "malformed-request",
+                "Requête illisible.",
+            );
         }
     };
     to_axum(cassiopee_api::handle(&local.deps, function, request).await)
@@ -117,7 +131,10 @@ pub fn api_gateway_event(
     let (body_value, base64) = match std::str::from_utf8(body) {
         _ if body.is_empty() => (Value::Null, false),
         Ok(text) => (Value::String(text.to_string()), false),
-        Err(_) => (Value::String(base64::engine::general_purpose::STANDARD.encode(body)), true),
+        Err(_) => (
+            Value::String(base64::engine::general_purpose::STANDARD.encode(body)),
+            true,
+        ),
     };
     let now = chrono::Utc::now();
     let mut context = json!({
@@ -141,8 +158,10 @@ pub fn api_gateway_event(
     if let Some(claims) = claims {
         context["authorizer"] = json!({ "jwt": { "claims": claims, "scopes": null } });
     }
-    let path_parameters: Map<String, Value> =
-        params.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    let path_parameters: Map<String, Value> = params
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
     json!({
         "version": "2.0",
         "routeKey": route_key,

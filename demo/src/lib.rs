@@ -33,16 +33,21 @@ pub struct Local {
 impl Local {
     /// Opens the store under `settings.data_dir`, and imports the demo data when it is empty.
     pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
-        let store: Arc<dyn Store> = Arc::new(
-            SqliteStore::open(&settings.data_dir).context("opening the embedded store")?,
-        );
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&settings.data_dir).context("opening the embedded store")?);
         let mailer: Arc<dyn Mailer> = Arc::new(
-            OutboxMailer::new(&settings.outbox_dir, &settings.sender).context("opening the outbox")?,
+            OutboxMailer::new(&settings.outbox_dir, &settings.sender)
+                .context("opening the outbox")?,
         );
         let clock = Arc::new(SettableClock::default());
         let deps = build_deps(store, mailer, clock.clone() as Arc<dyn Clock>);
         let signer = Arc::new(dev::Signer::load_or_create(&settings.data_dir)?);
-        let local = Self { deps, clock, outbox_dir: settings.outbox_dir.clone(), signer };
+        let local = Self {
+            deps,
+            clock,
+            outbox_dir: settings.outbox_dir.clone(),
+            signer,
+        };
         Ok(local)
     }
 

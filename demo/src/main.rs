@@ -10,7 +10,10 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,cassiopee=info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("warn,cassiopee=info")),
+        )
         .init();
     let settings = Settings::from_env();
     let addr = std::env::var("CASSIOPEE_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
@@ -27,11 +30,18 @@ async fn main() -> anyhow::Result<()> {
     dev::spawn_timers(local.clone());
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
-        .with_context(|| format!("cannot listen on {addr} (set CASSIOPEE_ADDR to another address)"))?;
+        .with_context(|| {
+            format!("cannot listen on {addr} (set CASSIOPEE_ADDR to another address)")
+        })?;
     let url = format!("http://{}", listener.local_addr()?);
-    println!("Cassiopée écoute sur {url} (données : {})", settings.data_dir.display());
+    println!(
+        "Cassiopée écoute sur {url} (données : {})",
+        settings.data_dir.display()
+    );
     println!("Connexion d'un officier :");
-    println!("  curl -s -X POST {url}/dev/sign-in -H 'content-type: application/json' -d '{{\"email\": \"herve.kerjean@intradef.example\"}}'");
+    println!(
+        "  curl -s -X POST {url}/dev/sign-in -H 'content-type: application/json' -d '{{\"email\": \"herve.kerjean@intradef.example\"}}'"
+    );
     println!("Connexion du personnel : même commande avec hugues.vidal@intradef.example");
     println!("Puis : curl -s {url}/sessions -H \"Authorization: Bearer $TOKEN\"");
     axum::serve(listener, local.router())

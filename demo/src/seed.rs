@@ -9,10 +9,19 @@ use cassiopee_domain::usecases::{self as uc, Deps, ImportReport};
 /// trainings before their sessions, everything before the enrolments.
 pub const DEMO_FILES: [(ImportKind, &[u8]); 5] = [
     (ImportKind::Staff, include_bytes!("../data/personnel.csv")),
-    (ImportKind::Officers, include_bytes!("../data/officiers.csv")),
-    (ImportKind::Trainings, include_bytes!("../data/catalogue.csv")),
+    (
+        ImportKind::Officers,
+        include_bytes!("../data/officiers.csv"),
+    ),
+    (
+        ImportKind::Trainings,
+        include_bytes!("../data/catalogue.csv"),
+    ),
     (ImportKind::Sessions, include_bytes!("../data/sessions.csv")),
-    (ImportKind::Enrolments, include_bytes!("../data/inscriptions.csv")),
+    (
+        ImportKind::Enrolments,
+        include_bytes!("../data/inscriptions.csv"),
+    ),
 ];
 
 /// Imports the demo files when the store holds nothing yet. Answers the reports, or nothing

@@ -5,6 +5,7 @@ mod helpers;
 
 mod auth;
 mod errors;
+mod events;
 mod import;
 mod rules;
 mod storms;

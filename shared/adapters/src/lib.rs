@@ -44,7 +44,11 @@ impl SettableClock {
 
 impl Clock for SettableClock {
     fn now(&self) -> Instant {
-        let offset = self.offset.read().map(|o| *o).unwrap_or_else(|_| Duration::zero());
+        let offset = self
+            .offset
+            .read()
+            .map(|o| *o)
+            .unwrap_or_else(|_| Duration::zero());
         Utc::now() + offset
     }
 }
@@ -82,8 +86,13 @@ impl OutboxMailer {
         std::fs::create_dir_all(dir).map_err(|e| {
             DomainError::internal(format!("cannot create outbox {}: {e}", dir.display()))
         })?;
-        let from = from.parse().map_err(|e| DomainError::internal(format!("bad sender: {e}")))?;
-        Ok(Self { dir: dir.to_path_buf(), from })
+        let from = from
+            .parse()
+            .map_err(|e| DomainError::internal(format!("bad sender: {e}")))?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            from,
+        })
     }
 
     pub fn dir(&self) -> &Path {
@@ -102,6 +111,7 @@ pub fn mime_message(from: &Mailbox, email: &OutgoingEmail) -> Result<Message> {
         .from(from.clone())
         .to(to)
         .subject(email.subject.as_str())
+        .message_id(None)
         .header(ContentType::TEXT_PLAIN)
         .body(email.text.clone())
         .map_err(|e| DomainError::internal(format!("cannot build email: {e}")))
@@ -131,7 +141,12 @@ mod tests {
         clock.set(target);
         assert!((clock.now() - target).num_seconds().abs() < 2);
         clock.advance(Duration::hours(48));
-        assert!((clock.now() - (target + Duration::hours(48))).num_seconds().abs() < 2);
+        assert!(
+            (clock.now() - (target + Duration::hours(48)))
+                .num_seconds()
+                .abs()
+                < 2
+        );
     }
 
     #[tokio::test]
@@ -149,7 +164,9 @@ mod tests {
         let raw = std::fs::read_to_string(files[0].path()).unwrap();
         assert!(raw.contains("To: jean.dupont@intradef.example"), "{raw}");
         // Non-ASCII subjects are encoded (RFC 2047), never sent raw.
-        assert!(raw.contains("Subject: =?utf-8?"), "{raw}");
+        let subject = raw.lines().find(|l| l.starts_with("Subject:")).unwrap();
+        assert!(subject.is_ascii() && subject.contains("=?utf-8?"), "{raw}");
+        assert!(raw.lines().any(|l| l.starts_with("Message-ID: <")), "{raw}");
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -33,10 +33,15 @@ impl Settings {
     /// Reads settings through `lookup`, so that tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
         let data_dir = PathBuf::from(lookup("CASSIOPEE_DATA").unwrap_or_else(|| "data".into()));
-        let outbox_dir =
-            lookup("CASSIOPEE_OUTBOX").map(PathBuf::from).unwrap_or_else(|| data_dir.join("outbox"));
+        let outbox_dir = lookup("CASSIOPEE_OUTBOX")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("outbox"));
         let sender = lookup("CASSIOPEE_MAIL_FROM").unwrap_or_else(|| DEFAULT_SENDER.into());
-        Self { data_dir, outbox_dir, sender }
+        Self {
+            data_dir,
+            outbox_dir,
+            sender,
+        }
     }
 }
 
@@ -59,7 +64,9 @@ impl InProcessBus {
 #[async_trait]
 impl EventPublisher for InProcessBus {
     async fn publish(&self, events: &[DomainEvent]) -> Result<()> {
-        let Some(deps) = self.target.get() else { return Ok(()) };
+        let Some(deps) = self.target.get() else {
+            return Ok(());
+        };
         for event in events {
             let envelope = jobs::eventbridge_envelope(event, deps.now());
             jobs::dispatch(deps, Function::PromoteWaitlist, envelope).await?;
@@ -80,11 +87,7 @@ impl EventPublisher for NoEvents {
 }
 
 /// Wires the use cases on the embedded store, with events delivered in process.
-pub fn build_deps(
-    store: Arc<dyn Store>,
-    mailer: Arc<dyn Mailer>,
-    clock: Arc<dyn Clock>,
-) -> Deps {
+pub fn build_deps(store: Arc<dyn Store>, mailer: Arc<dyn Mailer>, clock: Arc<dyn Clock>) -> Deps {
     let bus = Arc::new(InProcessBus::default());
     let inner = Deps {
         store: store.clone(),
@@ -93,13 +96,19 @@ pub fn build_deps(
         events: Arc::new(NoEvents),
     };
     bus.connect(inner);
-    Deps { store, mailer, clock, events: bus }
+    Deps {
+        store,
+        mailer,
+        clock,
+        events: bus,
+    }
 }
 
 /// The dependencies of a deployed function, built once at cold start.
 pub fn function_deps() -> Result<Deps> {
     let settings = Settings::from_env();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&settings.data_dir)?);
-    let mailer: Arc<dyn Mailer> = Arc::new(OutboxMailer::new(&settings.outbox_dir, &settings.sender)?);
+    let mailer: Arc<dyn Mailer> =
+        Arc::new(OutboxMailer::new(&settings.outbox_dir, &settings.sender)?);
     Ok(build_deps(store, mailer, Arc::new(SystemClock)))
 }

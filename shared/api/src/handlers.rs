@@ -21,19 +21,32 @@ use serde_json::json;
 
 /// Finds who is calling, from the authorizer's claims.
 pub async fn caller(deps: &Deps, req: &Incoming) -> Result<Caller> {
-    let claims = req.claims.as_ref().ok_or_else(DomainError::unauthenticated)?;
-    let email = claims.email.as_deref().and_then(Email::parse).ok_or_else(|| {
-        DomainError::forbidden("Votre jeton ne porte pas d'adresse électronique : reconnectez-vous.")
-    })?;
+    let claims = req
+        .claims
+        .as_ref()
+        .ok_or_else(DomainError::unauthenticated)?;
+    let email = claims
+        .email
+        .as_deref()
+        .and_then(Email::parse)
+        .ok_or_else(|| {
+            DomainError::forbidden(
+                "Votre jeton ne porte pas d'adresse électronique : reconnectez-vous.",
+            )
+        })?;
     if claims.is_staff() {
         return match deps.store.staff_by_email(&email).await? {
             Some(s) => Ok(Caller::Staff(s)),
-            None => Err(DomainError::forbidden("Ce compte n'appartient pas au personnel de la MiRVOG.")),
+            None => Err(DomainError::forbidden(
+                "Ce compte n'appartient pas au personnel de la MiRVOG.",
+            )),
         };
     }
     match deps.store.officer_by_email(&email).await? {
         Some(o) => Ok(Caller::Officer(o)),
-        None => Err(DomainError::forbidden("Aucun officier accompagné ne correspond à ce compte.")),
+        None => Err(DomainError::forbidden(
+            "Aucun officier accompagné ne correspond à ce compte.",
+        )),
     }
 }
 
@@ -49,7 +62,9 @@ fn officer(c: &Caller) -> Result<&Officer> {
 fn staff(c: &Caller) -> Result<&Staff> {
     match c {
         Caller::Staff(s) => Ok(s),
-        Caller::Officer(_) => Err(DomainError::forbidden("Cet espace est réservé au personnel de la MiRVOG.")),
+        Caller::Officer(_) => Err(DomainError::forbidden(
+            "Cet espace est réservé au personnel de la MiRVOG.",
+        )),
     }
 }
 
@@ -58,30 +73,50 @@ fn session_id(req: &Incoming) -> Result<SessionId> {
 }
 
 fn officer_param(req: &Incoming) -> Result<OfficerId> {
-    req.id("officer_id", OfficerId::parse, DomainError::officer_not_found)
+    req.id(
+        "officer_id",
+        OfficerId::parse,
+        DomainError::officer_not_found,
+    )
 }
 
 /// A day or an instant in a query string: a day means its start (for `from`) or its end (for
 /// `to`), in Paris.
 fn query_instant(req: &Incoming, name: &str, end_of_day: bool) -> Result<Option<Instant>> {
-    let Some(raw) = req.query(name) else { return Ok(None) };
+    let Some(raw) = req.query(name) else {
+        return Ok(None);
+    };
     if let Ok(day) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-        return Ok(Some(if end_of_day { paris_end_of_day(day) } else { paris_start_of_day(day) }));
+        return Ok(Some(if end_of_day {
+            paris_end_of_day(day)
+        } else {
+            paris_start_of_day(day)
+        }));
     }
-    time::parse_instant(raw).map(Some).map_err(|e| DomainError::field(name, e.to_string()))
+    time::parse_instant(raw)
+        .map(Some)
+        .map_err(|e| DomainError::field(name, e.to_string()))
 }
 
 fn session_query(req: &Incoming) -> Result<SessionQuery> {
     let modality = match req.query("modality") {
         Some(m) => Some(Modality::parse(m).ok_or_else(|| {
-            DomainError::field("modality", "Modalité attendue : présentiel, distanciel ou hybride.")
+            DomainError::field(
+                "modality",
+                "Modalité attendue : présentiel, distanciel ou hybride.",
+            )
         })?),
         None => None,
     };
     let available_only = match req.query("available") {
         None | Some("false") => false,
         Some("true") => true,
-        Some(_) => return Err(DomainError::field("available", "Valeur attendue : true ou false.")),
+        Some(_) => {
+            return Err(DomainError::field(
+                "available",
+                "Valeur attendue : true ou false.",
+            ));
+        }
     };
     let training_id = match req.query("training") {
         Some(t) => Some(TrainingId::parse(t).ok_or_else(DomainError::training_not_found)?),
@@ -99,7 +134,9 @@ fn session_query(req: &Incoming) -> Result<SessionQuery> {
 }
 
 fn idempotency_key(req: &Incoming) -> Result<Option<String>> {
-    let Some(key) = req.header("idempotency-key") else { return Ok(None) };
+    let Some(key) = req.header("idempotency-key") else {
+        return Ok(None);
+    };
     let key = key.trim();
     if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
         return Err(DomainError::invalid(
@@ -167,7 +204,10 @@ fn waitlist_mode(mode: ModeBody, hours: Option<u32>) -> Result<WaitlistMode> {
         ModeBody::Direct => WaitlistMode::Direct,
         ModeBody::Offer => WaitlistMode::Offer {
             hours: hours.ok_or_else(|| {
-                DomainError::field("offer_hours", "Précisez le délai de réponse en heures (offer_hours).")
+                DomainError::field(
+                    "offer_hours",
+                    "Précisez le délai de réponse en heures (offer_hours).",
+                )
             })?,
         },
     })
@@ -231,7 +271,9 @@ struct SessionPatchBody {
 /// Tells an absent field (leave as is) from an explicit `null` (clear it).
 mod double_option {
     use serde::{Deserialize, Deserializer};
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<String>>, D::Error> {
         Option::<String>::deserialize(d).map(Some)
     }
 }
@@ -271,7 +313,10 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
     match op {
         Op::ListSessions => {
             let sessions = uc::list_sessions(deps, session_query(req)?).await?;
-            Ok(json(StatusCode::OK, &json!({ "sessions": sessions, "count": sessions.len() })))
+            Ok(json(
+                StatusCode::OK,
+                &json!({ "sessions": sessions, "count": sessions.len() }),
+            ))
         }
         Op::GetSession => {
             let me = match &who {
@@ -290,12 +335,20 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
         Op::AcceptOffer | Op::DeclineOffer => {
             let o = officer(&who)?;
             let accept = op == Op::AcceptOffer;
-            let status = uc::answer_offer(deps, &session_id(req)?, &o.id, accept, Actor::officer(&o.id)).await?;
+            let status = uc::answer_offer(
+                deps,
+                &session_id(req)?,
+                &o.id,
+                accept,
+                Actor::officer(&o.id),
+            )
+            .await?;
             Ok(json(StatusCode::OK, &json!({ "status": status })))
         }
         Op::Withdraw => {
             let o = officer(&who)?;
-            let outcome = uc::withdraw(deps, &session_id(req)?, &o.id, Actor::officer(&o.id)).await?;
+            let outcome =
+                uc::withdraw(deps, &session_id(req)?, &o.id, Actor::officer(&o.id)).await?;
             Ok(json(StatusCode::OK, &outcome))
         }
         Op::Me => match &who {
@@ -304,9 +357,15 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
                     Some(id) => deps.store.staff_by_id(id).await?,
                     None => None,
                 };
-                Ok(json(StatusCode::OK, &json!({ "role": "officer", "officer": o, "advisor": advisor })))
+                Ok(json(
+                    StatusCode::OK,
+                    &json!({ "role": "officer", "officer": o, "advisor": advisor }),
+                ))
             }
-            Caller::Staff(s) => Ok(json(StatusCode::OK, &json!({ "role": "staff", "staff": s }))),
+            Caller::Staff(s) => Ok(json(
+                StatusCode::OK,
+                &json!({ "role": "staff", "staff": s }),
+            )),
         },
         Op::MyEnrolments => {
             let o = officer(&who)?;
@@ -314,7 +373,12 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
                 None => When::All,
                 Some("upcoming") => When::Upcoming,
                 Some("past") => When::Past,
-                Some(_) => return Err(DomainError::field("when", "Valeur attendue : upcoming ou past.")),
+                Some(_) => {
+                    return Err(DomainError::field(
+                        "when",
+                        "Valeur attendue : upcoming ou past.",
+                    ));
+                }
             };
             let list = uc::my_enrolments(deps, &o.id, when).await?;
             Ok(json(StatusCode::OK, &json!({ "enrolments": list })))
@@ -329,43 +393,73 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
             Ok(json(StatusCode::OK, &json!({ "notifications": list })))
         }
         Op::ListTrainings => {
-            let list: Vec<_> = uc::trainings(deps, false).await?.into_iter().map(|t| t.training).collect();
+            let list: Vec<_> = uc::trainings(deps, false)
+                .await?
+                .into_iter()
+                .map(|t| t.training)
+                .collect();
             Ok(json(StatusCode::OK, &json!({ "trainings": list })))
         }
         Op::RegisterInterest => {
             let o = officer(&who)?;
             let t = req.id("id", TrainingId::parse, DomainError::training_not_found)?;
             let new = uc::register_interest(deps, &o.id, &t).await?;
-            let status = if new { StatusCode::CREATED } else { StatusCode::OK };
-            Ok(json(status, &json!({ "training_id": t, "registered": true })))
+            let status = if new {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            Ok(json(
+                status,
+                &json!({ "training_id": t, "registered": true }),
+            ))
         }
         Op::AdminListTrainings => {
             let archived = req.query("archived") == Some("true");
-            Ok(json(StatusCode::OK, &json!({ "trainings": uc::trainings(deps, archived).await? })))
+            Ok(json(
+                StatusCode::OK,
+                &json!({ "trainings": uc::trainings(deps, archived).await? }),
+            ))
         }
         Op::AdminCreateTraining => {
             let body: TrainingBody = req.json()?;
-            Ok(json(StatusCode::CREATED, &uc::create_training(deps, body.into()).await?))
+            Ok(json(
+                StatusCode::CREATED,
+                &uc::create_training(deps, body.into()).await?,
+            ))
         }
         Op::AdminGetTraining => {
             let id = req.id("id", TrainingId::parse, DomainError::training_not_found)?;
-            let t = deps.store.training(&id).await?.ok_or_else(DomainError::training_not_found)?;
+            let t = deps
+                .store
+                .training(&id)
+                .await?
+                .ok_or_else(DomainError::training_not_found)?;
             Ok(json(StatusCode::OK, &t))
         }
         Op::AdminUpdateTraining => {
             let id = req.id("id", TrainingId::parse, DomainError::training_not_found)?;
             let body: TrainingBody = req.json()?;
-            Ok(json(StatusCode::OK, &uc::update_training(deps, &id, body.into()).await?))
+            Ok(json(
+                StatusCode::OK,
+                &uc::update_training(deps, &id, body.into()).await?,
+            ))
         }
         Op::AdminArchiveTraining => {
             let id = req.id("id", TrainingId::parse, DomainError::training_not_found)?;
-            Ok(json(StatusCode::OK, &uc::archive_training(deps, &id).await?))
+            Ok(json(
+                StatusCode::OK,
+                &uc::archive_training(deps, &id).await?,
+            ))
         }
         Op::AdminListSessions => {
             let mut q = session_query(req)?;
             q.include_cancelled = true;
             let sessions = uc::list_sessions(deps, q).await?;
-            Ok(json(StatusCode::OK, &json!({ "sessions": sessions, "count": sessions.len() })))
+            Ok(json(
+                StatusCode::OK,
+                &json!({ "sessions": sessions, "count": sessions.len() }),
+            ))
         }
         Op::AdminCreateSession => {
             let b: SessionBody = req.json()?;
@@ -387,16 +481,24 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
                 trainer: b.trainer,
                 waitlist: waitlist_mode(b.waitlist_mode, b.offer_hours)?,
             };
-            Ok(json(StatusCode::CREATED, &uc::create_session(deps, input).await?))
+            Ok(json(
+                StatusCode::CREATED,
+                &uc::create_session(deps, input).await?,
+            ))
         }
-        Op::AdminGetSession => {
-            Ok(json(StatusCode::OK, &uc::session_detail(deps, &session_id(req)?, None).await?))
-        }
+        Op::AdminGetSession => Ok(json(
+            StatusCode::OK,
+            &uc::session_detail(deps, &session_id(req)?, None).await?,
+        )),
         Op::AdminUpdateSession => {
             let s = staff(&who)?;
             let id = session_id(req)?;
             let b: SessionPatchBody = req.json()?;
-            let current = deps.store.session(&id).await?.ok_or_else(DomainError::session_not_found)?;
+            let current = deps
+                .store
+                .session(&id)
+                .await?
+                .ok_or_else(DomainError::session_not_found)?;
             let schedule_touched = b.first_day.is_some()
                 || b.last_day.is_some()
                 || b.daily_hours.is_some()
@@ -404,9 +506,21 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
                 || b.free_withdrawal_until.is_some();
             let schedule = if schedule_touched {
                 Some(Schedule::new(
-                    b.first_day.as_deref().map(|d| field_date("first_day", d)).transpose()?.unwrap_or(current.first_day),
-                    b.last_day.as_deref().map(|d| field_date("last_day", d)).transpose()?.unwrap_or(current.last_day),
-                    b.daily_hours.as_deref().map(field_hours).transpose()?.unwrap_or(current.hours),
+                    b.first_day
+                        .as_deref()
+                        .map(|d| field_date("first_day", d))
+                        .transpose()?
+                        .unwrap_or(current.first_day),
+                    b.last_day
+                        .as_deref()
+                        .map(|d| field_date("last_day", d))
+                        .transpose()?
+                        .unwrap_or(current.last_day),
+                    b.daily_hours
+                        .as_deref()
+                        .map(field_hours)
+                        .transpose()?
+                        .unwrap_or(current.hours),
                     b.enrolment_closes_at
                         .as_deref()
                         .map(|d| field_deadline("enrolment_closes_at", d))
@@ -426,29 +540,61 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
                 (None, Some(hours)) => Some(WaitlistMode::Offer { hours }),
                 (None, None) => None,
             };
-            let patch = SessionPatch { schedule, capacity: b.capacity, place: b.place, trainer: b.trainer, waitlist };
-            Ok(json(StatusCode::OK, &uc::update_session(deps, &id, patch, Actor::staff(&s.id)).await?))
+            let patch = SessionPatch {
+                schedule,
+                capacity: b.capacity,
+                place: b.place,
+                trainer: b.trainer,
+                waitlist,
+            };
+            Ok(json(
+                StatusCode::OK,
+                &uc::update_session(deps, &id, patch, Actor::staff(&s.id)).await?,
+            ))
         }
         Op::AdminCancelSession => {
             let s = staff(&who)?;
-            Ok(json(StatusCode::OK, &uc::cancel_session(deps, &session_id(req)?, Actor::staff(&s.id)).await?))
+            Ok(json(
+                StatusCode::OK,
+                &uc::cancel_session(deps, &session_id(req)?, Actor::staff(&s.id)).await?,
+            ))
         }
         Op::AdminRoster => {
             let (session, lines) = uc::roster(deps, &session_id(req)?).await?;
-            Ok(json(StatusCode::OK, &json!({ "session": session, "roster": lines })))
+            Ok(json(
+                StatusCode::OK,
+                &json!({ "session": session, "roster": lines }),
+            ))
         }
         Op::AdminEnrol => {
             let s = staff(&who)?;
             let b: OfficerRef = req.json()?;
-            let officer_id = OfficerId::parse(&b.officer_id).ok_or_else(DomainError::officer_not_found)?;
-            deps.store.officer(&officer_id).await?.ok_or_else(DomainError::officer_not_found)?;
+            let officer_id =
+                OfficerId::parse(&b.officer_id).ok_or_else(DomainError::officer_not_found)?;
+            deps.store
+                .officer(&officer_id)
+                .await?
+                .ok_or_else(DomainError::officer_not_found)?;
             let key = idempotency_key(req)?;
-            let e = uc::enrol(deps, &session_id(req)?, &officer_id, Actor::staff(&s.id), key).await?;
+            let e = uc::enrol(
+                deps,
+                &session_id(req)?,
+                &officer_id,
+                Actor::staff(&s.id),
+                key,
+            )
+            .await?;
             Ok(enrolled_response(&e.outcome, e.replayed))
         }
         Op::AdminWithdraw => {
             let s = staff(&who)?;
-            let outcome = uc::withdraw(deps, &session_id(req)?, &officer_param(req)?, Actor::staff(&s.id)).await?;
+            let outcome = uc::withdraw(
+                deps,
+                &session_id(req)?,
+                &officer_param(req)?,
+                Actor::staff(&s.id),
+            )
+            .await?;
             Ok(json(StatusCode::OK, &outcome))
         }
         Op::AdminEnrolmentHistory => {
@@ -458,7 +604,10 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
                 .await?
                 .ok_or_else(DomainError::enrolment_not_found)?;
             let history = deps.store.enrolment_history(&e.id).await?;
-            Ok(json(StatusCode::OK, &json!({ "enrolment": e, "history": history })))
+            Ok(json(
+                StatusCode::OK,
+                &json!({ "enrolment": e, "history": history }),
+            ))
         }
         Op::AdminMoveInWaitlist => {
             let s = staff(&who)?;
@@ -477,37 +626,71 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
         Op::AdminMarkAttendance => {
             let s = staff(&who)?;
             let b: AttendanceBody = req.json()?;
-            uc::mark_attendance(deps, &session_id(req)?, &officer_param(req)?, b.status, Actor::staff(&s.id)).await?;
+            uc::mark_attendance(
+                deps,
+                &session_id(req)?,
+                &officer_param(req)?,
+                b.status,
+                Actor::staff(&s.id),
+            )
+            .await?;
             Ok(json(StatusCode::OK, &json!({ "status": b.status })))
         }
         Op::AdminListOfficers => {
             let officers = deps.store.officers().await?;
-            Ok(json(StatusCode::OK, &json!({ "officers": officers, "count": officers.len() })))
+            Ok(json(
+                StatusCode::OK,
+                &json!({ "officers": officers, "count": officers.len() }),
+            ))
         }
         Op::AdminGetOfficer => {
             let id = req.id("id", OfficerId::parse, DomainError::officer_not_found)?;
-            let o = deps.store.officer(&id).await?.ok_or_else(DomainError::officer_not_found)?;
+            let o = deps
+                .store
+                .officer(&id)
+                .await?
+                .ok_or_else(DomainError::officer_not_found)?;
             let programme = uc::programme(deps, &id).await?;
             let enrolments = uc::my_enrolments(deps, &id, When::All).await?;
-            Ok(json(StatusCode::OK, &json!({ "officer": o, "programme": programme, "enrolments": enrolments })))
+            Ok(json(
+                StatusCode::OK,
+                &json!({ "officer": o, "programme": programme, "enrolments": enrolments }),
+            ))
         }
         Op::AdminPlanTraining => {
             let s = staff(&who)?;
             let id = req.id("id", OfficerId::parse, DomainError::officer_not_found)?;
-            let t = req.id("training_id", TrainingId::parse, DomainError::training_not_found)?;
+            let t = req.id(
+                "training_id",
+                TrainingId::parse,
+                DomainError::training_not_found,
+            )?;
             let b: PlanBody = req.json()?;
-            Ok(json(StatusCode::OK, &uc::plan_training(deps, &id, &t, b.kind, &s.id).await?))
+            Ok(json(
+                StatusCode::OK,
+                &uc::plan_training(deps, &id, &t, b.kind, &s.id).await?,
+            ))
         }
         Op::AdminUnplanTraining => {
             let id = req.id("id", OfficerId::parse, DomainError::officer_not_found)?;
-            let t = req.id("training_id", TrainingId::parse, DomainError::training_not_found)?;
+            let t = req.id(
+                "training_id",
+                TrainingId::parse,
+                DomainError::training_not_found,
+            )?;
             if deps.store.unplan_training(&id, &t).await? {
                 Ok(no_content())
             } else {
-                Err(DomainError::not_found("programme-item-not-found", "Cette formation n'est pas au programme de l'officier."))
+                Err(DomainError::not_found(
+                    "programme-item-not-found",
+                    "Cette formation n'est pas au programme de l'officier.",
+                ))
             }
         }
-        Op::AdminListStaff => Ok(json(StatusCode::OK, &json!({ "staff": deps.store.staff_list().await? }))),
+        Op::AdminListStaff => Ok(json(
+            StatusCode::OK,
+            &json!({ "staff": deps.store.staff_list().await? }),
+        )),
         Op::AdminStatistics => {
             let snapshot = match deps.store.statistics().await? {
                 Some(s) => s,

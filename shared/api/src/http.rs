@@ -46,7 +46,9 @@ pub fn parse_groups(raw: &str) -> Vec<String> {
 /// The claims of the JWT authorizer, from the request context only: nothing in the body or
 /// headers can claim an identity.
 pub fn claims(req: &Request) -> Option<Claims> {
-    let RequestContext::ApiGatewayV2(ctx) = req.request_context_ref()? else { return None };
+    let RequestContext::ApiGatewayV2(ctx) = req.request_context_ref()? else {
+        return None;
+    };
     let jwt = ctx.authorizer.as_ref()?.jwt.as_ref()?;
     let sub = jwt.claims.get("sub")?.trim().to_string();
     if sub.is_empty() {
@@ -55,7 +57,11 @@ pub fn claims(req: &Request) -> Option<Claims> {
     Some(Claims {
         sub,
         email: jwt.claims.get("email").cloned(),
-        groups: jwt.claims.get("cognito:groups").map(|g| parse_groups(g)).unwrap_or_default(),
+        groups: jwt
+            .claims
+            .get("cognito:groups")
+            .map(|g| parse_groups(g))
+            .unwrap_or_default(),
     })
 }
 
@@ -75,7 +81,11 @@ impl Incoming {
         let claims = claims(&req);
         let query = req
             .query_string_parameters_ref()
-            .map(|q| q.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+            .map(|q| {
+                q.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()
+            })
             .unwrap_or_default();
         let (parts, body) = req.into_parts();
         let body = match body {
@@ -100,7 +110,12 @@ impl Incoming {
     }
 
     /// A path parameter that must be a well-formed id; anything else is "not found".
-    pub fn id<T>(&self, name: &str, parse: fn(&str) -> Option<T>, not_found: fn() -> DomainError) -> Result<T> {
+    pub fn id<T>(
+        &self,
+        name: &str,
+        parse: fn(&str) -> Option<T>,
+        not_found: fn() -> DomainError,
+    ) -> Result<T> {
         self.params.get(name).and_then(parse).ok_or_else(not_found)
     }
 
@@ -118,7 +133,11 @@ impl Incoming {
                 "Le corps de la requête doit être du JSON (Content-Type: application/json).",
             ));
         }
-        let body: &[u8] = if self.body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &self.body };
+        let body: &[u8] = if self.body.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &self.body
+        };
         let de = &mut serde_json::Deserializer::from_slice(body);
         serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
@@ -135,14 +154,20 @@ impl Incoming {
     }
 
     pub fn query(&self, name: &str) -> Option<&str> {
-        self.query.get(name).map(String::as_str).filter(|v| !v.is_empty())
+        self.query
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 }
 
 pub fn too_large(limit: usize) -> DomainError {
     DomainError::invalid(
         "malformed-request",
-        format!("Le corps de la requête dépasse la taille maximale ({} Kio).", limit / 1024),
+        format!(
+            "Le corps de la requête dépasse la taille maximale ({} Kio).",
+            limit / 1024
+        ),
     )
 }
 
@@ -163,13 +188,32 @@ fn french_json_error(e: &serde_json::Error) -> String {
             } else if msg.starts_with("missing field") {
                 format!("champ obligatoire manquant « {} ».", between_ticks(&msg))
             } else if msg.starts_with("invalid type") {
-                let expected = msg.split("expected ").nth(1).unwrap_or("").split(" at line").next().unwrap_or("");
-                format!("type de valeur invalide (attendu : {}).", translate_expected(expected))
+                let expected = msg
+                    .split("expected ")
+                    .nth(1)
+                    .unwrap_or("")
+                    .split(" at line")
+                    .next()
+                    .unwrap_or("");
+                format!(
+                    "type de valeur invalide (attendu : {}).",
+                    translate_expected(expected)
+                )
             } else if msg.starts_with("invalid value") || msg.contains("out of range") {
                 "valeur hors limites.".to_string()
             } else if msg.starts_with("unknown variant") {
-                let allowed = msg.split("expected ").nth(1).unwrap_or("").split(" at line").next().unwrap_or("");
-                format!("valeur « {} » non reconnue (valeurs admises : {}).", between_ticks(&msg), allowed.replace('`', ""))
+                let allowed = msg
+                    .split("expected ")
+                    .nth(1)
+                    .unwrap_or("")
+                    .split(" at line")
+                    .next()
+                    .unwrap_or("");
+                format!(
+                    "valeur « {} » non reconnue (valeurs admises : {}).",
+                    between_ticks(&msg),
+                    allowed.replace('`', "")
+                )
             } else {
                 // Our own messages (amounts, dates) are already French.
                 msg.split(" at line").next().unwrap_or(&msg).to_string()
@@ -204,7 +248,10 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
 }
 
 pub fn no_content() -> Response<Body> {
-    Response::builder().status(StatusCode::NO_CONTENT).body(Body::Empty).unwrap_or_default()
+    Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .body(Body::Empty)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -39,15 +39,19 @@ pub async fn dispatch(deps: &Deps, function: Function, payload: Value) -> Result
             let snapshot = uc::compute_statistics(deps).await?;
             Ok(json!({ "rows": snapshot.rows.len() }))
         }
-        other => Err(DomainError::internal(format!("{} is not a job function", other.name()))),
+        other => Err(DomainError::internal(format!(
+            "{} is not a job function",
+            other.name()
+        ))),
     }
 }
 
 /// promote-waitlist: a domain event frees seats for one session; the periodic sweep (a
 /// scheduled event) expires offers and catches up on every open session.
 async fn promote_waitlist(deps: &Deps, payload: Value) -> Result<Value> {
-    let envelope: EventBridgeEvent<Value> = serde_json::from_value(payload)
-        .map_err(|e| DomainError::invalid("malformed-event", format!("événement illisible : {e}")))?;
+    let envelope: EventBridgeEvent<Value> = serde_json::from_value(payload).map_err(|e| {
+        DomainError::invalid("malformed-event", format!("événement illisible : {e}"))
+    })?;
     if envelope.detail_type == "Scheduled Event" || envelope.source == "aws.scheduler" {
         let promoted = uc::sweep_offers(deps).await?;
         return Ok(json!({ "swept": true, "promoted": promoted }));

@@ -36,7 +36,12 @@ pub async fn handle(deps: &Deps, only: Option<Function>, req: Request) -> Respon
             return r;
         }
         _ => {
-            return raw_problem(StatusCode::NOT_FOUND, "route-not-found", "Cette adresse n'existe pas.", &[]);
+            return raw_problem(
+                StatusCode::NOT_FOUND,
+                "route-not-found",
+                "Cette adresse n'existe pas.",
+                &[],
+            );
         }
     };
     let incoming = Incoming::from_request(req, params);

@@ -41,9 +41,17 @@ fn title_of(status: StatusCode) -> &'static str {
 pub fn problem(e: &DomainError) -> Response<Body> {
     let status = status_of(e);
     if e.kind == ErrorKind::Internal {
-        tracing::error!(error.code = e.code, error.cause = e.cause.as_deref().unwrap_or(""), "internal error");
+        tracing::error!(
+            error.code = e.code,
+            error.cause = e.cause.as_deref().unwrap_or(""),
+            "internal error"
+        );
     } else {
-        tracing::info!(error.code = e.code, status = status.as_u16(), "request refused");
+        tracing::info!(
+            error.code = e.code,
+            status = status.as_u16(),
+            "request refused"
+        );
     }
     raw_problem(status, e.code, &e.detail, &e.fields)
 }
@@ -77,9 +85,13 @@ mod tests {
 
     #[test]
     fn an_internal_error_never_shows_its_cause() {
-        let r = problem(&DomainError::internal("sqlite: disk I/O error at /secret/path"));
+        let r = problem(&DomainError::internal(
+            "sqlite: disk I/O error at /secret/path",
+        ));
         assert_eq!(r.status(), 500);
-        let Body::Text(text) = r.body() else { panic!("text body") };
+        let Body::Text(text) = r.body() else {
+            panic!("text body")
+        };
         assert!(!text.contains("secret"), "{text}");
         assert!(text.contains("\"type\":\"https://cassiopee.mirvog.invalid/problems/internal\""));
     }
@@ -88,7 +100,9 @@ mod tests {
     fn field_errors_are_listed_and_answer_422() {
         let r = problem(&DomainError::field("capacity", "Trop grand."));
         assert_eq!(r.status(), 422);
-        let Body::Text(text) = r.body() else { panic!("text body") };
+        let Body::Text(text) = r.body() else {
+            panic!("text body")
+        };
         let v: serde_json::Value = serde_json::from_str(text).unwrap();
         assert_eq!(v["errors"][0]["field"], "capacity");
     }

@@ -99,7 +99,12 @@ pub struct Route {
 }
 
 const fn r(method: &'static str, path: &'static str, function: Function, op: Op) -> Route {
-    Route { method, path, function, op }
+    Route {
+        method,
+        path,
+        function,
+        op,
+    }
 }
 
 use Function as F;
@@ -108,38 +113,173 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/sessions", F::ListSessions, Op::ListSessions),
     r("GET", "/sessions/{id}", F::ListSessions, Op::GetSession),
     r("POST", "/sessions/{id}/enrolment", F::Enrol, Op::Enrol),
-    r("POST", "/sessions/{id}/offer/accept", F::Enrol, Op::AcceptOffer),
-    r("POST", "/sessions/{id}/offer/decline", F::Enrol, Op::DeclineOffer),
-    r("DELETE", "/sessions/{id}/enrolment", F::Withdraw, Op::Withdraw),
+    r(
+        "POST",
+        "/sessions/{id}/offer/accept",
+        F::Enrol,
+        Op::AcceptOffer,
+    ),
+    r(
+        "POST",
+        "/sessions/{id}/offer/decline",
+        F::Enrol,
+        Op::DeclineOffer,
+    ),
+    r(
+        "DELETE",
+        "/sessions/{id}/enrolment",
+        F::Withdraw,
+        Op::Withdraw,
+    ),
     r("GET", "/me", F::OfficerProfile, Op::Me),
     r("GET", "/me/enrolments", F::OfficerProfile, Op::MyEnrolments),
     r("GET", "/me/programme", F::OfficerProfile, Op::MyProgramme),
-    r("GET", "/me/notifications", F::OfficerProfile, Op::MyNotifications),
+    r(
+        "GET",
+        "/me/notifications",
+        F::OfficerProfile,
+        Op::MyNotifications,
+    ),
     r("GET", "/trainings", F::OfficerProfile, Op::ListTrainings),
-    r("POST", "/trainings/{id}/interest", F::OfficerProfile, Op::RegisterInterest),
-    r("GET", "/admin/trainings", F::StaffCatalogue, Op::AdminListTrainings),
-    r("POST", "/admin/trainings", F::StaffCatalogue, Op::AdminCreateTraining),
-    r("GET", "/admin/trainings/{id}", F::StaffCatalogue, Op::AdminGetTraining),
-    r("PUT", "/admin/trainings/{id}", F::StaffCatalogue, Op::AdminUpdateTraining),
-    r("POST", "/admin/trainings/{id}/archive", F::StaffCatalogue, Op::AdminArchiveTraining),
-    r("GET", "/admin/sessions", F::StaffSessions, Op::AdminListSessions),
-    r("POST", "/admin/sessions", F::StaffSessions, Op::AdminCreateSession),
-    r("GET", "/admin/sessions/{id}", F::StaffSessions, Op::AdminGetSession),
-    r("PATCH", "/admin/sessions/{id}", F::StaffSessions, Op::AdminUpdateSession),
-    r("POST", "/admin/sessions/{id}/cancel", F::StaffSessions, Op::AdminCancelSession),
-    r("GET", "/admin/sessions/{id}/roster", F::StaffSessions, Op::AdminRoster),
-    r("POST", "/admin/sessions/{id}/enrolments", F::StaffSessions, Op::AdminEnrol),
-    r("DELETE", "/admin/sessions/{id}/enrolments/{officer_id}", F::StaffSessions, Op::AdminWithdraw),
-    r("GET", "/admin/sessions/{id}/enrolments/{officer_id}/history", F::StaffSessions, Op::AdminEnrolmentHistory),
-    r("POST", "/admin/sessions/{id}/waitlist/{officer_id}/move", F::StaffSessions, Op::AdminMoveInWaitlist),
-    r("PUT", "/admin/sessions/{id}/attendance/{officer_id}", F::StaffSessions, Op::AdminMarkAttendance),
-    r("GET", "/admin/officers", F::StaffOfficers, Op::AdminListOfficers),
-    r("GET", "/admin/officers/{id}", F::StaffOfficers, Op::AdminGetOfficer),
-    r("PUT", "/admin/officers/{id}/programme/{training_id}", F::StaffOfficers, Op::AdminPlanTraining),
-    r("DELETE", "/admin/officers/{id}/programme/{training_id}", F::StaffOfficers, Op::AdminUnplanTraining),
+    r(
+        "POST",
+        "/trainings/{id}/interest",
+        F::OfficerProfile,
+        Op::RegisterInterest,
+    ),
+    r(
+        "GET",
+        "/admin/trainings",
+        F::StaffCatalogue,
+        Op::AdminListTrainings,
+    ),
+    r(
+        "POST",
+        "/admin/trainings",
+        F::StaffCatalogue,
+        Op::AdminCreateTraining,
+    ),
+    r(
+        "GET",
+        "/admin/trainings/{id}",
+        F::StaffCatalogue,
+        Op::AdminGetTraining,
+    ),
+    r(
+        "PUT",
+        "/admin/trainings/{id}",
+        F::StaffCatalogue,
+        Op::AdminUpdateTraining,
+    ),
+    r(
+        "POST",
+        "/admin/trainings/{id}/archive",
+        F::StaffCatalogue,
+        Op::AdminArchiveTraining,
+    ),
+    r(
+        "GET",
+        "/admin/sessions",
+        F::StaffSessions,
+        Op::AdminListSessions,
+    ),
+    r(
+        "POST",
+        "/admin/sessions",
+        F::StaffSessions,
+        Op::AdminCreateSession,
+    ),
+    r(
+        "GET",
+        "/admin/sessions/{id}",
+        F::StaffSessions,
+        Op::AdminGetSession,
+    ),
+    r(
+        "PATCH",
+        "/admin/sessions/{id}",
+        F::StaffSessions,
+        Op::AdminUpdateSession,
+    ),
+    r(
+        "POST",
+        "/admin/sessions/{id}/cancel",
+        F::StaffSessions,
+        Op::AdminCancelSession,
+    ),
+    r(
+        "GET",
+        "/admin/sessions/{id}/roster",
+        F::StaffSessions,
+        Op::AdminRoster,
+    ),
+    r(
+        "POST",
+        "/admin/sessions/{id}/enrolments",
+        F::StaffSessions,
+        Op::AdminEnrol,
+    ),
+    r(
+        "DELETE",
+        "/admin/sessions/{id}/enrolments/{officer_id}",
+        F::StaffSessions,
+        Op::AdminWithdraw,
+    ),
+    r(
+        "GET",
+        "/admin/sessions/{id}/enrolments/{officer_id}/history",
+        F::StaffSessions,
+        Op::AdminEnrolmentHistory,
+    ),
+    r(
+        "POST",
+        "/admin/sessions/{id}/waitlist/{officer_id}/move",
+        F::StaffSessions,
+        Op::AdminMoveInWaitlist,
+    ),
+    r(
+        "PUT",
+        "/admin/sessions/{id}/attendance/{officer_id}",
+        F::StaffSessions,
+        Op::AdminMarkAttendance,
+    ),
+    r(
+        "GET",
+        "/admin/officers",
+        F::StaffOfficers,
+        Op::AdminListOfficers,
+    ),
+    r(
+        "GET",
+        "/admin/officers/{id}",
+        F::StaffOfficers,
+        Op::AdminGetOfficer,
+    ),
+    r(
+        "PUT",
+        "/admin/officers/{id}/programme/{training_id}",
+        F::StaffOfficers,
+        Op::AdminPlanTraining,
+    ),
+    r(
+        "DELETE",
+        "/admin/officers/{id}/programme/{training_id}",
+        F::StaffOfficers,
+        Op::AdminUnplanTraining,
+    ),
     r("GET", "/admin/staff", F::StaffOfficers, Op::AdminListStaff),
-    r("GET", "/admin/statistics", F::StaffOfficers, Op::AdminStatistics),
-    r("POST", "/admin/imports/{kind}", F::StaffImports, Op::AdminImport),
+    r(
+        "GET",
+        "/admin/statistics",
+        F::StaffOfficers,
+        Op::AdminStatistics,
+    ),
+    r(
+        "POST",
+        "/admin/imports/{kind}",
+        F::StaffImports,
+        Op::AdminImport,
+    ),
 ];
 
 /// Path parameters of a matched route, by name.
@@ -148,14 +288,20 @@ pub struct PathParams(pub Vec<(String, String)>);
 
 impl PathParams {
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
 /// Matches a concrete path against a template such as `/sessions/{id}/enrolment`.
 pub fn match_template(template: &str, path: &str) -> Option<PathParams> {
     let mut t = template.trim_matches('/').split('/');
-    let mut p = path.trim_end_matches('/').trim_start_matches('/').split('/');
+    let mut p = path
+        .trim_end_matches('/')
+        .trim_start_matches('/')
+        .split('/');
     let mut params = Vec::new();
     loop {
         match (t.next(), p.next()) {
@@ -193,7 +339,11 @@ pub fn lookup(method: &str, path: &str) -> Lookup {
             allowed.push(route.method);
         }
     }
-    if allowed.is_empty() { Lookup::NotFound } else { Lookup::MethodNotAllowed(allowed) }
+    if allowed.is_empty() {
+        Lookup::NotFound
+    } else {
+        Lookup::MethodNotAllowed(allowed)
+    }
 }
 
 #[cfg(test)]
@@ -211,20 +361,33 @@ mod tests {
 
     #[test]
     fn lookup_tells_a_wrong_method_from_an_unknown_path() {
-        assert!(matches!(lookup("GET", "/sessions/x/enrolment"), Lookup::MethodNotAllowed(_)));
+        assert!(matches!(
+            lookup("GET", "/sessions/x/enrolment"),
+            Lookup::MethodNotAllowed(_)
+        ));
         assert!(matches!(lookup("GET", "/nowhere"), Lookup::NotFound));
-        assert!(matches!(lookup("DELETE", "/sessions/x/enrolment"), Lookup::Found(r, _) if r.op == Op::Withdraw));
+        assert!(
+            matches!(lookup("DELETE", "/sessions/x/enrolment"), Lookup::Found(r, _) if r.op == Op::Withdraw)
+        );
     }
 
     #[test]
     fn every_route_is_unique_and_staff_routes_belong_to_staff_functions() {
         for (i, a) in ROUTES.iter().enumerate() {
             for b in &ROUTES[i + 1..] {
-                assert!(!(a.method == b.method && a.path == b.path), "{} {}", a.method, a.path);
+                assert!(
+                    !(a.method == b.method && a.path == b.path),
+                    "{} {}",
+                    a.method,
+                    a.path
+                );
             }
             let staff = matches!(
                 a.function,
-                Function::StaffCatalogue | Function::StaffSessions | Function::StaffOfficers | Function::StaffImports
+                Function::StaffCatalogue
+                    | Function::StaffSessions
+                    | Function::StaffOfficers
+                    | Function::StaffImports
             );
             assert_eq!(a.path.starts_with("/admin/"), staff, "{}", a.path);
         }

@@ -42,7 +42,13 @@ pub struct DomainError {
 
 impl DomainError {
     fn new(kind: ErrorKind, code: &'static str, detail: impl Into<String>) -> Self {
-        Self { kind, code, detail: detail.into(), fields: Vec::new(), cause: None }
+        Self {
+            kind,
+            code,
+            detail: detail.into(),
+            fields: Vec::new(),
+            cause: None,
+        }
     }
 
     pub fn invalid(code: &'static str, detail: impl Into<String>) -> Self {
@@ -52,7 +58,10 @@ impl DomainError {
     pub fn field(field: &str, detail: impl Into<String>) -> Self {
         let detail = detail.into();
         let mut e = Self::new(ErrorKind::Invalid, "invalid-field", detail.clone());
-        e.fields.push(FieldError { field: field.to_string(), detail });
+        e.fields.push(FieldError {
+            field: field.to_string(),
+            detail,
+        });
         e
     }
 
@@ -69,7 +78,11 @@ impl DomainError {
     }
 
     pub fn unauthenticated() -> Self {
-        Self::new(ErrorKind::Unauthenticated, "unauthenticated", "Veuillez vous connecter.")
+        Self::new(
+            ErrorKind::Unauthenticated,
+            "unauthenticated",
+            "Veuillez vous connecter.",
+        )
     }
 
     /// Wraps a failure of an adapter. The cause goes to the logs, never to the client.

@@ -22,7 +22,8 @@ impl Email {
         if local.is_empty() || domain.is_empty() || domain.contains('@') || !domain.contains('.') {
             return None;
         }
-        if domain.starts_with('.') || domain.ends_with('.') || e.contains(['<', '>', ',', ';', '"']) {
+        if domain.starts_with('.') || domain.ends_with('.') || e.contains(['<', '>', ',', ';', '"'])
+        {
             return None;
         }
         Some(Self(e))
@@ -98,7 +99,7 @@ impl Money {
         let digits = units.abs().to_string();
         let mut grouped = String::new();
         for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 grouped.push('\u{202f}');
             }
             grouped.push(c);
@@ -112,7 +113,11 @@ impl Serialize for Money {
     /// JSON carries money as a decimal string (`"4800.00"`) so that no client reads it as a float.
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let sign = if self.0 < 0 { "-" } else { "" };
-        s.serialize_str(&format!("{sign}{}.{:02}", (self.0 / 100).abs(), (self.0 % 100).abs()))
+        s.serialize_str(&format!(
+            "{sign}{}.{:02}",
+            (self.0 / 100).abs(),
+            (self.0 % 100).abs()
+        ))
     }
 }
 
@@ -120,7 +125,10 @@ impl<'de> Deserialize<'de> for Money {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(d)?;
         Money::parse_french(&raw).ok_or_else(|| {
-            serde::de::Error::custom(format!("montant invalide « {} »", raw.chars().take(20).collect::<String>()))
+            serde::de::Error::custom(format!(
+                "montant invalide « {} »",
+                raw.chars().take(20).collect::<String>()
+            ))
         })
     }
 }
@@ -144,7 +152,9 @@ impl StaffRole {
     pub fn parse(raw: &str) -> Option<Self> {
         match raw.trim().to_lowercase().as_str() {
             "advisor" | "conseiller" | "conseillère" => Some(StaffRole::Advisor),
-            "administrator" | "administrateur" | "administratrice" => Some(StaffRole::Administrator),
+            "administrator" | "administrateur" | "administratrice" => {
+                Some(StaffRole::Administrator)
+            }
             _ => None,
         }
     }
@@ -440,16 +450,28 @@ pub struct Actor {
 
 impl Actor {
     pub fn officer(id: &OfficerId) -> Self {
-        Self { id: id.to_string(), origin: Origin::Officer }
+        Self {
+            id: id.to_string(),
+            origin: Origin::Officer,
+        }
     }
     pub fn staff(id: &StaffId) -> Self {
-        Self { id: id.to_string(), origin: Origin::Staff }
+        Self {
+            id: id.to_string(),
+            origin: Origin::Staff,
+        }
     }
     pub fn import(by: &str) -> Self {
-        Self { id: by.to_string(), origin: Origin::Import }
+        Self {
+            id: by.to_string(),
+            origin: Origin::Import,
+        }
     }
     pub fn system(job: &str) -> Self {
-        Self { id: job.to_string(), origin: Origin::System }
+        Self {
+            id: job.to_string(),
+            origin: Origin::System,
+        }
     }
 }
 
@@ -528,7 +550,12 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_header_injection_is_refused() {
-        assert_eq!(Email::parse(" Jean.Dupont@Intradef.Example ").unwrap().as_str(), "jean.dupont@intradef.example");
+        assert_eq!(
+            Email::parse(" Jean.Dupont@Intradef.Example ")
+                .unwrap()
+                .as_str(),
+            "jean.dupont@intradef.example"
+        );
         assert!(Email::parse("a@b.fr\r\nBcc: x@y.fr").is_none());
         assert!(Email::parse("no-at-sign").is_none());
         assert!(Email::parse("a@nodot").is_none());
@@ -549,7 +576,10 @@ mod tests {
 
     #[test]
     fn money_renders_the_french_way() {
-        assert_eq!(Money::from_cents(123_450).to_french(), "1\u{202f}234,50\u{a0}€");
+        assert_eq!(
+            Money::from_cents(123_450).to_french(),
+            "1\u{202f}234,50\u{a0}€"
+        );
         assert_eq!(Money::from_cents(5).to_french(), "0,05\u{a0}€");
     }
 

@@ -27,12 +27,18 @@ pub struct Transition {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum NoticeKind {
     EnrolmentConfirmed,
-    Waitlisted { position: u32 },
-    OfferMade { expires_at: Instant },
+    Waitlisted {
+        position: u32,
+    },
+    OfferMade {
+        expires_at: Instant,
+    },
     Promoted,
     OfferExpired,
     OfferDeclined,
-    Withdrawn { late: bool },
+    Withdrawn {
+        late: bool,
+    },
     LeftWaitlist,
     SessionChanged,
     SessionCancelled,
@@ -83,8 +89,12 @@ pub fn notice_for(t: &Transition) -> Option<NoticeKind> {
         (Some(Waitlisted), Confirmed) => NoticeKind::Promoted,
         (Some(Offered), Confirmed) => NoticeKind::EnrolmentConfirmed,
         (_, Confirmed) => NoticeKind::EnrolmentConfirmed,
-        (_, Waitlisted) => NoticeKind::Waitlisted { position: t.position.unwrap_or(0) },
-        (_, Offered) => NoticeKind::OfferMade { expires_at: t.offer_expires_at? },
+        (_, Waitlisted) => NoticeKind::Waitlisted {
+            position: t.position.unwrap_or(0),
+        },
+        (_, Offered) => NoticeKind::OfferMade {
+            expires_at: t.offer_expires_at?,
+        },
         (Some(Offered), Declined) => NoticeKind::OfferDeclined,
         (Some(Waitlisted), Declined) => NoticeKind::LeftWaitlist,
         (_, OfferExpired) => NoticeKind::OfferExpired,
@@ -101,17 +111,33 @@ pub struct OutgoingEmail {
     pub text: String,
 }
 
-const DAYS: [&str; 7] = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"];
+const DAYS: [&str; 7] = [
+    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+];
 const MONTHS: [&str; 12] = [
-    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-    "octobre", "novembre", "décembre",
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
 ];
 
 /// `lundi 1er juin 2026`, in Paris.
 pub fn french_date(t: Instant) -> String {
     let p = in_paris(t);
     let day = p.day();
-    let day = if day == 1 { "1er".to_string() } else { day.to_string() };
+    let day = if day == 1 {
+        "1er".to_string()
+    } else {
+        day.to_string()
+    };
     let weekday = DAYS[p.weekday().num_days_from_monday() as usize];
     let month = MONTHS[p.month0() as usize];
     format!("{weekday} {day} {month} {}", p.year())
@@ -141,23 +167,35 @@ pub fn render(
     let (subject, body) = match kind {
         NoticeKind::EnrolmentConfirmed => (
             format!("Inscription confirmée : {title}"),
-            format!("Votre inscription à la session « {title} » est confirmée.\n\nDates : {when}\nLieu : {place}\n\nVous pouvez vous désister sans frais jusqu'au {}.", french_datetime(session.free_withdrawal_until)),
+            format!(
+                "Votre inscription à la session « {title} » est confirmée.\n\nDates : {when}\nLieu : {place}\n\nVous pouvez vous désister sans frais jusqu'au {}.",
+                french_datetime(session.free_withdrawal_until)
+            ),
         ),
         NoticeKind::Waitlisted { position } => (
             format!("Liste d'attente : {title}"),
-            format!("La session « {title} » est complète. Vous êtes inscrit(e) sur la liste d'attente, en position {position}.\n\nDates : {when}\nLieu : {place}\n\nVous serez prévenu(e) dès qu'une place se libère."),
+            format!(
+                "La session « {title} » est complète. Vous êtes inscrit(e) sur la liste d'attente, en position {position}.\n\nDates : {when}\nLieu : {place}\n\nVous serez prévenu(e) dès qu'une place se libère."
+            ),
         ),
         NoticeKind::OfferMade { expires_at } => (
             format!("Une place vous est proposée : {title}"),
-            format!("Une place s'est libérée pour la session « {title} ».\n\nDates : {when}\nLieu : {place}\n\nAcceptez-la ou déclinez-la dans l'application avant le {} ; passé ce délai, elle sera proposée à la personne suivante.", french_datetime(*expires_at)),
+            format!(
+                "Une place s'est libérée pour la session « {title} ».\n\nDates : {when}\nLieu : {place}\n\nAcceptez-la ou déclinez-la dans l'application avant le {} ; passé ce délai, elle sera proposée à la personne suivante.",
+                french_datetime(*expires_at)
+            ),
         ),
         NoticeKind::Promoted => (
             format!("Place obtenue : {title}"),
-            format!("Une place s'est libérée : vous passez de la liste d'attente à la liste des inscrits de la session « {title} ».\n\nDates : {when}\nLieu : {place}"),
+            format!(
+                "Une place s'est libérée : vous passez de la liste d'attente à la liste des inscrits de la session « {title} ».\n\nDates : {when}\nLieu : {place}"
+            ),
         ),
         NoticeKind::OfferExpired => (
             format!("Proposition expirée : {title}"),
-            format!("La place qui vous était proposée pour la session « {title} » n'a pas été acceptée à temps et a été proposée à la personne suivante."),
+            format!(
+                "La place qui vous était proposée pour la session « {title} » n'a pas été acceptée à temps et a été proposée à la personne suivante."
+            ),
         ),
         NoticeKind::OfferDeclined => (
             format!("Proposition déclinée : {title}"),
@@ -166,7 +204,10 @@ pub fn render(
         NoticeKind::Withdrawn { late } => (
             format!("Désistement enregistré : {title}"),
             if *late {
-                format!("Votre désistement de la session « {title} » est enregistré. Il intervient après la date limite de désistement sans frais ({}) : il est compté comme tardif et la place peut être facturée.", french_datetime(session.free_withdrawal_until))
+                format!(
+                    "Votre désistement de la session « {title} » est enregistré. Il intervient après la date limite de désistement sans frais ({}) : il est compté comme tardif et la place peut être facturée.",
+                    french_datetime(session.free_withdrawal_until)
+                )
             } else {
                 format!("Votre désistement de la session « {title} » est enregistré, sans frais.")
             },
@@ -181,15 +222,22 @@ pub fn render(
         ),
         NoticeKind::SessionCancelled => (
             format!("Session annulée : {title}"),
-            format!("La session « {title} » prévue {when} est annulée. Nous vous prions de nous excuser pour ce contretemps."),
+            format!(
+                "La session « {title} » prévue {when} est annulée. Nous vous prions de nous excuser pour ce contretemps."
+            ),
         ),
         NoticeKind::ReminderJ7 | NoticeKind::ReminderJ1 => (
             format!("Rappel : {title} le {}", french_date(session.starts_at)),
-            format!("Rappel : vous êtes inscrit(e) à la session « {title} ».\n\nDates : {when}\nLieu : {place}"),
+            format!(
+                "Rappel : vous êtes inscrit(e) à la session « {title} ».\n\nDates : {when}\nLieu : {place}"
+            ),
         ),
         NoticeKind::SessionOpened => (
             format!("Nouvelle session : {title}"),
-            format!("Une session de la formation « {title} », qui vous intéresse, est ouverte aux inscriptions.\n\nDates : {when}\nLieu : {place}\nClôture des inscriptions : {}", french_datetime(session.enrolment_closes_at)),
+            format!(
+                "Une session de la formation « {title} », qui vous intéresse, est ouverte aux inscriptions.\n\nDates : {when}\nLieu : {place}\nClôture des inscriptions : {}",
+                french_datetime(session.enrolment_closes_at)
+            ),
         ),
     };
     let greeting = format!("Bonjour {} {},\n\n", officer.grade, officer.last_name);
@@ -202,7 +250,9 @@ pub fn render(
 
 /// A subject line never carries CR or LF, whatever a title contains.
 fn one_line(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 #[cfg(test)]
@@ -230,9 +280,18 @@ mod tests {
             offer_expires_at: None,
         };
         use EnrolmentStatus::*;
-        assert_eq!(notice_for(&t(Some(Waitlisted), Confirmed)), Some(NoticeKind::Promoted));
-        assert_eq!(notice_for(&t(None, Confirmed)), Some(NoticeKind::EnrolmentConfirmed));
-        assert_eq!(notice_for(&t(None, Waitlisted)), Some(NoticeKind::Waitlisted { position: 3 }));
+        assert_eq!(
+            notice_for(&t(Some(Waitlisted), Confirmed)),
+            Some(NoticeKind::Promoted)
+        );
+        assert_eq!(
+            notice_for(&t(None, Confirmed)),
+            Some(NoticeKind::EnrolmentConfirmed)
+        );
+        assert_eq!(
+            notice_for(&t(None, Waitlisted)),
+            Some(NoticeKind::Waitlisted { position: 3 })
+        );
         assert_eq!(notice_for(&t(Some(Confirmed), Attended)), None);
     }
 }

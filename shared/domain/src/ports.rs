@@ -34,11 +34,23 @@ pub trait Mailer: Send + Sync {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DomainEvent {
-    SeatReleased { session_id: SessionId },
-    CapacityRaised { session_id: SessionId },
-    SessionChanged { session_id: SessionId },
-    SessionCancelled { session_id: SessionId },
-    EnrolmentChanged { session_id: SessionId, officer_id: OfficerId, status: EnrolmentStatus },
+    SeatReleased {
+        session_id: SessionId,
+    },
+    CapacityRaised {
+        session_id: SessionId,
+    },
+    SessionChanged {
+        session_id: SessionId,
+    },
+    SessionCancelled {
+        session_id: SessionId,
+    },
+    EnrolmentChanged {
+        session_id: SessionId,
+        officer_id: OfficerId,
+        status: EnrolmentStatus,
+    },
 }
 
 impl DomainEvent {
@@ -274,11 +286,17 @@ pub trait Store: Send + Sync {
     async fn cancel_session(&self, id: &SessionId, actor: &Actor, now: Instant) -> Result<Session>;
 
     // Enrolments.
-    async fn enrolment(&self, session: &SessionId, officer: &OfficerId)
-    -> Result<Option<Enrolment>>;
+    async fn enrolment(
+        &self,
+        session: &SessionId,
+        officer: &OfficerId,
+    ) -> Result<Option<Enrolment>>;
     /// Position (1-based) of a waiting officer.
-    async fn waitlist_position(&self, session: &SessionId, officer: &OfficerId)
-    -> Result<Option<u32>>;
+    async fn waitlist_position(
+        &self,
+        session: &SessionId,
+        officer: &OfficerId,
+    ) -> Result<Option<u32>>;
     async fn officer_enrolments(&self, officer: &OfficerId) -> Result<Vec<Enrolment>>;
     /// Everyone with an enrolment in the session: confirmed first, then the waiting list in
     /// order, then the rest.
@@ -345,8 +363,11 @@ pub trait Store: Send + Sync {
     async fn mark_notice_failed(&self, id: i64, error: &str, now: Instant) -> Result<()>;
     async fn officer_notices(&self, officer: &OfficerId) -> Result<Vec<NoticeRecord>>;
     /// Confirmed enrolments of scheduled sessions starting in `[from, to)`.
-    async fn confirmed_between(&self, from: Instant, to: Instant)
-    -> Result<Vec<(Session, Enrolment)>>;
+    async fn confirmed_between(
+        &self,
+        from: Instant,
+        to: Instant,
+    ) -> Result<Vec<(Session, Enrolment)>>;
 
     // Imports: each call writes every row it accepts in one transaction.
     async fn import_staff(&self, rows: &[StaffRow]) -> Result<Vec<RowOutcome>>;

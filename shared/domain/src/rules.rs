@@ -13,12 +13,14 @@ pub const MAX_CAPACITY: u32 = 1000;
 fn check_status(session: &Session) -> Result<()> {
     match session.status {
         SessionStatus::Scheduled => Ok(()),
-        SessionStatus::Cancelled => {
-            Err(DomainError::conflict("session-cancelled", "Cette session a été annulée."))
-        }
-        SessionStatus::Completed => {
-            Err(DomainError::conflict("session-completed", "Cette session est terminée."))
-        }
+        SessionStatus::Cancelled => Err(DomainError::conflict(
+            "session-cancelled",
+            "Cette session a été annulée.",
+        )),
+        SessionStatus::Completed => Err(DomainError::conflict(
+            "session-completed",
+            "Cette session est terminée.",
+        )),
     }
 }
 
@@ -161,12 +163,18 @@ impl Schedule {
             ));
         }
         if (last_day - first_day).num_days() > 365 {
-            return Err(DomainError::field("last_day", "Une session ne peut durer plus d'un an."));
+            return Err(DomainError::field(
+                "last_day",
+                "Une session ne peut durer plus d'un an.",
+            ));
         }
         let starts_at = paris(first_day, hours.start)?;
         let ends_at = paris(last_day, hours.end)?;
         if ends_at <= starts_at {
-            return Err(DomainError::field("hours", "La fin doit être postérieure au début."));
+            return Err(DomainError::field(
+                "hours",
+                "La fin doit être postérieure au début.",
+            ));
         }
         if enrolment_closes_at >= starts_at {
             return Err(DomainError::field(
@@ -266,7 +274,10 @@ mod tests {
         let s = session(WaitlistMode::Direct);
         assert!(check_enrolment_window(&s, s.enrolment_closes_at, false).is_ok());
         let late = s.enrolment_closes_at + Duration::seconds(1);
-        assert_eq!(check_enrolment_window(&s, late, false).unwrap_err().code, "enrolment-closed");
+        assert_eq!(
+            check_enrolment_window(&s, late, false).unwrap_err().code,
+            "enrolment-closed"
+        );
     }
 
     #[test]
@@ -274,7 +285,12 @@ mod tests {
         let s = session(WaitlistMode::Direct);
         let after_close = s.enrolment_closes_at + Duration::hours(1);
         assert!(check_enrolment_window(&s, after_close, true).is_ok());
-        assert_eq!(check_enrolment_window(&s, s.starts_at, true).unwrap_err().code, "session-started");
+        assert_eq!(
+            check_enrolment_window(&s, s.starts_at, true)
+                .unwrap_err()
+                .code,
+            "session-started"
+        );
     }
 
     #[test]
@@ -282,13 +298,19 @@ mod tests {
         let mut s = session(WaitlistMode::Direct);
         s.status = SessionStatus::Cancelled;
         let now = at("2026-05-01T10:00");
-        assert_eq!(check_enrolment_window(&s, now, false).unwrap_err().code, "session-cancelled");
+        assert_eq!(
+            check_enrolment_window(&s, now, false).unwrap_err().code,
+            "session-cancelled"
+        );
     }
 
     #[test]
     fn a_withdrawal_after_the_cut_off_is_late_and_after_the_start_is_refused() {
         let s = session(WaitlistMode::Direct);
-        assert_eq!(check_withdrawal(&s, s.free_withdrawal_until).unwrap(), WithdrawalTiming::OnTime);
+        assert_eq!(
+            check_withdrawal(&s, s.free_withdrawal_until).unwrap(),
+            WithdrawalTiming::OnTime
+        );
         let after = s.free_withdrawal_until + Duration::seconds(1);
         assert_eq!(check_withdrawal(&s, after).unwrap(), WithdrawalTiming::Late);
         assert!(check_withdrawal(&s, s.starts_at).is_err());
@@ -300,20 +322,30 @@ mod tests {
         let early = at("2026-05-01T10:00");
         assert_eq!(
             promotion_for(&s, early),
-            Some(Promotion::Offer { expires_at: early + Duration::hours(48) })
+            Some(Promotion::Offer {
+                expires_at: early + Duration::hours(48)
+            })
         );
         let near_close = s.enrolment_closes_at - Duration::hours(2);
         assert_eq!(
             promotion_for(&s, near_close),
-            Some(Promotion::Offer { expires_at: s.enrolment_closes_at })
+            Some(Promotion::Offer {
+                expires_at: s.enrolment_closes_at
+            })
         );
     }
 
     #[test]
     fn no_promotion_after_the_close_or_with_the_waiting_list_off() {
         let s = session(WaitlistMode::Direct);
-        assert_eq!(promotion_for(&s, s.enrolment_closes_at), Some(Promotion::Confirm));
-        assert_eq!(promotion_for(&s, s.enrolment_closes_at + Duration::seconds(1)), None);
+        assert_eq!(
+            promotion_for(&s, s.enrolment_closes_at),
+            Some(Promotion::Confirm)
+        );
+        assert_eq!(
+            promotion_for(&s, s.enrolment_closes_at + Duration::seconds(1)),
+            None
+        );
         let off = session(WaitlistMode::Off);
         assert_eq!(promotion_for(&off, at("2026-05-01T10:00")), None);
     }
@@ -322,7 +354,11 @@ mod tests {
     fn lowering_capacity_below_the_confirmed_count_names_both_numbers() {
         let e = check_capacity(3, WaitlistMode::Direct, 5, 0).unwrap_err();
         assert_eq!(e.code, "capacity-below-confirmed");
-        assert!(e.detail.contains("à 3 place") && e.detail.contains("5 officier"), "{}", e.detail);
+        assert!(
+            e.detail.contains("à 3 place") && e.detail.contains("5 officier"),
+            "{}",
+            e.detail
+        );
         assert!(check_capacity(5, WaitlistMode::Direct, 5, 0).is_ok());
     }
 
@@ -337,14 +373,44 @@ mod tests {
     fn a_schedule_must_close_before_it_starts_and_exist_in_paris() {
         let hours = DailyHours::parse("09:00-17:30").expect("hours");
         let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).expect("date");
-        assert!(Schedule::new(d(6, 10), d(6, 11), hours, at("2026-06-01T12:00"), at("2026-06-05T12:00")).is_ok());
-        let e = Schedule::new(d(6, 10), d(6, 11), hours, at("2026-06-10T09:00"), at("2026-06-05T12:00"))
-            .unwrap_err();
+        assert!(
+            Schedule::new(
+                d(6, 10),
+                d(6, 11),
+                hours,
+                at("2026-06-01T12:00"),
+                at("2026-06-05T12:00")
+            )
+            .is_ok()
+        );
+        let e = Schedule::new(
+            d(6, 10),
+            d(6, 11),
+            hours,
+            at("2026-06-10T09:00"),
+            at("2026-06-05T12:00"),
+        )
+        .unwrap_err();
         assert_eq!(e.fields[0].field, "enrolment_closes_at");
-        assert!(Schedule::new(d(6, 11), d(6, 10), hours, at("2026-06-01T12:00"), at("2026-06-05T12:00")).is_err());
+        assert!(
+            Schedule::new(
+                d(6, 11),
+                d(6, 10),
+                hours,
+                at("2026-06-01T12:00"),
+                at("2026-06-05T12:00")
+            )
+            .is_err()
+        );
         let night = DailyHours::parse("02:30-04:00").expect("hours");
-        let e = Schedule::new(d(3, 29), d(3, 29), night, at("2026-03-01T12:00"), at("2026-03-01T12:00"))
-            .unwrap_err();
+        let e = Schedule::new(
+            d(3, 29),
+            d(3, 29),
+            night,
+            at("2026-03-01T12:00"),
+            at("2026-03-01T12:00"),
+        )
+        .unwrap_err();
         assert_eq!(e.code, "invalid-time");
     }
 

@@ -4,10 +4,7 @@
 //! that happens twice (the hour repeated in autumn) is refused unless the caller gives an
 //! explicit offset. Nothing in the crate holds a naive date-time past this module.
 
-use chrono::{
-    DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone,
-    Utc,
-};
+use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::Paris;
 use chrono_tz::Tz;
 
@@ -17,11 +14,15 @@ pub type Instant = DateTime<Utc>;
 /// Why a time given by a user could not be turned into an instant.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TimeError {
-    #[error("« {0} » n'est pas une date et heure valide (attendu : 2026-05-05T10:00 ou 2026-05-05T10:00:00+02:00)")]
+    #[error(
+        "« {0} » n'est pas une date et heure valide (attendu : 2026-05-05T10:00 ou 2026-05-05T10:00:00+02:00)"
+    )]
     Malformed(String),
     #[error("{0} n'existe pas à Paris (passage à l'heure d'été) : choisissez une autre heure")]
     Nonexistent(String),
-    #[error("{0} existe deux fois à Paris (passage à l'heure d'hiver) : précisez le décalage, par exemple +02:00 ou +01:00")]
+    #[error(
+        "{0} existe deux fois à Paris (passage à l'heure d'hiver) : précisez le décalage, par exemple +02:00 ou +01:00"
+    )]
     Ambiguous(String),
     #[error("« {0} » n'est pas une date valide (attendu : jj/mm/aaaa ou aaaa-mm-jj)")]
     BadDate(String),
@@ -42,7 +43,11 @@ pub fn paris(date: NaiveDate, time: NaiveTime) -> Result<Instant, TimeError> {
 }
 
 fn describe_local(local: NaiveDateTime) -> String {
-    format!("Le {} à {}", local.format("%d/%m/%Y"), local.format("%H:%M"))
+    format!(
+        "Le {} à {}",
+        local.format("%d/%m/%Y"),
+        local.format("%H:%M")
+    )
 }
 
 /// The last second of a Paris calendar day: how a closing day written in a spreadsheet
@@ -74,7 +79,12 @@ pub fn parse_instant(raw: &str) -> Result<Instant, TimeError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         return Ok(t.with_timezone(&Utc));
     }
-    for format in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
+    for format in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(local) = NaiveDateTime::parse_from_str(raw, format) {
             return paris(local.date(), local.time());
         }
@@ -101,16 +111,17 @@ impl DailyHours {
     pub fn parse(raw: &str) -> Result<Self, TimeError> {
         let cleaned: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
         let bad = || TimeError::BadHours(truncate(raw.trim()));
-        let (a, b) = cleaned
-            .split_once(['-', '–', '—'])
-            .ok_or_else(bad)?;
+        let (a, b) = cleaned.split_once(['-', '–', '—']).ok_or_else(bad)?;
         let time = |s: &str| {
             NaiveTime::parse_from_str(s, "%H:%M")
                 .or_else(|_| NaiveTime::parse_from_str(s, "%Hh%M"))
                 .or_else(|_| NaiveTime::parse_from_str(&format!("{s}00"), "%Hh%M"))
                 .map_err(|_| bad())
         };
-        let hours = Self { start: time(a)?, end: time(b)? };
+        let hours = Self {
+            start: time(a)?,
+            end: time(b)?,
+        };
         if hours.end <= hours.start {
             return Err(bad());
         }
@@ -118,7 +129,11 @@ impl DailyHours {
     }
 
     pub fn render(&self) -> String {
-        format!("{}-{}", self.start.format("%H:%M"), self.end.format("%H:%M"))
+        format!(
+            "{}-{}",
+            self.start.format("%H:%M"),
+            self.end.format("%H:%M")
+        )
     }
 }
 
@@ -144,7 +159,11 @@ pub fn parse_duration(raw: &str) -> Result<Duration, TimeError> {
                 number.push(c);
                 continue;
             }
-            let seconds = units.iter().find(|(u, _)| *u == c).map(|(_, s)| *s).ok_or_else(bad)?;
+            let seconds = units
+                .iter()
+                .find(|(u, _)| *u == c)
+                .map(|(_, s)| *s)
+                .ok_or_else(bad)?;
             let n: i64 = number.parse().map_err(|_| bad())?;
             if n > 100_000 {
                 return Err(bad());
@@ -153,7 +172,11 @@ pub fn parse_duration(raw: &str) -> Result<Duration, TimeError> {
             number.clear();
             any = true;
         }
-        if number.is_empty() { Ok(()) } else { Err(bad()) }
+        if number.is_empty() {
+            Ok(())
+        } else {
+            Err(bad())
+        }
     };
     take(date_part, &[('W', 604_800), ('D', 86_400)])?;
     if let Some(t) = time_part {
@@ -170,7 +193,8 @@ pub fn parse_duration(raw: &str) -> Result<Duration, TimeError> {
 
 /// An instant shown as Paris time with its offset: `2026-01-12T14:00:00+01:00`.
 pub fn to_paris_rfc3339(t: Instant) -> String {
-    t.with_timezone(&Paris).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    t.with_timezone(&Paris)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
 /// An instant in Paris time zone.
@@ -222,21 +246,36 @@ mod tests {
 
     #[test]
     fn winter_and_summer_times_resolve_to_the_right_utc_instant() {
-        assert_eq!(paris(d(2026, 1, 12), t(14, 0)).unwrap().to_rfc3339(), "2026-01-12T13:00:00+00:00");
-        assert_eq!(paris(d(2026, 7, 1), t(9, 0)).unwrap().to_rfc3339(), "2026-07-01T07:00:00+00:00");
+        assert_eq!(
+            paris(d(2026, 1, 12), t(14, 0)).unwrap().to_rfc3339(),
+            "2026-01-12T13:00:00+00:00"
+        );
+        assert_eq!(
+            paris(d(2026, 7, 1), t(9, 0)).unwrap().to_rfc3339(),
+            "2026-07-01T07:00:00+00:00"
+        );
     }
 
     #[test]
     fn the_hour_skipped_in_spring_is_refused() {
         // 29 March 2026: 02:00 jumps to 03:00 in Paris.
-        assert!(matches!(paris(d(2026, 3, 29), t(2, 30)), Err(TimeError::Nonexistent(_))));
-        assert!(matches!(parse_instant("2026-03-29T02:30"), Err(TimeError::Nonexistent(_))));
+        assert!(matches!(
+            paris(d(2026, 3, 29), t(2, 30)),
+            Err(TimeError::Nonexistent(_))
+        ));
+        assert!(matches!(
+            parse_instant("2026-03-29T02:30"),
+            Err(TimeError::Nonexistent(_))
+        ));
     }
 
     #[test]
     fn the_hour_repeated_in_autumn_needs_an_offset() {
         // 25 October 2026: 03:00 goes back to 02:00 in Paris.
-        assert!(matches!(parse_instant("2026-10-25T02:30"), Err(TimeError::Ambiguous(_))));
+        assert!(matches!(
+            parse_instant("2026-10-25T02:30"),
+            Err(TimeError::Ambiguous(_))
+        ));
         let first = parse_instant("2026-10-25T02:30:00+02:00").unwrap();
         let second = parse_instant("2026-10-25T02:30:00+01:00").unwrap();
         assert_eq!(second - first, Duration::hours(1));
@@ -244,10 +283,19 @@ mod tests {
 
     #[test]
     fn end_of_day_is_the_last_second_in_paris() {
-        assert_eq!(paris_end_of_day(d(2025, 12, 29)).to_rfc3339(), "2025-12-29T22:59:59+00:00");
-        assert_eq!(paris_end_of_day(d(2026, 7, 1)).to_rfc3339(), "2026-07-01T21:59:59+00:00");
+        assert_eq!(
+            paris_end_of_day(d(2025, 12, 29)).to_rfc3339(),
+            "2025-12-29T22:59:59+00:00"
+        );
+        assert_eq!(
+            paris_end_of_day(d(2026, 7, 1)).to_rfc3339(),
+            "2026-07-01T21:59:59+00:00"
+        );
         // The day of the spring change is only 23 hours long.
-        assert_eq!(paris_end_of_day(d(2026, 3, 29)).to_rfc3339(), "2026-03-29T21:59:59+00:00");
+        assert_eq!(
+            paris_end_of_day(d(2026, 3, 29)).to_rfc3339(),
+            "2026-03-29T21:59:59+00:00"
+        );
     }
 
     #[test]
@@ -262,7 +310,10 @@ mod tests {
     fn daily_hours_parse_with_dashes_and_refuse_reversed_ranges() {
         let h = DailyHours::parse("09:00-17:30").unwrap();
         assert_eq!(h.render(), "09:00-17:30");
-        assert_eq!(DailyHours::parse(" 14:00 – 17:30 ").unwrap().render(), "14:00-17:30");
+        assert_eq!(
+            DailyHours::parse(" 14:00 – 17:30 ").unwrap().render(),
+            "14:00-17:30"
+        );
         assert!(DailyHours::parse("17:30-09:00").is_err());
         assert!(DailyHours::parse("9h").is_err());
     }
@@ -270,7 +321,10 @@ mod tests {
     #[test]
     fn durations_follow_iso_8601() {
         assert_eq!(parse_duration("PT48H").unwrap(), Duration::hours(48));
-        assert_eq!(parse_duration("P1DT2H30M").unwrap(), Duration::minutes(26 * 60 + 30));
+        assert_eq!(
+            parse_duration("P1DT2H30M").unwrap(),
+            Duration::minutes(26 * 60 + 30)
+        );
         assert_eq!(parse_duration("-PT1H").unwrap(), Duration::hours(-1));
         assert!(parse_duration("48H").is_err());
         assert!(parse_duration("PT").is_err());

@@ -136,7 +136,11 @@ pub async fn list_sessions(deps: &Deps, mut query: SessionQuery) -> Result<Vec<S
 }
 
 async fn load_session(deps: &Deps, id: &SessionId) -> Result<(Session, Training)> {
-    let session = deps.store.session(id).await?.ok_or_else(DomainError::session_not_found)?;
+    let session = deps
+        .store
+        .session(id)
+        .await?
+        .ok_or_else(DomainError::session_not_found)?;
     let training = deps
         .store
         .training(&session.training_id)
@@ -155,10 +159,17 @@ pub async fn session_detail(
         Some(o) => standing(deps, id, o).await?,
         None => None,
     };
-    Ok(SessionDetail { summary: summarise(session, &training), me })
+    Ok(SessionDetail {
+        summary: summarise(session, &training),
+        me,
+    })
 }
 
-async fn standing(deps: &Deps, session: &SessionId, officer: &OfficerId) -> Result<Option<MyStanding>> {
+async fn standing(
+    deps: &Deps,
+    session: &SessionId,
+    officer: &OfficerId,
+) -> Result<Option<MyStanding>> {
     let Some(e) = deps.store.enrolment(session, officer).await? else {
         return Ok(None);
     };
@@ -171,7 +182,9 @@ async fn standing(deps: &Deps, session: &SessionId, officer: &OfficerId) -> Resu
         status: e.status,
         late: e.late,
         position,
-        offer_expires_at: e.offer_expires_at.filter(|_| e.status == EnrolmentStatus::Offered),
+        offer_expires_at: e
+            .offer_expires_at
+            .filter(|_| e.status == EnrolmentStatus::Offered),
     }))
 }
 
@@ -198,11 +211,14 @@ pub async fn enrol(
             crate::ports::EnrolOutcome::Confirmed => EnrolmentStatus::Confirmed,
             crate::ports::EnrolOutcome::Waitlisted { .. } => EnrolmentStatus::Waitlisted,
         };
-        publish(deps, vec![DomainEvent::EnrolmentChanged {
-            session_id: session.clone(),
-            officer_id: officer.clone(),
-            status,
-        }])
+        publish(
+            deps,
+            vec![DomainEvent::EnrolmentChanged {
+                session_id: session.clone(),
+                officer_id: officer.clone(),
+                status,
+            }],
+        )
         .await;
     }
     deliver_pending(deps).await;
@@ -232,8 +248,13 @@ pub async fn withdraw(
             }
         },
     }];
-    if matches!(outcome, WithdrawOutcome::Withdrawn { .. } | WithdrawOutcome::DeclinedOffer) {
-        events.push(DomainEvent::SeatReleased { session_id: session.clone() });
+    if matches!(
+        outcome,
+        WithdrawOutcome::Withdrawn { .. } | WithdrawOutcome::DeclinedOffer
+    ) {
+        events.push(DomainEvent::SeatReleased {
+            session_id: session.clone(),
+        });
     }
     deliver_pending(deps).await;
     publish(deps, events).await;
@@ -247,14 +268,19 @@ pub async fn answer_offer(
     accept: bool,
     actor: Actor,
 ) -> Result<EnrolmentStatus> {
-    let status = deps.store.answer_offer(session, officer, accept, &actor, deps.now()).await?;
+    let status = deps
+        .store
+        .answer_offer(session, officer, accept, &actor, deps.now())
+        .await?;
     let mut events = vec![DomainEvent::EnrolmentChanged {
         session_id: session.clone(),
         officer_id: officer.clone(),
         status,
     }];
     if !accept {
-        events.push(DomainEvent::SeatReleased { session_id: session.clone() });
+        events.push(DomainEvent::SeatReleased {
+            session_id: session.clone(),
+        });
     }
     deliver_pending(deps).await;
     publish(deps, events).await;
@@ -302,7 +328,10 @@ pub fn reminder_due(session: &Session, days: i64) -> Option<Instant> {
 /// that was missed is not sent once J-1 is due.
 pub async fn send_reminders(deps: &Deps) -> Result<u32> {
     let now = deps.now();
-    let candidates = deps.store.confirmed_between(now, now + Duration::days(8)).await?;
+    let candidates = deps
+        .store
+        .confirmed_between(now, now + Duration::days(8))
+        .await?;
     let mut notices = Vec::new();
     for (session, enrolment) in candidates {
         let j7 = reminder_due(&session, 7);
@@ -337,8 +366,10 @@ fn permille(num: u32, den: u32) -> Option<u32> {
 fn figures_of(session: &Session, enrolments: &[Enrolment]) -> Figures {
     let count = |s: EnrolmentStatus| enrolments.iter().filter(|e| e.status == s).count() as u32;
     let withdrawn = |late: bool| {
-        enrolments.iter().filter(|e| e.status == EnrolmentStatus::Withdrawn && e.late == late).count()
-            as u32
+        enrolments
+            .iter()
+            .filter(|e| e.status == EnrolmentStatus::Withdrawn && e.late == late)
+            .count() as u32
     };
     let attended = count(EnrolmentStatus::Attended);
     let absent = count(EnrolmentStatus::Absent);
@@ -396,14 +427,19 @@ pub async fn compute_statistics(deps: &Deps) -> Result<StatisticsSnapshot> {
         let (code, title) = training
             .map(|t| (t.code.clone(), t.title.clone()))
             .unwrap_or_else(|| (session.training_id.to_string(), String::new()));
-        let entry = per_training.entry(code.clone()).or_insert_with(|| (title, Figures::default()));
+        let entry = per_training
+            .entry(code.clone())
+            .or_insert_with(|| (title, Figures::default()));
         add(&mut entry.1, &f);
         rows.push(row("session", session.reference.clone(), code, f));
     }
     for (code, (title, f)) in per_training {
         rows.push(row("training", code, title, f));
     }
-    let snapshot = StatisticsSnapshot { computed_at: now, rows };
+    let snapshot = StatisticsSnapshot {
+        computed_at: now,
+        rows,
+    };
     deps.store.save_statistics(&snapshot).await?;
     Ok(snapshot)
 }
@@ -426,26 +462,38 @@ pub enum When {
     All,
 }
 
-pub async fn my_enrolments(deps: &Deps, officer: &OfficerId, when: When) -> Result<Vec<MyEnrolment>> {
+pub async fn my_enrolments(
+    deps: &Deps,
+    officer: &OfficerId,
+    when: When,
+) -> Result<Vec<MyEnrolment>> {
     let now = deps.now();
     let trainings = trainings_by_id(deps).await?;
     let mut out = Vec::new();
     for e in deps.store.officer_enrolments(officer).await? {
-        let Some(session) = deps.store.session(&e.session_id).await? else { continue };
+        let Some(session) = deps.store.session(&e.session_id).await? else {
+            continue;
+        };
         let upcoming = session.ends_at > now && session.status != SessionStatus::Cancelled;
         let keep = match when {
             When::Upcoming => upcoming,
             When::Past => !upcoming,
             When::All => true,
         };
-        let Some(training) = trainings.get(&session.training_id) else { continue };
+        let Some(training) = trainings.get(&session.training_id) else {
+            continue;
+        };
         if keep {
             let position = if e.status == EnrolmentStatus::Waitlisted {
                 deps.store.waitlist_position(&e.session_id, officer).await?
             } else {
                 None
             };
-            out.push(MyEnrolment { enrolment: e, position, session: summarise(session, training) });
+            out.push(MyEnrolment {
+                enrolment: e,
+                position,
+                session: summarise(session, training),
+            });
         }
     }
     out.sort_by_key(|m| m.session.session.starts_at);
@@ -481,50 +529,84 @@ pub async fn programme(deps: &Deps, officer: &OfficerId) -> Result<Programme> {
     let mut by_training: HashMap<TrainingId, Vec<(Enrolment, Session)>> = HashMap::new();
     for e in deps.store.officer_enrolments(officer).await? {
         if let Some(s) = deps.store.session(&e.session_id).await? {
-            by_training.entry(s.training_id.clone()).or_default().push((e, s));
+            by_training
+                .entry(s.training_id.clone())
+                .or_default()
+                .push((e, s));
         }
     }
     let mut items = Vec::new();
     for item in deps.store.programme(officer).await? {
-        let Some(training) = trainings.get(&item.training_id) else { continue };
-        let mine = by_training.get(&item.training_id).map(Vec::as_slice).unwrap_or(&[]);
+        let Some(training) = trainings.get(&item.training_id) else {
+            continue;
+        };
+        let mine = by_training
+            .get(&item.training_id)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
         let find = |pred: &dyn Fn(&Enrolment, &Session) -> bool| {
-            mine.iter().find(|(e, s)| pred(e, s)).map(|(_, s)| s.id.clone())
+            mine.iter()
+                .find(|(e, s)| pred(e, s))
+                .map(|(_, s)| s.id.clone())
         };
-        let (progress, session_id) = if let Some(s) =
-            find(&|e, _| e.status == EnrolmentStatus::Attended)
-        {
-            ("done", Some(s))
-        } else if let Some(s) = find(&|e, s| {
-            e.status == EnrolmentStatus::Confirmed
-                && s.ends_at > now
-                && s.status == SessionStatus::Scheduled
-        }) {
-            ("enrolled", Some(s))
-        } else if let Some(s) = find(&|e, s| {
-            matches!(e.status, EnrolmentStatus::Waitlisted | EnrolmentStatus::Offered)
-                && s.starts_at > now
-        }) {
-            ("waiting", Some(s))
-        } else {
-            ("todo", None)
-        };
-        items.push(ProgrammeProgress { training: training.into(), kind: item.kind, progress, session_id });
+        let (progress, session_id) =
+            if let Some(s) = find(&|e, _| e.status == EnrolmentStatus::Attended) {
+                ("done", Some(s))
+            } else if let Some(s) = find(&|e, s| {
+                e.status == EnrolmentStatus::Confirmed
+                    && s.ends_at > now
+                    && s.status == SessionStatus::Scheduled
+            }) {
+                ("enrolled", Some(s))
+            } else if let Some(s) = find(&|e, s| {
+                matches!(
+                    e.status,
+                    EnrolmentStatus::Waitlisted | EnrolmentStatus::Offered
+                ) && s.starts_at > now
+            }) {
+                ("waiting", Some(s))
+            } else {
+                ("todo", None)
+            };
+        items.push(ProgrammeProgress {
+            training: training.into(),
+            kind: item.kind,
+            progress,
+            session_id,
+        });
     }
     let done = items.iter().filter(|i| i.progress == "done").count() as u32;
     let required_left = items
         .iter()
         .filter(|i| i.kind == ProgrammeKind::Required && i.progress != "done")
         .count() as u32;
-    Ok(Programme { planned: items.len() as u32, done, required_left, items })
+    Ok(Programme {
+        planned: items.len() as u32,
+        done,
+        required_left,
+        items,
+    })
 }
 
-pub async fn register_interest(deps: &Deps, officer: &OfficerId, training: &TrainingId) -> Result<bool> {
-    let t = deps.store.training(training).await?.ok_or_else(DomainError::training_not_found)?;
+pub async fn register_interest(
+    deps: &Deps,
+    officer: &OfficerId,
+    training: &TrainingId,
+) -> Result<bool> {
+    let t = deps
+        .store
+        .training(training)
+        .await?
+        .ok_or_else(DomainError::training_not_found)?;
     if t.archived {
-        return Err(DomainError::conflict("training-archived", "Cette formation n'est plus proposée."));
+        return Err(DomainError::conflict(
+            "training-archived",
+            "Cette formation n'est plus proposée.",
+        ));
     }
-    deps.store.register_interest(officer, training, deps.now()).await
+    deps.store
+        .register_interest(officer, training, deps.now())
+        .await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -551,10 +633,16 @@ fn check_text(field: &str, value: &str, max: usize, required: bool) -> Result<St
         return Err(DomainError::field(field, "Ce champ est obligatoire."));
     }
     if v.chars().count() > max {
-        return Err(DomainError::field(field, format!("{max} caractères au maximum.")));
+        return Err(DomainError::field(
+            field,
+            format!("{max} caractères au maximum."),
+        ));
     }
     if v.chars().any(char::is_control) {
-        return Err(DomainError::field(field, "Les retours à la ligne et caractères de contrôle ne sont pas admis."));
+        return Err(DomainError::field(
+            field,
+            "Les retours à la ligne et caractères de contrôle ne sont pas admis.",
+        ));
     }
     Ok(v.to_string())
 }
@@ -563,13 +651,22 @@ impl TrainingInput {
     fn validate(self, id: TrainingId, archived: bool) -> Result<Training> {
         let code = check_text("code", &self.code, 30, true)?.to_uppercase();
         if self.length_days == 0 || self.length_days > 365 {
-            return Err(DomainError::field("length_days", "La durée doit être comprise entre 1 et 365 jours."));
+            return Err(DomainError::field(
+                "length_days",
+                "La durée doit être comprise entre 1 et 365 jours.",
+            ));
         }
         if self.max_group == 0 || self.max_group > rules::MAX_CAPACITY {
-            return Err(DomainError::field("max_group", "L'effectif maximum doit être compris entre 1 et 1000."));
+            return Err(DomainError::field(
+                "max_group",
+                "L'effectif maximum doit être compris entre 1 et 1000.",
+            ));
         }
         if self.min_group > self.max_group {
-            return Err(DomainError::field("min_group", "L'effectif minimum ne peut dépasser l'effectif maximum."));
+            return Err(DomainError::field(
+                "min_group",
+                "L'effectif minimum ne peut dépasser l'effectif maximum.",
+            ));
         }
         Ok(Training {
             id,
@@ -598,15 +695,27 @@ pub async fn trainings(deps: &Deps, include_archived: bool) -> Result<Vec<Traini
     deps.store.trainings(include_archived).await
 }
 
-pub async fn update_training(deps: &Deps, id: &TrainingId, input: TrainingInput) -> Result<Training> {
-    let current = deps.store.training(id).await?.ok_or_else(DomainError::training_not_found)?;
+pub async fn update_training(
+    deps: &Deps,
+    id: &TrainingId,
+    input: TrainingInput,
+) -> Result<Training> {
+    let current = deps
+        .store
+        .training(id)
+        .await?
+        .ok_or_else(DomainError::training_not_found)?;
     let training = input.validate(id.clone(), current.archived)?;
     deps.store.update_training(&training).await?;
     Ok(training)
 }
 
 pub async fn archive_training(deps: &Deps, id: &TrainingId) -> Result<Training> {
-    let mut t = deps.store.training(id).await?.ok_or_else(DomainError::training_not_found)?;
+    let mut t = deps
+        .store
+        .training(id)
+        .await?
+        .ok_or_else(DomainError::training_not_found)?;
     t.archived = true;
     deps.store.update_training(&t).await?;
     Ok(t)
@@ -628,22 +737,34 @@ fn check_waitlist(mode: WaitlistMode) -> Result<()> {
     if let WaitlistMode::Offer { hours } = mode
         && (hours == 0 || hours > 24 * 30)
     {
-        return Err(DomainError::field("offer_hours", "Le délai de réponse doit être compris entre 1 heure et 30 jours."));
+        return Err(DomainError::field(
+            "offer_hours",
+            "Le délai de réponse doit être compris entre 1 heure et 30 jours.",
+        ));
     }
     Ok(())
 }
 
 pub async fn create_session(deps: &Deps, input: SessionInput) -> Result<SessionSummary> {
-    let training =
-        deps.store.training(&input.training_id).await?.ok_or_else(DomainError::training_not_found)?;
+    let training = deps
+        .store
+        .training(&input.training_id)
+        .await?
+        .ok_or_else(DomainError::training_not_found)?;
     if training.archived {
-        return Err(DomainError::conflict("training-archived", "Cette formation est archivée : réactivez-la avant de planifier une session."));
+        return Err(DomainError::conflict(
+            "training-archived",
+            "Cette formation est archivée : réactivez-la avant de planifier une session.",
+        ));
     }
     rules::check_capacity(input.capacity, input.waitlist, 0, 0)?;
     check_waitlist(input.waitlist)?;
     let now = deps.now();
     if input.schedule.starts_at <= now {
-        return Err(DomainError::field("first_day", "Une nouvelle session doit commencer dans le futur."));
+        return Err(DomainError::field(
+            "first_day",
+            "Une nouvelle session doit commencer dans le futur.",
+        ));
     }
     let id = SessionId::generate();
     let reference = match input.reference {
@@ -690,18 +811,26 @@ pub async fn update_session(
         patch.place = Some(check_text("place", place, 300, true)?);
     }
     if let Some(Some(trainer)) = &patch.trainer {
-        patch.trainer = Some(Some(check_text("trainer", trainer, 200, false)?).filter(|t| !t.is_empty()));
+        patch.trainer =
+            Some(Some(check_text("trainer", trainer, 200, false)?).filter(|t| !t.is_empty()));
     }
     if let Some(mode) = patch.waitlist {
         check_waitlist(mode)?;
     }
-    let updated = deps.store.update_session(id, &patch, &actor, deps.now()).await?;
+    let updated = deps
+        .store
+        .update_session(id, &patch, &actor, deps.now())
+        .await?;
     let mut events = Vec::new();
     if updated.capacity_raised {
-        events.push(DomainEvent::CapacityRaised { session_id: id.clone() });
+        events.push(DomainEvent::CapacityRaised {
+            session_id: id.clone(),
+        });
     }
     if updated.materially_changed {
-        events.push(DomainEvent::SessionChanged { session_id: id.clone() });
+        events.push(DomainEvent::SessionChanged {
+            session_id: id.clone(),
+        });
     }
     deliver_pending(deps).await;
     publish(deps, events).await;
@@ -712,7 +841,13 @@ pub async fn update_session(
 pub async fn cancel_session(deps: &Deps, id: &SessionId, actor: Actor) -> Result<SessionSummary> {
     let session = deps.store.cancel_session(id, &actor, deps.now()).await?;
     deliver_pending(deps).await;
-    publish(deps, vec![DomainEvent::SessionCancelled { session_id: id.clone() }]).await;
+    publish(
+        deps,
+        vec![DomainEvent::SessionCancelled {
+            session_id: id.clone(),
+        }],
+    )
+    .await;
     let training = deps
         .store
         .training(&session.training_id)
@@ -739,7 +874,9 @@ pub async fn move_in_waitlist(
     if position == 0 {
         return Err(DomainError::field("position", "La position commence à 1."));
     }
-    deps.store.move_in_waitlist(session, officer, position, &reason, &actor, deps.now()).await
+    deps.store
+        .move_in_waitlist(session, officer, position, &reason, &actor, deps.now())
+        .await
 }
 
 pub async fn mark_attendance(
@@ -749,10 +886,18 @@ pub async fn mark_attendance(
     status: EnrolmentStatus,
     actor: Actor,
 ) -> Result<()> {
-    if !matches!(status, EnrolmentStatus::Attended | EnrolmentStatus::Absent | EnrolmentStatus::Excused) {
-        return Err(DomainError::field("status", "Statut de présence attendu : attended, absent ou excused."));
+    if !matches!(
+        status,
+        EnrolmentStatus::Attended | EnrolmentStatus::Absent | EnrolmentStatus::Excused
+    ) {
+        return Err(DomainError::field(
+            "status",
+            "Statut de présence attendu : attended, absent ou excused.",
+        ));
     }
-    deps.store.mark_attendance(session, officer, status, &actor, deps.now()).await
+    deps.store
+        .mark_attendance(session, officer, status, &actor, deps.now())
+        .await
 }
 
 pub async fn plan_training(
@@ -762,8 +907,14 @@ pub async fn plan_training(
     kind: ProgrammeKind,
     by: &StaffId,
 ) -> Result<ProgrammeItem> {
-    deps.store.officer(officer).await?.ok_or_else(DomainError::officer_not_found)?;
-    deps.store.training(training).await?.ok_or_else(DomainError::training_not_found)?;
+    deps.store
+        .officer(officer)
+        .await?
+        .ok_or_else(DomainError::officer_not_found)?;
+    deps.store
+        .training(training)
+        .await?
+        .ok_or_else(DomainError::training_not_found)?;
     let item = ProgrammeItem {
         officer_id: officer.clone(),
         training_id: training.clone(),
@@ -787,7 +938,12 @@ pub struct ImportReport {
     pub rejected_rows: Vec<RejectedRow>,
 }
 
-fn tally(kind: ImportKind, lines: Vec<usize>, outcomes: Vec<RowOutcome>, mut rejected: Vec<RejectedRow>) -> ImportReport {
+fn tally(
+    kind: ImportKind,
+    lines: Vec<usize>,
+    outcomes: Vec<RowOutcome>,
+    mut rejected: Vec<RejectedRow>,
+) -> ImportReport {
     let mut counts = ImportCounts::default();
     for (line, outcome) in lines.into_iter().zip(outcomes) {
         match outcome {
@@ -798,7 +954,12 @@ fn tally(kind: ImportKind, lines: Vec<usize>, outcomes: Vec<RowOutcome>, mut rej
         }
     }
     rejected.sort_by_key(|r| r.line);
-    ImportReport { kind: kind.as_str().to_string(), counts, rejected: rejected.len() as u32, rejected_rows: rejected }
+    ImportReport {
+        kind: kind.as_str().to_string(),
+        counts,
+        rejected: rejected.len() as u32,
+        rejected_rows: rejected,
+    }
 }
 
 impl From<FileError> for DomainError {
@@ -810,7 +971,12 @@ impl From<FileError> for DomainError {
 /// Imports one spreadsheet. Rows that parse are written in one transaction; a bad row is
 /// reported with its line and never stops the good ones; importing the same file again
 /// changes nothing.
-pub async fn import(deps: &Deps, kind: ImportKind, bytes: &[u8], actor: Actor) -> Result<ImportReport> {
+pub async fn import(
+    deps: &Deps,
+    kind: ImportKind,
+    bytes: &[u8],
+    actor: Actor,
+) -> Result<ImportReport> {
     macro_rules! run {
         ($parse:path, $apply:expr) => {{
             let parsed = $parse(bytes)?;
@@ -822,13 +988,23 @@ pub async fn import(deps: &Deps, kind: ImportKind, bytes: &[u8], actor: Actor) -
     let now = deps.now();
     let store = &deps.store;
     Ok(match kind {
-        ImportKind::Staff => run!(import::parse_staff, |rows: Vec<_>| async move { store.import_staff(&rows).await }),
-        ImportKind::Officers => run!(import::parse_officers, |rows: Vec<_>| async move { store.import_officers(&rows).await }),
-        ImportKind::Trainings => run!(import::parse_trainings, |rows: Vec<_>| async move { store.import_trainings(&rows).await }),
-        ImportKind::Sessions => run!(import::parse_sessions, |rows: Vec<_>| async move { store.import_sessions(&rows, now).await }),
+        ImportKind::Staff => run!(import::parse_staff, |rows: Vec<_>| async move {
+            store.import_staff(&rows).await
+        }),
+        ImportKind::Officers => run!(import::parse_officers, |rows: Vec<_>| async move {
+            store.import_officers(&rows).await
+        }),
+        ImportKind::Trainings => run!(import::parse_trainings, |rows: Vec<_>| async move {
+            store.import_trainings(&rows).await
+        }),
+        ImportKind::Sessions => run!(import::parse_sessions, |rows: Vec<_>| async move {
+            store.import_sessions(&rows, now).await
+        }),
         ImportKind::Enrolments => {
             let actor = actor.clone();
-            run!(import::parse_enrolments, |rows: Vec<_>| async move { store.import_enrolments(&rows, &actor, now).await })
+            run!(import::parse_enrolments, |rows: Vec<_>| async move {
+                store.import_enrolments(&rows, &actor, now).await
+            })
         }
     })
 }
@@ -857,7 +1033,10 @@ pub async fn deliver_pending(deps: &Deps) -> u32 {
             }
             Err(e) => {
                 tracing::warn!(notice = queued.id, error = %e, "notice not delivered; will retry");
-                let _ = deps.store.mark_notice_failed(queued.id, &e.to_string(), deps.now()).await;
+                let _ = deps
+                    .store
+                    .mark_notice_failed(queued.id, &e.to_string(), deps.now())
+                    .await;
             }
         }
     }
@@ -865,7 +1044,11 @@ pub async fn deliver_pending(deps: &Deps) -> u32 {
 }
 
 async fn deliver_one(deps: &Deps, notice: &Notice) -> Result<()> {
-    let officer = deps.store.officer(&notice.officer_id).await?.ok_or_else(DomainError::officer_not_found)?;
+    let officer = deps
+        .store
+        .officer(&notice.officer_id)
+        .await?
+        .ok_or_else(DomainError::officer_not_found)?;
     let (session, training) = load_session(deps, &notice.session_id).await?;
     let email = notices::render(&notice.kind, &officer, &session, &training);
     deps.mailer.send(&email).await

@@ -54,21 +54,30 @@ impl SqliteStore {
     }
 
     fn init(conn: Connection) -> Result<Self> {
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(db)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(db)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(db)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(db)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(db)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
-        Ok(Self { conn: Mutex::new(conn) })
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Connection>> {
-        self.conn.lock().map_err(|_| DomainError::internal("store lock poisoned"))
+        self.conn
+            .lock()
+            .map_err(|_| DomainError::internal("store lock poisoned"))
     }
 
     /// Runs `f` in one immediate transaction, committed only when it returns `Ok`.
     fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.lock()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(db)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
         let out = f(&tx)?;
         tx.commit().map_err(db)?;
         Ok(out)
@@ -84,15 +93,21 @@ impl SqliteStore {
 // Helpers shared by the operations, all inside a transaction.
 
 fn load_session(c: &Connection, id: &SessionId) -> Result<Session> {
-    c.query_row(&format!("SELECT {SESSION_COLS} FROM sessions WHERE id = ?1"), [id.as_str()], session_row)
-        .optional()
-        .map_err(db)?
-        .ok_or_else(DomainError::session_not_found)
+    c.query_row(
+        &format!("SELECT {SESSION_COLS} FROM sessions WHERE id = ?1"),
+        [id.as_str()],
+        session_row,
+    )
+    .optional()
+    .map_err(db)?
+    .ok_or_else(DomainError::session_not_found)
 }
 
 fn load_enrolment(c: &Connection, s: &SessionId, o: &OfficerId) -> Result<Option<Enrolment>> {
     c.query_row(
-        &format!("SELECT {ENROLMENT_COLS} FROM enrolments WHERE session_id = ?1 AND officer_id = ?2"),
+        &format!(
+            "SELECT {ENROLMENT_COLS} FROM enrolments WHERE session_id = ?1 AND officer_id = ?2"
+        ),
         [s.as_str(), o.as_str()],
         enrolment_row,
     )
@@ -122,7 +137,12 @@ fn save_counters(c: &Connection, s: &Session, last_rank: Option<i64>) -> Result<
 }
 
 fn last_rank(c: &Connection, s: &SessionId) -> Result<i64> {
-    c.query_row("SELECT last_rank FROM sessions WHERE id = ?1", [s.as_str()], |r| r.get(0)).map_err(db)
+    c.query_row(
+        "SELECT last_rank FROM sessions WHERE id = ?1",
+        [s.as_str()],
+        |r| r.get(0),
+    )
+    .map_err(db)
 }
 
 /// Writes an enrolment's new state, its history line and the notice it deserves.
@@ -210,7 +230,14 @@ fn queue(c: &Connection, n: &Notice, now: Instant) -> Result<bool> {
         .execute(
             "INSERT INTO outbox (officer_id, session_id, kind_key, payload, version, queued_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
-            params![n.officer_id.as_str(), n.session_id.as_str(), n.kind.key(), payload, n.version, micros(now)],
+            params![
+                n.officer_id.as_str(),
+                n.session_id.as_str(),
+                n.kind.key(),
+                payload,
+                n.version,
+                micros(now)
+            ],
         )
         .map_err(db)?;
     Ok(inserted == 1)
@@ -247,8 +274,12 @@ fn promote_in(c: &Connection, id: &SessionId, now: Instant) -> Result<Vec<Promot
     let actor = Actor::system("promote-waitlist");
     let mut promoted = Vec::new();
     while session.seats_taken < session.capacity && session.waiting > 0 {
-        let Some(promotion) = rules::promotion_for(&session, now) else { break };
-        let Some(mut next) = first_waiting(c, id)? else { break };
+        let Some(promotion) = rules::promotion_for(&session, now) else {
+            break;
+        };
+        let Some(mut next) = first_waiting(c, id)? else {
+            break;
+        };
         let from = next.status;
         match promotion {
             Promotion::Confirm => {
@@ -284,7 +315,10 @@ fn count_status(c: &Connection, s: &SessionId, status: &str) -> Result<u32> {
 }
 
 fn not_enrolled() -> DomainError {
-    DomainError::not_found("enrolment-not-found", "Vous n'êtes pas inscrit(e) à cette session.")
+    DomainError::not_found(
+        "enrolment-not-found",
+        "Vous n'êtes pas inscrit(e) à cette session.",
+    )
 }
 
 fn unique_violation(e: &rusqlite::Error) -> bool {
@@ -295,43 +329,71 @@ fn unique_violation(e: &rusqlite::Error) -> bool {
 impl Store for SqliteStore {
     async fn staff_by_email(&self, email: &Email) -> Result<Option<Staff>> {
         self.read(|c| {
-            c.query_row(&format!("SELECT {STAFF_COLS} FROM staff WHERE email = ?1"), [email.as_str()], staff_row)
-                .optional()
-                .map_err(db)
+            c.query_row(
+                &format!("SELECT {STAFF_COLS} FROM staff WHERE email = ?1"),
+                [email.as_str()],
+                staff_row,
+            )
+            .optional()
+            .map_err(db)
         })
     }
 
     async fn staff_by_id(&self, id: &StaffId) -> Result<Option<Staff>> {
         self.read(|c| {
-            c.query_row(&format!("SELECT {STAFF_COLS} FROM staff WHERE id = ?1"), [id.as_str()], staff_row)
-                .optional()
-                .map_err(db)
+            c.query_row(
+                &format!("SELECT {STAFF_COLS} FROM staff WHERE id = ?1"),
+                [id.as_str()],
+                staff_row,
+            )
+            .optional()
+            .map_err(db)
         })
     }
 
     async fn staff_list(&self) -> Result<Vec<Staff>> {
-        self.read(|c| all(c, &format!("SELECT {STAFF_COLS} FROM staff ORDER BY last_name, first_name"), [], staff_row))
+        self.read(|c| {
+            all(
+                c,
+                &format!("SELECT {STAFF_COLS} FROM staff ORDER BY last_name, first_name"),
+                [],
+                staff_row,
+            )
+        })
     }
 
     async fn officer(&self, id: &OfficerId) -> Result<Option<Officer>> {
         self.read(|c| {
-            c.query_row(&format!("SELECT {OFFICER_COLS} FROM officers WHERE id = ?1"), [id.as_str()], officer_row)
-                .optional()
-                .map_err(db)
+            c.query_row(
+                &format!("SELECT {OFFICER_COLS} FROM officers WHERE id = ?1"),
+                [id.as_str()],
+                officer_row,
+            )
+            .optional()
+            .map_err(db)
         })
     }
 
     async fn officer_by_email(&self, email: &Email) -> Result<Option<Officer>> {
         self.read(|c| {
-            c.query_row(&format!("SELECT {OFFICER_COLS} FROM officers WHERE email = ?1"), [email.as_str()], officer_row)
-                .optional()
-                .map_err(db)
+            c.query_row(
+                &format!("SELECT {OFFICER_COLS} FROM officers WHERE email = ?1"),
+                [email.as_str()],
+                officer_row,
+            )
+            .optional()
+            .map_err(db)
         })
     }
 
     async fn officers(&self) -> Result<Vec<Officer>> {
         self.read(|c| {
-            all(c, &format!("SELECT {OFFICER_COLS} FROM officers ORDER BY acc_end, last_name"), [], officer_row)
+            all(
+                c,
+                &format!("SELECT {OFFICER_COLS} FROM officers ORDER BY acc_end, last_name"),
+                [],
+                officer_row,
+            )
         })
     }
 
@@ -346,9 +408,13 @@ impl Store for SqliteStore {
 
     async fn training(&self, id: &TrainingId) -> Result<Option<Training>> {
         self.read(|c| {
-            c.query_row(&format!("SELECT {TRAINING_COLS} FROM trainings WHERE id = ?1"), [id.as_str()], training_row)
-                .optional()
-                .map_err(db)
+            c.query_row(
+                &format!("SELECT {TRAINING_COLS} FROM trainings WHERE id = ?1"),
+                [id.as_str()],
+                training_row,
+            )
+            .optional()
+            .map_err(db)
         })
     }
 
@@ -447,7 +513,9 @@ impl Store for SqliteStore {
                 }
                 Err(e) => return Err(db(e)),
             }
-            let mut stmt = c.prepare("SELECT officer_id FROM interests WHERE training_id = ?1 ORDER BY at").map_err(db)?;
+            let mut stmt = c
+                .prepare("SELECT officer_id FROM interests WHERE training_id = ?1 ORDER BY at")
+                .map_err(db)?;
             let interested = stmt
                 .query_map([s.training_id.as_str()], |r| r.get::<_, String>(0))
                 .map_err(db)?
@@ -466,7 +534,13 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn update_session(&self, id: &SessionId, patch: &SessionPatch, _actor: &Actor, now: Instant) -> Result<SessionUpdated> {
+    async fn update_session(
+        &self,
+        id: &SessionId,
+        patch: &SessionPatch,
+        _actor: &Actor,
+        now: Instant,
+    ) -> Result<SessionUpdated> {
         self.write(|c| {
             let mut s = load_session(c, id)?;
             if s.status != SessionStatus::Scheduled {
@@ -528,25 +602,48 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn cancel_session(&self, id: &SessionId, _actor: &Actor, now: Instant) -> Result<Session> {
+    async fn cancel_session(
+        &self,
+        id: &SessionId,
+        _actor: &Actor,
+        now: Instant,
+    ) -> Result<Session> {
         self.write(|c| {
             let mut s = load_session(c, id)?;
             match s.status {
                 SessionStatus::Scheduled => {}
                 SessionStatus::Cancelled => {
-                    return Err(DomainError::conflict("session-cancelled", "Cette session est déjà annulée."));
+                    return Err(DomainError::conflict(
+                        "session-cancelled",
+                        "Cette session est déjà annulée.",
+                    ));
                 }
                 SessionStatus::Completed => {
-                    return Err(DomainError::conflict("session-completed", "Une session terminée ne peut être annulée."));
+                    return Err(DomainError::conflict(
+                        "session-completed",
+                        "Une session terminée ne peut être annulée.",
+                    ));
                 }
             }
             if now >= s.ends_at {
-                return Err(DomainError::conflict("session-completed", "Une session terminée ne peut être annulée."));
+                return Err(DomainError::conflict(
+                    "session-completed",
+                    "Une session terminée ne peut être annulée.",
+                ));
             }
             s.status = SessionStatus::Cancelled;
-            c.execute("UPDATE sessions SET status = 'cancelled' WHERE id = ?1", [id.as_str()]).map_err(db)?;
+            c.execute(
+                "UPDATE sessions SET status = 'cancelled' WHERE id = ?1",
+                [id.as_str()],
+            )
+            .map_err(db)?;
             for officer in active_officers(c, id)? {
-                let n = Notice { officer_id: officer, session_id: id.clone(), kind: NoticeKind::SessionCancelled, version: 1 };
+                let n = Notice {
+                    officer_id: officer,
+                    session_id: id.clone(),
+                    kind: NoticeKind::SessionCancelled,
+                    version: 1,
+                };
                 queue(c, &n, now)?;
             }
             Ok(s)
@@ -739,14 +836,29 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn answer_offer(&self, s: &SessionId, o: &OfficerId, accept: bool, actor: &Actor, now: Instant) -> Result<EnrolmentStatus> {
+    async fn answer_offer(
+        &self,
+        s: &SessionId,
+        o: &OfficerId,
+        accept: bool,
+        actor: &Actor,
+        now: Instant,
+    ) -> Result<EnrolmentStatus> {
         self.write(|c| {
             let mut session = load_session(c, s)?;
             let mut e = load_enrolment(c, s, o)?
                 .filter(|e| e.status == EnrolmentStatus::Offered)
-                .ok_or_else(|| DomainError::not_found("offer-not-found", "Aucune place ne vous est proposée pour cette session."))?;
+                .ok_or_else(|| {
+                    DomainError::not_found(
+                        "offer-not-found",
+                        "Aucune place ne vous est proposée pour cette session.",
+                    )
+                })?;
             if e.offer_expires_at.is_some_and(|t| t <= now) {
-                return Err(DomainError::conflict("offer-expired", "Le délai pour accepter cette place est dépassé."));
+                return Err(DomainError::conflict(
+                    "offer-expired",
+                    "Le délai pour accepter cette place est dépassé.",
+                ));
             }
             if accept {
                 rules::check_enrolment_window(&session, now, true)?;
@@ -758,7 +870,15 @@ impl Store for SqliteStore {
                 save_counters(c, &session, None)?;
             }
             e.offer_expires_at = None;
-            record(c, &mut e, Some(EnrolmentStatus::Offered), actor, now, None, None)?;
+            record(
+                c,
+                &mut e,
+                Some(EnrolmentStatus::Offered),
+                actor,
+                now,
+                None,
+                None,
+            )?;
             Ok(e.status)
         })
     }
@@ -798,7 +918,15 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn move_in_waitlist(&self, s: &SessionId, o: &OfficerId, position: u32, reason: &str, actor: &Actor, now: Instant) -> Result<u32> {
+    async fn move_in_waitlist(
+        &self,
+        s: &SessionId,
+        o: &OfficerId,
+        position: u32,
+        reason: &str,
+        actor: &Actor,
+        now: Instant,
+    ) -> Result<u32> {
         self.write(|c| {
             load_session(c, s)?;
             let mut e = load_enrolment(c, s, o)?
@@ -830,14 +958,27 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn mark_attendance(&self, s: &SessionId, o: &OfficerId, status: EnrolmentStatus, actor: &Actor, now: Instant) -> Result<()> {
+    async fn mark_attendance(
+        &self,
+        s: &SessionId,
+        o: &OfficerId,
+        status: EnrolmentStatus,
+        actor: &Actor,
+        now: Instant,
+    ) -> Result<()> {
         self.write(|c| {
             let mut session = load_session(c, s)?;
             if session.status == SessionStatus::Cancelled {
-                return Err(DomainError::conflict("session-cancelled", "Cette session a été annulée."));
+                return Err(DomainError::conflict(
+                    "session-cancelled",
+                    "Cette session a été annulée.",
+                ));
             }
             if now < session.starts_at {
-                return Err(DomainError::conflict("session-not-started", "La présence se note une fois la session commencée."));
+                return Err(DomainError::conflict(
+                    "session-not-started",
+                    "La présence se note une fois la session commencée.",
+                ));
             }
             let mut e = load_enrolment(c, s, o)?.ok_or_else(DomainError::enrolment_not_found)?;
             if e.status == status {
@@ -846,7 +987,10 @@ impl Store for SqliteStore {
             if !e.status.can_become(status) {
                 return Err(DomainError::conflict(
                     "attendance-not-applicable",
-                    format!("La présence ne se note que pour un officier inscrit (statut actuel : {}).", e.status.label_fr()),
+                    format!(
+                        "La présence ne se note que pour un officier inscrit (statut actuel : {}).",
+                        e.status.label_fr()
+                    ),
                 ));
             }
             let from = e.status;
@@ -880,7 +1024,12 @@ impl Store for SqliteStore {
 
     async fn unplan_training(&self, o: &OfficerId, t: &TrainingId) -> Result<bool> {
         self.write(|c| {
-            let n = c.execute("DELETE FROM programme WHERE officer_id = ?1 AND training_id = ?2", [o.as_str(), t.as_str()]).map_err(db)?;
+            let n = c
+                .execute(
+                    "DELETE FROM programme WHERE officer_id = ?1 AND training_id = ?2",
+                    [o.as_str(), t.as_str()],
+                )
+                .map_err(db)?;
             Ok(n > 0)
         })
     }
@@ -914,14 +1063,29 @@ impl Store for SqliteStore {
                 "SELECT id, officer_id, session_id, payload, version, attempts FROM outbox \
                  WHERE status IN ('pending', 'failed') AND attempts < 5 ORDER BY id LIMIT ?1",
                 [limit],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
             )?;
             rows.into_iter()
                 .map(|(id, officer, session, payload, version, attempts)| {
-                    let kind: NoticeKind = serde_json::from_str(&payload).map_err(DomainError::internal)?;
+                    let kind: NoticeKind =
+                        serde_json::from_str(&payload).map_err(DomainError::internal)?;
                     Ok(QueuedNotice {
                         id,
-                        notice: Notice { officer_id: OfficerId::from_stored(officer), session_id: SessionId::from_stored(session), kind, version },
+                        notice: Notice {
+                            officer_id: OfficerId::from_stored(officer),
+                            session_id: SessionId::from_stored(session),
+                            kind,
+                            version,
+                        },
                         attempts,
                     })
                 })
@@ -960,7 +1124,11 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn confirmed_between(&self, from: Instant, to: Instant) -> Result<Vec<(Session, Enrolment)>> {
+    async fn confirmed_between(
+        &self,
+        from: Instant,
+        to: Instant,
+    ) -> Result<Vec<(Session, Enrolment)>> {
         self.read(|c| {
             let sql = format!(
                 "SELECT {SESSION_COLS_S}, {ENROLMENT_COLS_E} FROM sessions s JOIN enrolments e ON e.session_id = s.id \
@@ -978,7 +1146,9 @@ impl Store for SqliteStore {
     async fn import_officers(&self, rows: &[OfficerRow]) -> Result<Vec<RowOutcome>> {
         self.write(|c| {
             let staff = all(c, &format!("SELECT {STAFF_COLS} FROM staff"), [], staff_row)?;
-            rows.iter().map(|r| import_officer_row(c, r, &staff)).collect()
+            rows.iter()
+                .map(|r| import_officer_row(c, r, &staff))
+                .collect()
         })
     }
 
@@ -990,22 +1160,46 @@ impl Store for SqliteStore {
         self.write(|c| rows.iter().map(|r| import_session_row(c, r, now)).collect())
     }
 
-    async fn import_enrolments(&self, rows: &[EnrolmentRow], actor: &Actor, now: Instant) -> Result<Vec<RowOutcome>> {
-        self.write(|c| rows.iter().enumerate().map(|(i, r)| import_enrolment_row(c, r, i, actor, now)).collect())
+    async fn import_enrolments(
+        &self,
+        rows: &[EnrolmentRow],
+        actor: &Actor,
+        now: Instant,
+    ) -> Result<Vec<RowOutcome>> {
+        self.write(|c| {
+            rows.iter()
+                .enumerate()
+                .map(|(i, r)| import_enrolment_row(c, r, i, actor, now))
+                .collect()
+        })
     }
 
     async fn all_sessions_with_enrolments(&self) -> Result<Vec<(Session, Vec<Enrolment>)>> {
         self.read(|c| {
-            let sessions = all(c, &format!("SELECT {SESSION_COLS} FROM sessions ORDER BY starts_at"), [], session_row)?;
-            let enrolments = all(c, &format!("SELECT {ENROLMENT_COLS} FROM enrolments"), [], enrolment_row)?;
-            let mut by_session: std::collections::HashMap<SessionId, Vec<Enrolment>> = Default::default();
+            let sessions = all(
+                c,
+                &format!("SELECT {SESSION_COLS} FROM sessions ORDER BY starts_at"),
+                [],
+                session_row,
+            )?;
+            let enrolments = all(
+                c,
+                &format!("SELECT {ENROLMENT_COLS} FROM enrolments"),
+                [],
+                enrolment_row,
+            )?;
+            let mut by_session: std::collections::HashMap<SessionId, Vec<Enrolment>> =
+                Default::default();
             for e in enrolments {
                 by_session.entry(e.session_id.clone()).or_default().push(e);
             }
-            Ok(sessions.into_iter().map(|s| {
-                let es = by_session.remove(&s.id).unwrap_or_default();
-                (s, es)
-            }).collect())
+            Ok(sessions
+                .into_iter()
+                .map(|s| {
+                    let es = by_session.remove(&s.id).unwrap_or_default();
+                    (s, es)
+                })
+                .collect())
         })
     }
 
@@ -1020,8 +1214,14 @@ impl Store for SqliteStore {
 
     async fn statistics(&self) -> Result<Option<StatisticsSnapshot>> {
         self.read(|c| {
-            let raw: Option<String> = c.query_row("SELECT snapshot FROM statistics WHERE id = 1", [], |r| r.get(0)).optional().map_err(db)?;
-            raw.map(|r| serde_json::from_str(&r).map_err(DomainError::internal)).transpose()
+            let raw: Option<String> = c
+                .query_row("SELECT snapshot FROM statistics WHERE id = 1", [], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(db)?;
+            raw.map(|r| serde_json::from_str(&r).map_err(DomainError::internal))
+                .transpose()
         })
     }
 }
@@ -1031,11 +1231,18 @@ impl Store for SqliteStore {
 
 fn import_staff_row(c: &Connection, r: &StaffRow) -> Result<RowOutcome> {
     let existing = c
-        .query_row(&format!("SELECT {STAFF_COLS} FROM staff WHERE email = ?1"), [r.email.as_str()], staff_row)
+        .query_row(
+            &format!("SELECT {STAFF_COLS} FROM staff WHERE email = ?1"),
+            [r.email.as_str()],
+            staff_row,
+        )
         .optional()
         .map_err(db)?;
     let new = Staff {
-        id: existing.as_ref().map(|s| s.id.clone()).unwrap_or_else(StaffId::generate),
+        id: existing
+            .as_ref()
+            .map(|s| s.id.clone())
+            .unwrap_or_else(|| StaffId::derived(r.email.as_str())),
         last_name: r.last_name.clone(),
         first_name: r.first_name.clone(),
         function: r.function.clone(),
@@ -1047,7 +1254,13 @@ fn import_staff_row(c: &Connection, r: &StaffRow) -> Result<RowOutcome> {
         Some(_) => {
             c.execute(
                 "UPDATE staff SET last_name=?2, first_name=?3, function=?4, role=?5 WHERE id=?1",
-                params![new.id.as_str(), new.last_name, new.first_name, new.function, new.role.as_str()],
+                params![
+                    new.id.as_str(),
+                    new.last_name,
+                    new.first_name,
+                    new.function,
+                    new.role.as_str()
+                ],
             )
             .map_err(db)?;
             Ok(RowOutcome::Updated)
@@ -1093,11 +1306,18 @@ fn import_officer_row(c: &Connection, r: &OfficerRow, staff: &[Staff]) -> Result
         },
     };
     let existing = c
-        .query_row(&format!("SELECT {OFFICER_COLS} FROM officers WHERE email = ?1"), [r.email.as_str()], officer_row)
+        .query_row(
+            &format!("SELECT {OFFICER_COLS} FROM officers WHERE email = ?1"),
+            [r.email.as_str()],
+            officer_row,
+        )
         .optional()
         .map_err(db)?;
     let new = Officer {
-        id: existing.as_ref().map(|o| o.id.clone()).unwrap_or_else(OfficerId::generate),
+        id: existing
+            .as_ref()
+            .map(|o| o.id.clone())
+            .unwrap_or_else(|| OfficerId::derived(r.email.as_str())),
         last_name: r.last_name.clone(),
         first_name: r.first_name.clone(),
         grade: r.grade.clone(),
@@ -1129,11 +1349,18 @@ fn import_officer_row(c: &Connection, r: &OfficerRow, staff: &[Staff]) -> Result
 
 fn import_training_row(c: &Connection, r: &TrainingRow) -> Result<RowOutcome> {
     let existing = c
-        .query_row(&format!("SELECT {TRAINING_COLS} FROM trainings WHERE code = ?1"), [r.code.as_str()], training_row)
+        .query_row(
+            &format!("SELECT {TRAINING_COLS} FROM trainings WHERE code = ?1"),
+            [r.code.as_str()],
+            training_row,
+        )
         .optional()
         .map_err(db)?;
     let new = Training {
-        id: existing.as_ref().map(|t| t.id.clone()).unwrap_or_else(TrainingId::generate),
+        id: existing
+            .as_ref()
+            .map(|t| t.id.clone())
+            .unwrap_or_else(|| TrainingId::derived(&r.code)),
         code: r.code.clone(),
         title: r.title.clone(),
         theme: r.theme.clone(),
@@ -1171,7 +1398,11 @@ fn import_training_row(c: &Connection, r: &TrainingRow) -> Result<RowOutcome> {
 
 fn import_session_row(c: &Connection, r: &SessionRow, now: Instant) -> Result<RowOutcome> {
     let training: Option<String> = c
-        .query_row("SELECT id FROM trainings WHERE code = ?1", [r.training_code.as_str()], |x| x.get(0))
+        .query_row(
+            "SELECT id FROM trainings WHERE code = ?1",
+            [r.training_code.as_str()],
+            |x| x.get(0),
+        )
         .optional()
         .map_err(db)?;
     let Some(training_id) = training else {
@@ -1191,14 +1422,22 @@ fn import_session_row(c: &Connection, r: &SessionRow, now: Instant) -> Result<Ro
         Err(e) => return Ok(RowOutcome::Rejected(e.detail)),
     };
     let existing = c
-        .query_row(&format!("SELECT {SESSION_COLS} FROM sessions WHERE reference = ?1"), [r.reference.as_str()], session_row)
+        .query_row(
+            &format!("SELECT {SESSION_COLS} FROM sessions WHERE reference = ?1"),
+            [r.reference.as_str()],
+            session_row,
+        )
         .optional()
         .map_err(db)?;
-    let status = if schedule.ends_at < now { SessionStatus::Completed } else { SessionStatus::Scheduled };
+    let status = if schedule.ends_at < now {
+        SessionStatus::Completed
+    } else {
+        SessionStatus::Scheduled
+    };
     let mut new = match &existing {
         Some(s) => s.clone(),
         None => Session {
-            id: SessionId::generate(),
+            id: SessionId::derived(&r.reference),
             reference: r.reference.clone(),
             training_id: TrainingId::from_stored(training_id.clone()),
             first_day: r.first_day,
@@ -1240,7 +1479,9 @@ fn import_session_row(c: &Connection, r: &SessionRow, now: Instant) -> Result<Ro
         return Ok(RowOutcome::Unchanged);
     }
     if old.status == SessionStatus::Cancelled {
-        return Ok(RowOutcome::Rejected("Cette session a été annulée : elle ne peut plus être modifiée par import.".into()));
+        return Ok(RowOutcome::Rejected(
+            "Cette session a été annulée : elle ne peut plus être modifiée par import.".into(),
+        ));
     }
     let confirmed = count_status(c, &old.id, "confirmed")?;
     let offered = count_status(c, &old.id, "offered")?;
@@ -1254,23 +1495,46 @@ fn import_session_row(c: &Connection, r: &SessionRow, now: Instant) -> Result<Ro
     Ok(RowOutcome::Updated)
 }
 
-fn import_enrolment_row(c: &Connection, r: &EnrolmentRow, index: usize, actor: &Actor, now: Instant) -> Result<RowOutcome> {
+fn import_enrolment_row(
+    c: &Connection,
+    r: &EnrolmentRow,
+    index: usize,
+    actor: &Actor,
+    now: Instant,
+) -> Result<RowOutcome> {
     let officer: Option<String> = c
-        .query_row("SELECT id FROM officers WHERE email = ?1", [r.email.as_str()], |x| x.get(0))
+        .query_row(
+            "SELECT id FROM officers WHERE email = ?1",
+            [r.email.as_str()],
+            |x| x.get(0),
+        )
         .optional()
         .map_err(db)?;
     let Some(officer_id) = officer.map(OfficerId::from_stored) else {
-        return Ok(RowOutcome::Rejected(format!("Officier {} inconnu : importez d'abord les officiers.", r.email)));
+        return Ok(RowOutcome::Rejected(format!(
+            "Officier {} inconnu : importez d'abord les officiers.",
+            r.email
+        )));
     };
     let session_id: Option<String> = c
-        .query_row("SELECT id FROM sessions WHERE reference = ?1", [r.session_reference.as_str()], |x| x.get(0))
+        .query_row(
+            "SELECT id FROM sessions WHERE reference = ?1",
+            [r.session_reference.as_str()],
+            |x| x.get(0),
+        )
         .optional()
         .map_err(db)?;
     let Some(session_id) = session_id.map(SessionId::from_stored) else {
-        return Ok(RowOutcome::Rejected(format!("Session {} inconnue : importez d'abord les sessions.", r.session_reference)));
+        return Ok(RowOutcome::Rejected(format!(
+            "Session {} inconnue : importez d'abord les sessions.",
+            r.session_reference
+        )));
     };
     let mut session = load_session(c, &session_id)?;
-    let attendance = matches!(r.status, EnrolmentStatus::Attended | EnrolmentStatus::Absent | EnrolmentStatus::Excused);
+    let attendance = matches!(
+        r.status,
+        EnrolmentStatus::Attended | EnrolmentStatus::Absent | EnrolmentStatus::Excused
+    );
     if attendance && session.starts_at > now {
         return Ok(RowOutcome::Rejected(format!(
             "Présence « {} » pour une session qui n'a pas encore eu lieu.",
@@ -1308,7 +1572,7 @@ fn import_enrolment_row(c: &Connection, r: &EnrolmentRow, index: usize, actor: &
     let joined_at = paris_start_of_day(r.enrolled_on);
     let rank = joined_at.timestamp_micros() + index as i64;
     let mut e = existing.unwrap_or_else(|| Enrolment {
-        id: EnrolmentId::generate(),
+        id: EnrolmentId::derived(&format!("{}/{}", r.session_reference, r.email)),
         session_id: session_id.clone(),
         officer_id: officer_id.clone(),
         status: r.status,
@@ -1332,7 +1596,11 @@ fn import_enrolment_row(c: &Connection, r: &EnrolmentRow, index: usize, actor: &
     };
     save_counters(c, &session, Some(rank))?;
     record(c, &mut e, from, actor, now, None, None)?;
-    Ok(if from.is_some() { RowOutcome::Updated } else { RowOutcome::Created })
+    Ok(if from.is_some() {
+        RowOutcome::Updated
+    } else {
+        RowOutcome::Created
+    })
 }
 
 #[cfg(test)]

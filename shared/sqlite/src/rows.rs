@@ -4,8 +4,7 @@
 use cassiopee_domain::ids::{EnrolmentId, OfficerId, SessionId, StaffId, TrainingId};
 use cassiopee_domain::model::{
     Email, Enrolment, EnrolmentChange, EnrolmentStatus, Modality, Money, Officer, Origin,
-    ProgrammeItem, ProgrammeKind, Session, SessionStatus, Staff, StaffRole, Training,
-    WaitlistMode,
+    ProgrammeItem, ProgrammeKind, Session, SessionStatus, Staff, StaffRole, Training, WaitlistMode,
 };
 use cassiopee_domain::time::{DailyHours, Instant};
 use chrono::{DateTime, NaiveDate, Utc};
