@@ -108,9 +108,18 @@ mod tests {
 
     #[test]
     fn derived_ids_are_stable_and_distinct_per_kind_and_key() {
-        assert_eq!(SessionId::derived("FIN-01-S008"), SessionId::derived("FIN-01-S008"));
-        assert_ne!(SessionId::derived("FIN-01-S008"), SessionId::derived("FIN-01-S011"));
-        assert_ne!(SessionId::derived("X").as_str(), TrainingId::derived("X").as_str());
+        assert_eq!(
+            SessionId::derived("FIN-01-S008"),
+            SessionId::derived("FIN-01-S008")
+        );
+        assert_ne!(
+            SessionId::derived("FIN-01-S008"),
+            SessionId::derived("FIN-01-S011")
+        );
+        assert_ne!(
+            SessionId::derived("X").as_str(),
+            TrainingId::derived("X").as_str()
+        );
         assert!(SessionId::parse(SessionId::derived("FIN-01-S008").as_str()).is_some());
         // Pinned: a change here would break every link to imported records.
         assert_eq!(SessionId::derived("FIN-01-S008").as_str().len(), 26);

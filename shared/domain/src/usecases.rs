@@ -474,7 +474,11 @@ pub async fn my_enrolments(
         let Some(session) = deps.store.session(&e.session_id).await? else {
             continue;
         };
-        let upcoming = session.ends_at > now && session.status != SessionStatus::Cancelled;
+        // "Upcoming" is what the officer still takes part in; everything else (attended,
+        // absent, withdrawn, declined, a cancelled session) is history.
+        let upcoming = e.status.is_active()
+            && session.ends_at > now
+            && session.status != SessionStatus::Cancelled;
         let keep = match when {
             When::Upcoming => upcoming,
             When::Past => !upcoming,
