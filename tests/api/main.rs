@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, reason = "test code: a panic is the test failing")]
+
 //! Integration tests through the HTTP routes of the local mode, in process: each test gets a
 //! fresh data folder, the real router, the real store and the outbox mailer.
 

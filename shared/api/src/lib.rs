@@ -15,6 +15,7 @@ use crate::routes::{Function, Lookup, lookup};
 use cassiopee_domain::usecases::Deps;
 use lambda_http::http::{Response, StatusCode, header};
 use lambda_http::{Body, Request};
+use tracing::Instrument;
 
 /// Serves one HTTP request. `only` restricts the routes to one function's, as a deployed
 /// function would; `None` serves every route, as the local one-process server does.
@@ -46,8 +47,7 @@ pub async fn handle(deps: &Deps, only: Option<Function>, req: Request) -> Respon
     };
     let incoming = Incoming::from_request(req, params);
     let span = tracing::info_span!("request", route = route.path, method = route.method);
-    let _enter = span.enter();
-    match handlers::run(deps, route, &incoming).await {
+    match handlers::run(deps, route, &incoming).instrument(span).await {
         Ok(response) => response,
         Err(e) => problem(&e),
     }

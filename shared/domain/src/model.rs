@@ -301,6 +301,9 @@ pub struct Session {
     pub seats_taken: u32,
     /// Officers on the waiting list (offers excluded).
     pub waiting: u32,
+    /// Seats whose attendance has been marked (attended, absent, excused): taken at the start,
+    /// and no longer in `seats_taken`. Read from the enrolments, never stored.
+    pub seats_marked: u32,
     /// Bumped at every change of schedule, so that a reminder is tied to the schedule it was
     /// computed from.
     pub schedule_version: u32,
@@ -308,7 +311,13 @@ pub struct Session {
 
 impl Session {
     pub fn seats_left(&self) -> u32 {
-        self.capacity.saturating_sub(self.seats_taken)
+        self.capacity
+            .saturating_sub(self.seats_taken + self.seats_marked)
+    }
+
+    /// Seats filled: held now, or held at the start by those whose attendance is marked.
+    pub fn seats_filled(&self) -> u32 {
+        self.seats_taken + self.seats_marked
     }
 }
 

@@ -6,8 +6,8 @@ use crate::error::{DomainError, Result};
 use crate::ids::{OfficerId, SessionId, StaffId, TrainingId};
 use crate::import::{self, FileError, ImportKind, RejectedRow};
 use crate::model::{
-    Actor, Enrolment, EnrolmentStatus, Modality, Money, Officer, ProgrammeItem, ProgrammeKind,
-    Session, SessionStatus, Staff, Training, WaitlistMode,
+    Actor, Enrolment, EnrolmentStatus, Modality, Officer, ProgrammeItem, ProgrammeKind, Session,
+    SessionStatus, Staff, Training, WaitlistMode,
 };
 use crate::notices::{self, Notice, NoticeKind};
 use crate::ports::{
@@ -55,6 +55,9 @@ pub struct SessionSummary {
     pub daily_hours: String,
     pub training: TrainingBrief,
     pub seats_left: u32,
+    pub seats_filled: u32,
+    /// Σ seats filled / capacity, in per-mille (`None` at capacity 0).
+    pub fill_permille: Option<u32>,
     pub waiting_list_length: u32,
     pub waiting_list_open: bool,
 }
@@ -112,6 +115,8 @@ fn summarise(session: Session, training: &Training) -> SessionSummary {
         daily_hours: session.hours.render(),
         training: training.into(),
         seats_left: session.seats_left(),
+        seats_filled: session.seats_filled(),
+        fill_permille: permille(session.seats_filled(), session.capacity),
         waiting_list_length: session.waiting,
         waiting_list_open: session.waitlist.is_on(),
         session,
@@ -616,20 +621,8 @@ pub async fn register_interest(
 // ---------------------------------------------------------------------------------------------
 // Staff: catalogue and planning
 
-/// A training as staff enter it.
-#[derive(Clone, Debug)]
-pub struct TrainingInput {
-    pub code: String,
-    pub title: String,
-    pub theme: String,
-    pub modality: Modality,
-    pub length_days: u32,
-    pub provider: String,
-    pub session_cost: Money,
-    pub trainee_cost: Money,
-    pub min_group: u32,
-    pub max_group: u32,
-}
+/// A training as staff enter it: the same fields as a row of `catalogue.csv`.
+pub type TrainingInput = crate::import::TrainingRow;
 
 fn check_text(field: &str, value: &str, max: usize, required: bool) -> Result<String> {
     let v = value.trim();
@@ -651,46 +644,45 @@ fn check_text(field: &str, value: &str, max: usize, required: bool) -> Result<St
     Ok(v.to_string())
 }
 
-impl TrainingInput {
-    fn validate(self, id: TrainingId, archived: bool) -> Result<Training> {
-        let code = check_text("code", &self.code, 30, true)?.to_uppercase();
-        if self.length_days == 0 || self.length_days > 365 {
-            return Err(DomainError::field(
-                "length_days",
-                "La durée doit être comprise entre 1 et 365 jours.",
-            ));
-        }
-        if self.max_group == 0 || self.max_group > rules::MAX_CAPACITY {
-            return Err(DomainError::field(
-                "max_group",
-                "L'effectif maximum doit être compris entre 1 et 1000.",
-            ));
-        }
-        if self.min_group > self.max_group {
-            return Err(DomainError::field(
-                "min_group",
-                "L'effectif minimum ne peut dépasser l'effectif maximum.",
-            ));
-        }
-        Ok(Training {
-            id,
-            code,
-            title: check_text("title", &self.title, 300, true)?,
-            theme: check_text("theme", &self.theme, 100, true)?,
-            modality: self.modality,
-            length_days: self.length_days,
-            provider: check_text("provider", &self.provider, 300, false)?,
-            session_cost: self.session_cost,
-            trainee_cost: self.trainee_cost,
-            min_group: self.min_group,
-            max_group: self.max_group,
-            archived,
-        })
+/// Checks a training as staff typed it; the import checks its rows the same way.
+fn validate_training(input: TrainingInput, id: TrainingId, archived: bool) -> Result<Training> {
+    let code = check_text("code", &input.code, 30, true)?.to_uppercase();
+    if input.length_days == 0 || input.length_days > 365 {
+        return Err(DomainError::field(
+            "length_days",
+            "La durée doit être comprise entre 1 et 365 jours.",
+        ));
     }
+    if input.max_group == 0 || input.max_group > rules::MAX_CAPACITY {
+        return Err(DomainError::field(
+            "max_group",
+            "L'effectif maximum doit être compris entre 1 et 1000.",
+        ));
+    }
+    if input.min_group > input.max_group {
+        return Err(DomainError::field(
+            "min_group",
+            "L'effectif minimum ne peut dépasser l'effectif maximum.",
+        ));
+    }
+    Ok(Training {
+        id,
+        code,
+        title: check_text("title", &input.title, 300, true)?,
+        theme: check_text("theme", &input.theme, 100, true)?,
+        modality: input.modality,
+        length_days: input.length_days,
+        provider: check_text("provider", &input.provider, 300, false)?,
+        session_cost: input.session_cost,
+        trainee_cost: input.trainee_cost,
+        min_group: input.min_group,
+        max_group: input.max_group,
+        archived,
+    })
 }
 
 pub async fn create_training(deps: &Deps, input: TrainingInput) -> Result<Training> {
-    let training = input.validate(TrainingId::generate(), false)?;
+    let training = validate_training(input, TrainingId::generate(), false)?;
     deps.store.insert_training(&training).await?;
     Ok(training)
 }
@@ -709,7 +701,7 @@ pub async fn update_training(
         .training(id)
         .await?
         .ok_or_else(DomainError::training_not_found)?;
-    let training = input.validate(id.clone(), current.archived)?;
+    let training = validate_training(input, id.clone(), current.archived)?;
     deps.store.update_training(&training).await?;
     Ok(training)
 }
@@ -798,6 +790,7 @@ pub async fn create_session(deps: &Deps, input: SessionInput) -> Result<SessionS
         waitlist: input.waitlist,
         seats_taken: 0,
         waiting: 0,
+        seats_marked: 0,
         schedule_version: 1,
     };
     deps.store.insert_session(&session, now).await?;

@@ -94,7 +94,7 @@ impl SqliteStore {
 
 fn load_session(c: &Connection, id: &SessionId) -> Result<Session> {
     c.query_row(
-        &format!("SELECT {SESSION_COLS} FROM sessions WHERE id = ?1"),
+        &format!("SELECT {SESSION_SELECT} FROM sessions WHERE id = ?1"),
         [id.as_str()],
         session_row,
     )
@@ -478,7 +478,7 @@ impl Store for SqliteStore {
     async fn sessions(&self, q: &SessionQuery) -> Result<Vec<Session>> {
         self.read(|c| {
             let sql = format!(
-                "SELECT {SESSION_COLS_S} FROM sessions s JOIN trainings t ON t.id = s.training_id \
+                "SELECT {SESSION_SELECT_S} FROM sessions s JOIN trainings t ON t.id = s.training_id \
                  WHERE (?1 IS NULL OR s.starts_at >= ?1) AND (?2 IS NULL OR s.starts_at < ?2) \
                  AND (?3 IS NULL OR lower(t.theme) = lower(?3)) AND (?4 IS NULL OR t.modality = ?4) \
                  AND (?5 IS NULL OR s.training_id = ?5) AND (?6 = 0 OR s.seats_taken < s.capacity) \
@@ -1131,7 +1131,7 @@ impl Store for SqliteStore {
     ) -> Result<Vec<(Session, Enrolment)>> {
         self.read(|c| {
             let sql = format!(
-                "SELECT {SESSION_COLS_S}, {ENROLMENT_COLS_E} FROM sessions s JOIN enrolments e ON e.session_id = s.id \
+                "SELECT {SESSION_SELECT_S}, {ENROLMENT_COLS_E} FROM sessions s JOIN enrolments e ON e.session_id = s.id \
                  WHERE s.status = 'scheduled' AND s.starts_at >= ?1 AND s.starts_at < ?2 AND e.status = 'confirmed' \
                  ORDER BY s.starts_at, e.id"
             );
@@ -1178,7 +1178,7 @@ impl Store for SqliteStore {
         self.read(|c| {
             let sessions = all(
                 c,
-                &format!("SELECT {SESSION_COLS} FROM sessions ORDER BY starts_at"),
+                &format!("SELECT {SESSION_SELECT} FROM sessions ORDER BY starts_at"),
                 [],
                 session_row,
             )?;
@@ -1423,7 +1423,7 @@ fn import_session_row(c: &Connection, r: &SessionRow, now: Instant) -> Result<Ro
     };
     let existing = c
         .query_row(
-            &format!("SELECT {SESSION_COLS} FROM sessions WHERE reference = ?1"),
+            &format!("SELECT {SESSION_SELECT} FROM sessions WHERE reference = ?1"),
             [r.reference.as_str()],
             session_row,
         )
@@ -1454,6 +1454,7 @@ fn import_session_row(c: &Connection, r: &SessionRow, now: Instant) -> Result<Ro
             waitlist: WaitlistMode::Direct,
             seats_taken: 0,
             waiting: 0,
+            seats_marked: 0,
             schedule_version: 1,
         },
     };

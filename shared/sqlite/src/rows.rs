@@ -119,10 +119,18 @@ pub fn training_params(t: &Training) -> impl Params + '_ {
 pub const SESSION_COLS: &str = "id, reference, training_id, first_day, last_day, hours, \
     starts_at, ends_at, place, capacity, closes_at, free_until, trainer, status, waitlist_mode, \
     offer_hours, seats_taken, waiting, schedule_version";
-pub const SESSION_COLS_S: &str = "s.id, s.reference, s.training_id, s.first_day, s.last_day, \
+/// What `session_row` reads: the stored columns, then the seats whose attendance is marked
+/// (computed, never stored).
+pub const SESSION_SELECT: &str = "id, reference, training_id, first_day, last_day, hours, \
+    starts_at, ends_at, place, capacity, closes_at, free_until, trainer, status, waitlist_mode, \
+    offer_hours, seats_taken, waiting, schedule_version, (SELECT COUNT(*) FROM enrolments m \
+    WHERE m.session_id = sessions.id AND m.status IN ('attended', 'absent', 'excused'))";
+pub const SESSION_SELECT_S: &str = "s.id, s.reference, s.training_id, s.first_day, s.last_day, \
     s.hours, s.starts_at, s.ends_at, s.place, s.capacity, s.closes_at, s.free_until, s.trainer, \
-    s.status, s.waitlist_mode, s.offer_hours, s.seats_taken, s.waiting, s.schedule_version";
-pub const SESSION_COL_COUNT: usize = 19;
+    s.status, s.waitlist_mode, s.offer_hours, s.seats_taken, s.waiting, s.schedule_version, \
+    (SELECT COUNT(*) FROM enrolments m WHERE m.session_id = s.id \
+    AND m.status IN ('attended', 'absent', 'excused'))";
+pub const SESSION_COL_COUNT: usize = 20;
 
 fn waitlist_mode(mode: &str, hours: u32) -> Option<WaitlistMode> {
     match mode {
@@ -162,6 +170,7 @@ pub fn session_row(r: &Row<'_>) -> rusqlite::Result<Session> {
         seats_taken: r.get(16)?,
         waiting: r.get(17)?,
         schedule_version: r.get(18)?,
+        seats_marked: r.get(19)?,
     })
 }
 
