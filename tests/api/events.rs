@@ -17,7 +17,9 @@ async fn invoke_http(app: &TestApp, function: Function, name: &str) -> (u16, Val
     let raw = event(name);
     let route_key = raw["routeKey"].as_str().unwrap().to_string();
     assert!(
-        ROUTES.iter().any(|r| format!("{} {}", r.method, r.path) == route_key && r.function == function),
+        ROUTES
+            .iter()
+            .any(|r| format!("{} {}", r.method, r.path) == route_key && r.function == function),
         "{name}: {route_key} is not a route of {}",
         function.name()
     );
@@ -81,17 +83,29 @@ async fn every_job_sample_event_runs_its_job() {
         let out = cassiopee_api::jobs::dispatch(&app.local.deps, function, event(name)).await;
         assert!(out.is_ok(), "{name}: {out:?}");
     }
-    let stats = cassiopee_api::jobs::dispatch(&app.local.deps, Function::ComputeStatistics, event("compute-statistics.json"))
-        .await
-        .unwrap();
+    let stats = cassiopee_api::jobs::dispatch(
+        &app.local.deps,
+        Function::ComputeStatistics,
+        event("compute-statistics.json"),
+    )
+    .await
+    .unwrap();
     assert!(stats["rows"].as_u64().unwrap() > 50, "{stats}");
 }
 
 #[test]
 fn every_function_has_a_sample_event() {
     let dir = format!("{}/../events", env!("CARGO_MANIFEST_DIR"));
-    let names: Vec<String> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
     for f in Function::ALL {
-        assert!(names.iter().any(|n| n.starts_with(f.name())), "no sample event for {}", f.name());
+        assert!(
+            names.iter().any(|n| n.starts_with(f.name())),
+            "no sample event for {}",
+            f.name()
+        );
     }
 }

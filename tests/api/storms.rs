@@ -13,7 +13,10 @@ async fn two_hundred_officers_at_once_for_twenty_seats_give_twenty_confirmed_and
     }
 
     let path = format!("/sessions/{session}/enrolment");
-    let reqs = tokens.iter().map(|t| app.request("POST", &path, Some(t), None)).collect();
+    let reqs = tokens
+        .iter()
+        .map(|t| app.request("POST", &path, Some(t), None))
+        .collect();
     let answers = app.concurrently(reqs).await;
 
     let mut confirmed = 0;
@@ -36,7 +39,10 @@ async fn two_hundred_officers_at_once_for_twenty_seats_give_twenty_confirmed_and
     let roster = app.roster(&session).await;
     assert_eq!(count(&roster, "confirmed"), 20);
     assert_eq!(count(&roster, "waitlisted"), 180);
-    let listed: Vec<u64> = roster.iter().filter_map(|l| l["position"].as_u64()).collect();
+    let listed: Vec<u64> = roster
+        .iter()
+        .filter_map(|l| l["position"].as_u64())
+        .collect();
     assert_eq!(listed, (1..=180).collect::<Vec<u64>>());
 }
 
@@ -65,15 +71,34 @@ async fn one_officer_sending_the_same_enrolment_fifty_times_at_once_gets_one_enr
         assert_eq!(a.status, StatusCode::CREATED, "{a:?}");
         assert_eq!(a.body["status"], "confirmed");
     }
-    let replayed = keyed.iter().filter(|a| a.headers.get("idempotent-replayed").is_some()).count();
+    let replayed = keyed
+        .iter()
+        .filter(|a| a.headers.get("idempotent-replayed").is_some())
+        .count();
     assert_eq!(replayed, 49);
 
     // Without a key, the duplicates are refused, and still only one enrolment exists.
     let t2 = app.sign_in(&emails[1]).await;
-    let plain = app.concurrently((0..50).map(|_| app.request("POST", &path, Some(&t2), None)).collect()).await;
-    assert_eq!(plain.iter().filter(|a| a.status == StatusCode::CREATED).count(), 1);
-    assert!(plain.iter().filter(|a| a.status != StatusCode::CREATED).all(|a| a.status == StatusCode::CONFLICT
-        && a.body["code"] == "already-enrolled"));
+    let plain = app
+        .concurrently(
+            (0..50)
+                .map(|_| app.request("POST", &path, Some(&t2), None))
+                .collect(),
+        )
+        .await;
+    assert_eq!(
+        plain
+            .iter()
+            .filter(|a| a.status == StatusCode::CREATED)
+            .count(),
+        1
+    );
+    assert!(
+        plain
+            .iter()
+            .filter(|a| a.status != StatusCode::CREATED)
+            .all(|a| a.status == StatusCode::CONFLICT && a.body["code"] == "already-enrolled")
+    );
 
     let roster = app.roster(&session).await;
     assert_eq!(roster.len(), 2);

@@ -118,10 +118,13 @@ fn session_query(req: &Incoming) -> Result<SessionQuery> {
             ));
         }
     };
-    let training_id = match req.query("training") {
-        Some(t) => Some(TrainingId::parse(t).ok_or_else(DomainError::training_not_found)?),
-        None => None,
-    };
+    let training_id =
+        match req.query("training") {
+            Some(t) => Some(TrainingId::parse(t).ok_or_else(|| {
+                DomainError::field("training", "Identifiant de formation invalide.")
+            })?),
+            None => None,
+        };
     Ok(SessionQuery {
         from: query_instant(req, "from", false)?,
         to: query_instant(req, "to", true)?,
@@ -537,7 +540,15 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
             };
             let waitlist = match (b.waitlist_mode, b.offer_hours) {
                 (Some(mode), hours) => Some(waitlist_mode(mode, hours)?),
-                (None, Some(hours)) => Some(WaitlistMode::Offer { hours }),
+                (None, Some(hours)) => match current.waitlist {
+                    WaitlistMode::Offer { .. } => Some(WaitlistMode::Offer { hours }),
+                    _ => {
+                        return Err(DomainError::field(
+                            "offer_hours",
+                            "Ce délai ne vaut qu'en mode « offer » : précisez aussi waitlist_mode.",
+                        ));
+                    }
+                },
                 (None, None) => None,
             };
             let patch = SessionPatch {

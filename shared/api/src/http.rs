@@ -138,6 +138,14 @@ impl Incoming {
         } else {
             &self.body
         };
+        // serde would also read a struct from an array, matching fields by position: the API
+        // only takes objects, so that a field's meaning never depends on declaration order.
+        if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(DomainError::invalid(
+                "malformed-request",
+                "Le corps de la requête doit être un objet JSON ({ … }).",
+            ));
+        }
         let de = &mut serde_json::Deserializer::from_slice(body);
         serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
@@ -185,6 +193,8 @@ fn french_json_error(e: &serde_json::Error) -> String {
         Category::Data => {
             if msg.starts_with("unknown field") {
                 format!("champ inconnu « {} ».", between_ticks(&msg))
+            } else if msg.starts_with("duplicate field") {
+                format!("champ « {} » donné deux fois.", between_ticks(&msg))
             } else if msg.starts_with("missing field") {
                 format!("champ obligatoire manquant « {} ».", between_ticks(&msg))
             } else if msg.starts_with("invalid type") {

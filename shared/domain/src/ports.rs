@@ -237,7 +237,7 @@ pub struct StatisticsRow {
     pub figures: Figures,
     /// Σ confirmed at start / Σ capacity, in per-mille, or None without capacity.
     pub fill_rate_permille: Option<u32>,
-    /// Present / confirmed at start, in per-mille.
+    /// Present / (present + absent + excused), in per-mille.
     pub attendance_permille: Option<u32>,
 }
 

@@ -410,7 +410,12 @@ fn row(scope: &str, key: String, label: String, figures: Figures) -> StatisticsR
         key,
         label,
         fill_rate_permille: permille(figures.confirmed_at_start, figures.capacity),
-        attendance_permille: permille(figures.attended, figures.confirmed_at_start),
+        // Over the seats whose attendance is marked: a session whose roster is not yet filled
+        // in does not count as absences.
+        attendance_permille: permille(
+            figures.attended,
+            figures.attended + figures.absent + figures.excused,
+        ),
         figures,
     }
 }
@@ -746,7 +751,7 @@ pub async fn create_session(deps: &Deps, input: SessionInput) -> Result<SessionS
         .store
         .training(&input.training_id)
         .await?
-        .ok_or_else(DomainError::training_not_found)?;
+        .ok_or_else(|| DomainError::field("training_id", "Formation inconnue."))?;
     if training.archived {
         return Err(DomainError::conflict(
             "training-archived",
