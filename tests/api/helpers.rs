@@ -200,21 +200,7 @@ impl TestApp {
     /// Plans a session of FIN-01 with the given capacity and body overrides.
     pub async fn create_session(&self, capacity: u32, overrides: Value) -> String {
         let staff = self.staff().await;
-        let mut body = json!({
-            "training_id": self.training_id("FIN-01").await,
-            "first_day": "2027-03-15",
-            "last_day": "2027-03-16",
-            "daily_hours": "09:00-17:30",
-            "place": "École militaire, Paris 7e",
-            "capacity": capacity,
-            "enrolment_closes_at": "2027-03-01T18:00",
-            "free_withdrawal_until": "2027-03-08",
-        });
-        if let (Some(b), Some(o)) = (body.as_object_mut(), overrides.as_object()) {
-            for (k, v) in o {
-                b.insert(k.clone(), v.clone());
-            }
-        }
+        let body = self.session_body(capacity, overrides).await;
         let a = self
             .call("POST", "/admin/sessions", Some(&staff), Some(body))
             .await;
