@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, then every unit and integration test.
-# Needs only the Rust toolchain (cargo, rustfmt, clippy); no network beyond crates.io.
+# The whole test suite: formatting, lints, the SAM template, then every unit and integration
+# test, the AWS adapters against a local emulator (moto) over HTTP.
+# Needs the Rust toolchain and python3; installs the rest from PyPI into .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,9 +11,26 @@ cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-echo "== cargo test"
+echo "== AWS tooling (.venv: moto, cargo-lambda, SAM translator, cfn-lint)"
+scripts/aws-tools.sh
+
+echo "== SAM template: transform, then cfn-lint"
+.venv/bin/python scripts/lint_template.py
+
+echo "== AWS emulator (moto, single-threaded) on 127.0.0.1"
+port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+.venv/bin/python scripts/moto_server.py "$port" > target/moto.log 2>&1 &
+moto_pid=$!
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'kill "$moto_pid" 2>/dev/null || true; rm -f "$log"' EXIT
+for _ in $(seq 1 100); do
+  .venv/bin/python -c "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:$port/moto-api/reset', method='POST'))" 2> /dev/null && break
+  sleep 0.2
+done
+export CASSIOPEE_MOTO_ENDPOINT="http://127.0.0.1:$port"
+echo "moto at $CASSIOPEE_MOTO_ENDPOINT"
+
+echo "== cargo test"
 set +e
 cargo test --workspace --locked 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
