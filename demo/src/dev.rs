@@ -262,7 +262,8 @@ pub fn read_outbox(dir: &FsPath) -> Vec<OutboxEntry> {
                 .collect()
         })
         .unwrap_or_default();
-    files.sort_by_key(|e| e.metadata().and_then(|m| m.modified()).ok());
+    // The outbox names its files so that they sort in the order they were written.
+    files.sort_by_key(|e| e.file_name());
     files
         .into_iter()
         .filter_map(|e| {

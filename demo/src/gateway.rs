@@ -27,7 +27,49 @@ pub fn router(local: Local) -> Router {
         .route("/dev/outbox", get(dev::outbox))
         .route("/dev/jobs/{name}", post(dev::run_job))
         .fallback(gateway)
+        .layer(axum::middleware::map_response(problem_for_bare_errors))
         .with_state(local)
+}
+
+/// The server's own refusals (a body over the limit, a wrong method on a `/dev/` route) come
+/// as plain text or empty; give them the same problem+json shape as every other error.
+async fn problem_for_bare_errors(response: Response) -> Response {
+    let status = response.status();
+    let json = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    if json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (code, detail) = match status.as_u16() {
+        405 => (
+            "method-not-allowed",
+            "Cette méthode n'est pas prise en charge pour cette adresse.",
+        ),
+        413 => (
+            "payload-too-large",
+            "Le corps de la requête est trop volumineux.",
+        ),
+        415 => (
+            "unsupported-media-type",
+            "Type de contenu non pris en charge.",
+        ),
+        400 | 422 => (
+            "malformed-request",
+            "Requête invalide : vérifiez le corps envoyé.",
+        ),
+        404 => ("route-not-found", "Cette adresse n'existe pas."),
+        s if s >= 500 => ("internal", "Une erreur interne est survenue."),
+        _ => ("request-refused", "La requête n'a pu aboutir."),
+    };
+    let allow = response.headers().get("allow").cloned();
+    let mut r = refuse(status, code, detail);
+    if let Some(allow) = allow {
+        r.headers_mut().insert("allow", allow);
+    }
+    r
 }
 
 async fn index() -> Html<&'static str> {

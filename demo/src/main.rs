@@ -7,6 +7,17 @@ use cassiopee_api::config::Settings;
 use cassiopee_local::{Local, dev, seed};
 use tracing_subscriber::EnvFilter;
 
+fn label(kind: &str) -> &str {
+    match kind {
+        "staff" => "personnel",
+        "officers" => "officiers",
+        "trainings" => "catalogue",
+        "sessions" => "sessions",
+        "enrolments" => "inscriptions",
+        other => other,
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -22,8 +33,10 @@ async fn main() -> anyhow::Result<()> {
         println!("Données de démonstration importées :");
         for r in reports {
             println!(
-                "  {:<11} {:>4} créés, {:>3} mis à jour, {:>3} inchangés, {:>3} rejetés",
-                r.kind, r.counts.created, r.counts.updated, r.counts.unchanged, r.rejected
+                "  {:<12} {:>4} créés, {:>3} rejetés",
+                label(&r.kind),
+                r.counts.created,
+                r.rejected
             );
         }
     }

@@ -10,4 +10,5 @@ mod errors;
 mod events;
 mod import;
 mod rules;
+mod staff_workflows;
 mod storms;

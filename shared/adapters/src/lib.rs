@@ -7,8 +7,9 @@ use cassiopee_domain::notices::OutgoingEmail;
 use cassiopee_domain::ports::{Clock, Mailer};
 use cassiopee_domain::time::Instant;
 use chrono::{Duration, Utc};
-use lettre::message::{Mailbox, header::ContentType};
-use lettre::{FileTransport, Message, Transport};
+use lettre::message::Mailbox;
+use lettre::message::header::{ContentType, MIME_VERSION_1_0};
+use lettre::Message;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
@@ -79,6 +80,7 @@ impl Clock for FixedClock {
 pub struct OutboxMailer {
     dir: PathBuf,
     from: Mailbox,
+    sequence: std::sync::atomic::AtomicU64,
 }
 
 impl OutboxMailer {
@@ -92,6 +94,7 @@ impl OutboxMailer {
         Ok(Self {
             dir: dir.to_path_buf(),
             from,
+            sequence: Default::default(),
         })
     }
 
@@ -111,7 +114,9 @@ pub fn mime_message(from: &Mailbox, email: &OutgoingEmail) -> Result<Message> {
         .from(from.clone())
         .to(to)
         .subject(email.subject.as_str())
+        .date(std::time::SystemTime::from(email.date))
         .message_id(None)
+        .header(MIME_VERSION_1_0)
         .header(ContentType::TEXT_PLAIN)
         .body(email.text.clone())
         .map_err(|e| DomainError::internal(format!("cannot build email: {e}")))
@@ -121,9 +126,13 @@ pub fn mime_message(from: &Mailbox, email: &OutgoingEmail) -> Result<Message> {
 impl Mailer for OutboxMailer {
     async fn send(&self, email: &OutgoingEmail) -> Result<()> {
         let message = mime_message(&self.from, email)?;
-        FileTransport::new(&self.dir)
-            .send(&message)
-            .map_err(|e| DomainError::internal(format!("cannot write email: {e}")))?;
+        // Names sort in the order the emails were written: real time, then a sequence for
+        // emails written within the same microsecond.
+        let seq = self.sequence.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("{}-{seq:06}.eml", Utc::now().format("%Y%m%dT%H%M%S%.6fZ"));
+        let path = self.dir.join(name);
+        std::fs::write(&path, message.formatted())
+            .map_err(|e| DomainError::internal(format!("cannot write {}: {e}", path.display())))?;
         tracing::debug!(outbox = %self.dir.display(), "email written to the outbox");
         Ok(())
     }
@@ -157,6 +166,7 @@ mod tests {
             to: Email::parse("jean.dupont@intradef.example").unwrap(),
             subject: "Inscription confirmée : Lire un bilan".into(),
             text: "Bonjour,\n\nVotre inscription est confirmée.".into(),
+            date: Utc::now(),
         };
         mailer.send(&email).await.unwrap();
         let files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
@@ -167,6 +177,7 @@ mod tests {
         let subject = raw.lines().find(|l| l.starts_with("Subject:")).unwrap();
         assert!(subject.is_ascii() && subject.contains("=?utf-8?"), "{raw}");
         assert!(raw.lines().any(|l| l.starts_with("Message-ID: <")), "{raw}");
+        assert!(raw.lines().any(|l| l == "MIME-Version: 1.0"), "{raw}");
         std::fs::remove_dir_all(&dir).ok();
     }
 }

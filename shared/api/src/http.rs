@@ -148,10 +148,27 @@ impl Incoming {
         }
         let de = &mut serde_json::Deserializer::from_slice(body);
         serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let detail = french_json_error(e.inner());
-            if path.is_empty() || path == "." {
-                DomainError::invalid("malformed-request", detail)
+            let inner = e.inner();
+            let detail = french_json_error(inner);
+            // A syntax error has no meaningful field; a missing field is named by serde, not
+            // by the path (which points at the object that lacks it).
+            let path = match inner.classify() {
+                serde_json::error::Category::Data => {
+                    let msg = inner.to_string();
+                    if msg.starts_with("missing field") {
+                        let name = msg.split('`').nth(1).unwrap_or("").to_string();
+                        match e.path().to_string().as_str() {
+                            "." | "" => name,
+                            parent => format!("{parent}.{name}"),
+                        }
+                    } else {
+                        e.path().to_string()
+                    }
+                }
+                _ => String::new(),
+            };
+            if path.is_empty() || path == "." || path == "?" {
+                DomainError::invalid("malformed-request", capitalise(&detail))
             } else {
                 let mut err = DomainError::field(&path, detail.clone());
                 err.code = "malformed-request";
@@ -171,7 +188,7 @@ impl Incoming {
 
 pub fn too_large(limit: usize) -> DomainError {
     DomainError::invalid(
-        "malformed-request",
+        "payload-too-large",
         format!(
             "Le corps de la requête dépasse la taille maximale ({} Kio).",
             limit / 1024
@@ -180,6 +197,29 @@ pub fn too_large(limit: usize) -> DomainError {
 }
 
 /// Turns serde's English messages into French ones for the UI.
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The values serde lists as `one of a, b, or c`, as a French list.
+fn french_alternatives(expected: &str) -> String {
+    let list = expected
+        .trim_start_matches("one of ")
+        .replace(", or ", ", ")
+        .replace(" or ", ", ");
+    let mut seen = Vec::new();
+    for v in list.split(", ").map(|v| v.trim().trim_matches('`')) {
+        if !v.is_empty() && !seen.contains(&v) {
+            seen.push(v);
+        }
+    }
+    seen.join(", ")
+}
+
 fn french_json_error(e: &serde_json::Error) -> String {
     use serde_json::error::Category;
     let msg = e.to_string();
@@ -210,7 +250,7 @@ fn french_json_error(e: &serde_json::Error) -> String {
                     translate_expected(expected)
                 )
             } else if msg.starts_with("invalid value") || msg.contains("out of range") {
-                "valeur hors limites.".to_string()
+                "nombre hors limites (un entier positif raisonnable est attendu).".to_string()
             } else if msg.starts_with("unknown variant") {
                 let allowed = msg
                     .split("expected ")
@@ -222,7 +262,7 @@ fn french_json_error(e: &serde_json::Error) -> String {
                 format!(
                     "valeur « {} » non reconnue (valeurs admises : {}).",
                     between_ticks(&msg),
-                    allowed.replace('`', "")
+                    french_alternatives(allowed)
                 )
             } else {
                 // Our own messages (amounts, dates) are already French.
@@ -234,7 +274,7 @@ fn french_json_error(e: &serde_json::Error) -> String {
 
 fn translate_expected(expected: &str) -> &'static str {
     if expected.contains("u32") || expected.contains("integer") || expected.contains("u64") {
-        "un nombre entier"
+        "un nombre entier positif, au plus 4 294 967 295"
     } else if expected.contains("string") {
         "une chaîne de caractères"
     } else if expected.contains("bool") {

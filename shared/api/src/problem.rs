@@ -11,6 +11,7 @@ pub const PROBLEM_BASE: &str = "https://cassiopee.mirvog.invalid/problems/";
 pub fn status_of(e: &DomainError) -> StatusCode {
     match e.kind {
         ErrorKind::Invalid if e.code == "malformed-request" => StatusCode::BAD_REQUEST,
+        ErrorKind::Invalid if e.code == "payload-too-large" => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorKind::NotFound => StatusCode::NOT_FOUND,
         ErrorKind::Conflict => StatusCode::CONFLICT,

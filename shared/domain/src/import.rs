@@ -224,6 +224,19 @@ pub enum FileError {
     MissingColumns(Vec<String>),
     #[error("Le fichier CSV est illisible : {0}")]
     Malformed(String),
+    #[error(
+        "Les colonnes sont séparées par « {} » : enregistrez le fichier au format « CSV \
+         (séparateur : point-virgule) ».",
+        separator_name(*.0)
+    )]
+    WrongSeparator(char),
+}
+
+fn separator_name(c: char) -> String {
+    match c {
+        '\t' => "tabulation".to_string(),
+        other => other.to_string(),
+    }
 }
 
 fn missing_columns_message(names: &[String]) -> String {
@@ -590,6 +603,13 @@ impl Header {
             }
         }
         if !missing.is_empty() {
+            // One cell holding every column name: the file was saved with another separator.
+            if headers.len() == 1 {
+                let cell = headers.get(0).unwrap_or("");
+                if let Some(sep) = [',', '\t', '|'].into_iter().find(|c| cell.contains(*c)) {
+                    return Err(FileError::WrongSeparator(sep));
+                }
+            }
             return Err(FileError::MissingColumns(missing));
         }
         let width = keys
@@ -1830,7 +1850,8 @@ mod tests {
             Clôture des inscriptions;Désistement sans frais jusqu'au";
         assert!(parse_sessions(&file(header, &[])).is_ok());
         let comma = parse_staff(b"Nom,Pr\xC3\xA9nom,Fonction,Courriel,R\xC3\xB4le\n");
-        assert!(matches!(comma, Err(FileError::MissingColumns(names)) if names.len() == 5));
+        assert_eq!(comma, Err(FileError::WrongSeparator(',')));
+        assert!(comma.unwrap_err().to_string().contains("point-virgule"));
     }
 
     #[test]

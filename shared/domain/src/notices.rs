@@ -19,6 +19,8 @@ pub struct Transition {
     pub late: bool,
     pub position: Option<u32>,
     pub offer_expires_at: Option<Instant>,
+    /// Made by staff on the officer's behalf, not by the officer.
+    pub by_staff: bool,
 }
 
 /// The kinds of notice. The `key` of a kind is part of the outbox's uniqueness constraint
@@ -26,8 +28,15 @@ pub struct Transition {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum NoticeKind {
-    EnrolmentConfirmed,
+    EnrolmentConfirmed {
+        #[serde(default)]
+        by_staff: bool,
+    },
     Waitlisted {
+        position: u32,
+    },
+    /// Staff moved the officer on the waiting list.
+    WaitlistMoved {
         position: u32,
     },
     OfferMade {
@@ -38,6 +47,8 @@ pub enum NoticeKind {
     OfferDeclined,
     Withdrawn {
         late: bool,
+        #[serde(default)]
+        by_staff: bool,
     },
     LeftWaitlist,
     SessionChanged,
@@ -49,12 +60,13 @@ pub enum NoticeKind {
 }
 
 impl NoticeKind {
-    /// The de-duplication key. Notices that may legitimately repeat (joining the list again
-    /// after leaving it) carry a distinguishing `occurrence` in the outbox instead.
+    /// The de-duplication key. Notices of state changes carry the enrolment's change count as
+    /// their version, so that joining again after leaving is told again.
     pub fn key(&self) -> &'static str {
         match self {
-            NoticeKind::EnrolmentConfirmed => "enrolment_confirmed",
+            NoticeKind::EnrolmentConfirmed { .. } => "enrolment_confirmed",
             NoticeKind::Waitlisted { .. } => "waitlisted",
+            NoticeKind::WaitlistMoved { .. } => "waitlist_moved",
             NoticeKind::OfferMade { .. } => "offer_made",
             NoticeKind::Promoted => "promoted",
             NoticeKind::OfferExpired => "offer_expired",
@@ -85,12 +97,15 @@ pub struct Notice {
 /// what already happened.
 pub fn notice_for(t: &Transition) -> Option<NoticeKind> {
     use EnrolmentStatus::*;
+    let by_staff = t.by_staff;
     Some(match (t.from, t.to) {
         (Some(Waitlisted), Confirmed) => NoticeKind::Promoted,
-        (Some(Offered), Confirmed) => NoticeKind::EnrolmentConfirmed,
-        (_, Confirmed) => NoticeKind::EnrolmentConfirmed,
+        (_, Confirmed) => NoticeKind::EnrolmentConfirmed { by_staff },
+        (Some(Waitlisted), Waitlisted) => NoticeKind::WaitlistMoved {
+            position: t.position?,
+        },
         (_, Waitlisted) => NoticeKind::Waitlisted {
-            position: t.position.unwrap_or(0),
+            position: t.position?,
         },
         (_, Offered) => NoticeKind::OfferMade {
             expires_at: t.offer_expires_at?,
@@ -98,7 +113,10 @@ pub fn notice_for(t: &Transition) -> Option<NoticeKind> {
         (Some(Offered), Declined) => NoticeKind::OfferDeclined,
         (Some(Waitlisted), Declined) => NoticeKind::LeftWaitlist,
         (_, OfferExpired) => NoticeKind::OfferExpired,
-        (_, Withdrawn) => NoticeKind::Withdrawn { late: t.late },
+        (_, Withdrawn) => NoticeKind::Withdrawn {
+            late: t.late,
+            by_staff,
+        },
         _ => return None,
     })
 }
@@ -109,6 +127,8 @@ pub struct OutgoingEmail {
     pub to: crate::model::Email,
     pub subject: String,
     pub text: String,
+    /// When it was written, by the clock of the use cases.
+    pub date: Instant,
 }
 
 const DAYS: [&str; 7] = [
@@ -149,102 +169,198 @@ pub fn french_datetime(t: Instant) -> String {
     format!("{} à {:02}h{:02}", french_date(t), p.hour(), p.minute())
 }
 
-/// Renders a notice as a plain-text French email. (Richer HTML templates and calendar
-/// invitations come with the notifications work; the wording here is complete on its own.)
+/// How a letter to a general officer opens: "Mon général", "Amiral", or the name for the
+/// corps whose appellation depends on a civility the spreadsheets do not give.
+pub fn salutation(officer: &Officer) -> String {
+    let grade = officer.grade.to_lowercase();
+    if grade.contains("amiral") {
+        "Amiral,".to_string()
+    } else if grade.starts_with("général") {
+        "Mon général,".to_string()
+    } else {
+        format!(
+            "Bonjour {} {},",
+            officer.first_name,
+            display_name(&officer.last_name)
+        )
+    }
+}
+
+/// A surname as written in a letter: `KERJEAN` becomes `Kerjean`, `LE BIHAN` becomes `Le Bihan`;
+/// a name already in mixed case is kept as typed.
+pub fn display_name(name: &str) -> String {
+    if name.chars().any(char::is_lowercase) {
+        return name.to_string();
+    }
+    let mut out = String::with_capacity(name.len());
+    let mut start = true;
+    for c in name.chars() {
+        if start {
+            out.extend(c.to_uppercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+        start = matches!(c, ' ' | '-' | '\'' | '’');
+    }
+    out
+}
+
+fn hm(t: Instant) -> String {
+    let p = in_paris(t);
+    format!("{:02}h{:02}", p.hour(), p.minute())
+}
+
+/// "le lundi 7 décembre 2026, de 14h00 à 17h30" or "du lundi 7 au mardi 8 décembre 2026, de
+/// 09h00 à 17h30".
+pub fn french_dates(session: &Session) -> String {
+    let hours = format!("de {} à {}", hm(session.starts_at), hm(session.ends_at));
+    if session.first_day == session.last_day {
+        format!("le {}, {hours}", french_date(session.starts_at))
+    } else {
+        format!(
+            "du {} au {}, {hours}",
+            french_date(session.starts_at),
+            french_date(session.ends_at)
+        )
+    }
+}
+
+/// Renders a notice as a plain-text French email. (HTML templates and calendar invitations
+/// come with the notifications work; the wording here is complete on its own.)
 pub fn render(
     kind: &NoticeKind,
     officer: &Officer,
     session: &Session,
     training: &Training,
+    now: Instant,
 ) -> OutgoingEmail {
     let title = &training.title;
-    let when = format!(
-        "du {} au {}",
-        french_datetime(session.starts_at),
-        french_datetime(session.ends_at)
+    let details = format!(
+        "Dates : {}\nLieu : {}",
+        french_dates(session),
+        session.place
     );
-    let place = &session.place;
+    let cut_off = french_datetime(session.free_withdrawal_until);
     let (subject, body) = match kind {
-        NoticeKind::EnrolmentConfirmed => (
-            format!("Inscription confirmée : {title}"),
-            format!(
-                "Votre inscription à la session « {title} » est confirmée.\n\nDates : {when}\nLieu : {place}\n\nVous pouvez vous désister sans frais jusqu'au {}.",
-                french_datetime(session.free_withdrawal_until)
-            ),
-        ),
+        NoticeKind::EnrolmentConfirmed { by_staff } => {
+            let who = if *by_staff {
+                format!("La cellule formation vous a inscrit à la session « {title} ».")
+            } else {
+                format!("Votre inscription à la session « {title} » est confirmée.")
+            };
+            let withdrawal = if now <= session.free_withdrawal_until {
+                format!("Vous pouvez vous désister sans frais jusqu'au {cut_off}.")
+            } else {
+                format!(
+                    "La date limite de désistement sans frais ({cut_off}) est passée : un \
+                     désistement serait désormais compté comme tardif."
+                )
+            };
+            (
+                format!("Inscription confirmée : {title}"),
+                format!("{who}\n\n{details}\n\n{withdrawal}"),
+            )
+        }
         NoticeKind::Waitlisted { position } => (
             format!("Liste d'attente : {title}"),
             format!(
-                "La session « {title} » est complète. Vous êtes inscrit(e) sur la liste d'attente, en position {position}.\n\nDates : {when}\nLieu : {place}\n\nVous serez prévenu(e) dès qu'une place se libère."
+                "La session « {title} » est complète. Votre nom figure sur la liste d'attente, \
+                 au rang {position}.\n\n{details}\n\nNous vous écrirons dès qu'une place se libère."
+            ),
+        ),
+        NoticeKind::WaitlistMoved { position } => (
+            format!("Liste d'attente : {title}"),
+            format!(
+                "La cellule formation a modifié l'ordre de la liste d'attente de la session \
+                 « {title} » : vous êtes désormais au rang {position}.\n\n{details}"
             ),
         ),
         NoticeKind::OfferMade { expires_at } => (
             format!("Une place vous est proposée : {title}"),
             format!(
-                "Une place s'est libérée pour la session « {title} ».\n\nDates : {when}\nLieu : {place}\n\nAcceptez-la ou déclinez-la dans l'application avant le {} ; passé ce délai, elle sera proposée à la personne suivante.",
+                "Une place s'est libérée pour la session « {title} ».\n\n{details}\n\n\
+                 Acceptez-la ou déclinez-la dans l'application avant le {} ; passé ce délai, elle \
+                 sera proposée à la personne suivante.",
                 french_datetime(*expires_at)
             ),
         ),
         NoticeKind::Promoted => (
             format!("Place obtenue : {title}"),
             format!(
-                "Une place s'est libérée : vous passez de la liste d'attente à la liste des inscrits de la session « {title} ».\n\nDates : {when}\nLieu : {place}"
+                "Une place s'est libérée : vous passez de la liste d'attente à la liste des \
+                 inscrits de la session « {title} ».\n\n{details}"
             ),
         ),
         NoticeKind::OfferExpired => (
             format!("Proposition expirée : {title}"),
             format!(
-                "La place qui vous était proposée pour la session « {title} » n'a pas été acceptée à temps et a été proposée à la personne suivante."
+                "La place qui vous était proposée pour la session « {title} » n'a pas été \
+                 acceptée à temps ; elle a été proposée à la personne suivante."
             ),
         ),
         NoticeKind::OfferDeclined => (
             format!("Proposition déclinée : {title}"),
             format!("Vous avez décliné la place proposée pour la session « {title} »."),
         ),
-        NoticeKind::Withdrawn { late } => (
-            format!("Désistement enregistré : {title}"),
-            if *late {
+        NoticeKind::Withdrawn { late, by_staff } => {
+            let what = if *by_staff {
+                format!("La cellule formation a annulé votre inscription à la session « {title} ».")
+            } else {
+                format!("Votre désistement de la session « {title} » est enregistré.")
+            };
+            let cost = if *late {
                 format!(
-                    "Votre désistement de la session « {title} » est enregistré. Il intervient après la date limite de désistement sans frais ({}) : il est compté comme tardif et la place peut être facturée.",
-                    french_datetime(session.free_withdrawal_until)
+                    "Il intervient après la date limite de désistement sans frais ({cut_off}) : \
+                     il est compté comme tardif et la place peut être facturée."
                 )
             } else {
-                format!("Votre désistement de la session « {title} » est enregistré, sans frais.")
-            },
-        ),
+                "Il intervient dans les délais : il n'entraîne aucun frais.".to_string()
+            };
+            (
+                format!("Désistement enregistré : {title}"),
+                format!("{what}\n\n{cost}"),
+            )
+        }
         NoticeKind::LeftWaitlist => (
             format!("Sortie de la liste d'attente : {title}"),
-            format!("Vous avez quitté la liste d'attente de la session « {title} »."),
+            format!("Vous ne figurez plus sur la liste d'attente de la session « {title} »."),
         ),
         NoticeKind::SessionChanged => (
             format!("Session modifiée : {title}"),
-            format!("La session « {title} » a été modifiée.\n\nDates : {when}\nLieu : {place}"),
+            format!(
+                "La session « {title} » a été modifiée. Voici ses nouvelles modalités.\n\n{details}"
+            ),
         ),
         NoticeKind::SessionCancelled => (
             format!("Session annulée : {title}"),
             format!(
-                "La session « {title} » prévue {when} est annulée. Nous vous prions de nous excuser pour ce contretemps."
+                "La session « {title} » prévue {} est annulée. Nous vous prions de nous excuser \
+                 pour ce contretemps.",
+                french_dates(session)
             ),
         ),
         NoticeKind::ReminderJ7 | NoticeKind::ReminderJ1 => (
             format!("Rappel : {title} le {}", french_date(session.starts_at)),
-            format!(
-                "Rappel : vous êtes inscrit(e) à la session « {title} ».\n\nDates : {when}\nLieu : {place}"
-            ),
+            format!("Nous vous rappelons votre inscription à la session « {title} ».\n\n{details}"),
         ),
         NoticeKind::SessionOpened => (
             format!("Nouvelle session : {title}"),
             format!(
-                "Une session de la formation « {title} », qui vous intéresse, est ouverte aux inscriptions.\n\nDates : {when}\nLieu : {place}\nClôture des inscriptions : {}",
+                "Une session de la formation « {title} », qui vous intéresse, est ouverte aux \
+                 inscriptions.\n\n{details}\nClôture des inscriptions : {}",
                 french_datetime(session.enrolment_closes_at)
             ),
         ),
     };
-    let greeting = format!("Bonjour {} {},\n\n", officer.grade, officer.last_name);
     OutgoingEmail {
         to: officer.email.clone(),
         subject: one_line(&subject),
-        text: format!("{greeting}{body}\n\nLa cellule formation de la MiRVOG\n"),
+        text: format!(
+            "{}\n\n{body}\n\nLa cellule formation de la MiRVOG\n\
+             Pour toute question, adressez-vous à votre conseiller ou à la cellule formation.\n",
+            salutation(officer)
+        ),
+        date: now,
     }
 }
 
@@ -269,7 +385,15 @@ mod tests {
     }
 
     #[test]
-    fn promotions_and_confirmations_are_told_and_imports_of_attendance_are_not() {
+    fn surnames_in_capitals_are_written_as_in_a_letter() {
+        assert_eq!(display_name("KERJEAN"), "Kerjean");
+        assert_eq!(display_name("LE BIHAN"), "Le Bihan");
+        assert_eq!(display_name("N'DIAYE-MARTIN"), "N'Diaye-Martin");
+        assert_eq!(display_name("de Villiers"), "de Villiers");
+    }
+
+    #[test]
+    fn each_transition_gets_its_notice_and_attendance_gets_none() {
         let t = |from, to| Transition {
             session_id: SessionId::generate(),
             officer_id: OfficerId::generate(),
@@ -278,6 +402,7 @@ mod tests {
             late: false,
             position: Some(3),
             offer_expires_at: None,
+            by_staff: false,
         };
         use EnrolmentStatus::*;
         assert_eq!(
@@ -286,7 +411,11 @@ mod tests {
         );
         assert_eq!(
             notice_for(&t(None, Confirmed)),
-            Some(NoticeKind::EnrolmentConfirmed)
+            Some(NoticeKind::EnrolmentConfirmed { by_staff: false })
+        );
+        assert_eq!(
+            notice_for(&t(Some(Waitlisted), Waitlisted)),
+            Some(NoticeKind::WaitlistMoved { position: 3 })
         );
         assert_eq!(
             notice_for(&t(None, Waitlisted)),

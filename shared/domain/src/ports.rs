@@ -181,6 +181,8 @@ pub struct ImportCounts {
     pub created: u32,
     pub updated: u32,
     pub unchanged: u32,
+    /// Rows that differ from a record changed in the app since: the app's version is kept.
+    pub kept: u32,
 }
 
 /// Whether a row written by an import created, changed or left a record as it was; or why the
@@ -190,6 +192,8 @@ pub enum RowOutcome {
     Created,
     Updated,
     Unchanged,
+    /// The record was changed in the app since it was imported; the row is not applied.
+    Kept(String),
     Rejected(String),
 }
 

@@ -3,7 +3,8 @@
 
 use crate::error::{DomainError, Result};
 use crate::model::{Session, SessionStatus, WaitlistMode};
-use crate::time::{DailyHours, Instant, paris, to_paris_rfc3339};
+use crate::notices::french_datetime;
+use crate::time::{DailyHours, Instant, paris};
 use chrono::{Duration, NaiveDate};
 
 /// The largest session the product accepts: well above any MiRVOG room, low enough that a typo
@@ -39,7 +40,7 @@ pub fn check_enrolment_window(session: &Session, now: Instant, by_staff: bool) -
             "enrolment-closed",
             format!(
                 "Les inscriptions à cette session sont closes depuis le {}.",
-                crate::notices::french_datetime(session.enrolment_closes_at)
+                french_datetime(session.enrolment_closes_at)
             ),
         ));
     }
@@ -180,9 +181,10 @@ impl Schedule {
             return Err(DomainError::field(
                 "enrolment_closes_at",
                 format!(
-                    "La clôture des inscriptions ({}) doit précéder le début de la session ({}).",
-                    to_paris_rfc3339(enrolment_closes_at),
-                    to_paris_rfc3339(starts_at)
+                    "La clôture des inscriptions (le {}) doit précéder le début de la session \
+                     (le {}).",
+                    french_datetime(enrolment_closes_at),
+                    french_datetime(starts_at)
                 ),
             ));
         }
@@ -190,10 +192,10 @@ impl Schedule {
             return Err(DomainError::field(
                 "free_withdrawal_until",
                 format!(
-                    "La date limite de désistement sans frais ({}) doit précéder le début de la \
-                     session ({}).",
-                    to_paris_rfc3339(free_withdrawal_until),
-                    to_paris_rfc3339(starts_at)
+                    "La date limite de désistement sans frais (le {}) doit précéder le début de \
+                     la session (le {}).",
+                    french_datetime(free_withdrawal_until),
+                    french_datetime(starts_at)
                 ),
             ));
         }

@@ -4,7 +4,9 @@
 //! that happens twice (the hour repeated in autumn) is refused unless the caller gives an
 //! explicit offset. Nothing in the crate holds a naive date-time past this module.
 
-use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{
+    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
+};
 use chrono_tz::Europe::Paris;
 use chrono_tz::Tz;
 
@@ -30,6 +32,21 @@ pub enum TimeError {
     BadHours(String),
     #[error("« {0} » n'est pas une durée valide (attendu : PT48H, P2D, PT30M…)")]
     BadDuration(String),
+    #[error("« {0} » est hors de la période admise (années {FIRST_YEAR} à {LAST_YEAR})")]
+    OutOfRange(String),
+}
+
+/// The years a date may fall in: wide enough for any accompaniment, narrow enough to catch a
+/// typo such as `0001-01-01` or `07/06/1827`.
+pub const FIRST_YEAR: i32 = 2000;
+pub const LAST_YEAR: i32 = 2099;
+
+fn check_year(year: i32, raw: &str) -> Result<(), TimeError> {
+    if (FIRST_YEAR..=LAST_YEAR).contains(&year) {
+        Ok(())
+    } else {
+        Err(TimeError::OutOfRange(truncate(raw)))
+    }
 }
 
 /// Resolves a Paris wall-clock date and time into an instant.
@@ -76,7 +93,11 @@ pub fn paris_start_of_day(date: NaiveDate) -> Instant {
 /// the spring and autumn rules above.
 pub fn parse_instant(raw: &str) -> Result<Instant, TimeError> {
     let raw = raw.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+    let with_offset = DateTime::parse_from_rfc3339(raw)
+        .or_else(|_| DateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M%:z"))
+        .or_else(|_| DateTime::parse_from_str(raw, "%Y-%m-%d %H:%M%:z"));
+    if let Ok(t) = with_offset {
+        check_year(t.year(), raw)?;
         return Ok(t.with_timezone(&Utc));
     }
     for format in [
@@ -86,6 +107,7 @@ pub fn parse_instant(raw: &str) -> Result<Instant, TimeError> {
         "%Y-%m-%d %H:%M",
     ] {
         if let Ok(local) = NaiveDateTime::parse_from_str(raw, format) {
+            check_year(local.year(), raw)?;
             return paris(local.date(), local.time());
         }
     }
@@ -95,9 +117,11 @@ pub fn parse_instant(raw: &str) -> Result<Instant, TimeError> {
 /// Parses a calendar day, French (`29/12/2025`) or ISO (`2025-12-29`).
 pub fn parse_date(raw: &str) -> Result<NaiveDate, TimeError> {
     let raw = raw.trim();
-    NaiveDate::parse_from_str(raw, "%d/%m/%Y")
+    let date = NaiveDate::parse_from_str(raw, "%d/%m/%Y")
         .or_else(|_| NaiveDate::parse_from_str(raw, "%Y-%m-%d"))
-        .map_err(|_| TimeError::BadDate(truncate(raw)))
+        .map_err(|_| TimeError::BadDate(truncate(raw)))?;
+    check_year(date.year(), raw)?;
+    Ok(date)
 }
 
 /// Daily hours of a session, Paris wall-clock, as written in the spreadsheets: `09:00-17:30`.
@@ -279,6 +303,29 @@ mod tests {
         let first = parse_instant("2026-10-25T02:30:00+02:00").unwrap();
         let second = parse_instant("2026-10-25T02:30:00+01:00").unwrap();
         assert_eq!(second - first, Duration::hours(1));
+        // The offset may come without seconds, as the error message suggests typing it.
+        assert_eq!(parse_instant("2026-10-25T02:30+01:00").unwrap(), second);
+    }
+
+    #[test]
+    fn dates_outside_the_admitted_years_are_refused() {
+        assert!(matches!(
+            parse_date("07/06/1827"),
+            Err(TimeError::OutOfRange(_))
+        ));
+        assert!(matches!(
+            parse_date("0001-01-01"),
+            Err(TimeError::OutOfRange(_))
+        ));
+        assert!(matches!(
+            parse_instant("9999-01-01T10:00"),
+            Err(TimeError::OutOfRange(_))
+        ));
+        assert!(matches!(
+            parse_instant("1999-12-31T10:00:00Z"),
+            Err(TimeError::OutOfRange(_))
+        ));
+        assert!(parse_date("31/12/2099").is_ok());
     }
 
     #[test]

@@ -110,7 +110,11 @@ async fn trainings_by_id(deps: &Deps) -> Result<HashMap<TrainingId, Training>> {
         .collect())
 }
 
-fn summarise(session: Session, training: &Training) -> SessionSummary {
+fn summarise(session: Session, training: &Training, now: Instant) -> SessionSummary {
+    // Open to newcomers: the session is still scheduled and its enrolment window not over.
+    let open = session.status == SessionStatus::Scheduled
+        && now <= session.enrolment_closes_at
+        && now < session.starts_at;
     SessionSummary {
         daily_hours: session.hours.render(),
         training: training.into(),
@@ -118,7 +122,7 @@ fn summarise(session: Session, training: &Training) -> SessionSummary {
         seats_filled: session.seats_filled(),
         fill_permille: permille(session.seats_filled(), session.capacity),
         waiting_list_length: session.waiting,
-        waiting_list_open: session.waitlist.is_on(),
+        waiting_list_open: open && session.waitlist.is_on(),
         session,
     }
 }
@@ -135,7 +139,7 @@ pub async fn list_sessions(deps: &Deps, mut query: SessionQuery) -> Result<Vec<S
         .into_iter()
         .filter_map(|s| {
             let t = trainings.get(&s.training_id)?;
-            Some(summarise(s, t))
+            Some(summarise(s, t, deps.now()))
         })
         .collect())
 }
@@ -165,7 +169,7 @@ pub async fn session_detail(
         None => None,
     };
     Ok(SessionDetail {
-        summary: summarise(session, &training),
+        summary: summarise(session, &training, deps.now()),
         me,
     })
 }
@@ -506,7 +510,7 @@ pub async fn my_enrolments(
             out.push(MyEnrolment {
                 enrolment: e,
                 position,
-                session: summarise(session, training),
+                session: summarise(session, training, deps.now()),
             });
         }
     }
@@ -800,7 +804,7 @@ pub async fn create_session(deps: &Deps, input: SessionInput) -> Result<SessionS
     };
     deps.store.insert_session(&session, now).await?;
     deliver_pending(deps).await;
-    Ok(summarise(session, &training))
+    Ok(summarise(session, &training, deps.now()))
 }
 
 pub async fn update_session(
@@ -837,7 +841,7 @@ pub async fn update_session(
     deliver_pending(deps).await;
     publish(deps, events).await;
     let (session, training) = load_session(deps, id).await?;
-    Ok(summarise(session, &training))
+    Ok(summarise(session, &training, deps.now()))
 }
 
 pub async fn cancel_session(deps: &Deps, id: &SessionId, actor: Actor) -> Result<SessionSummary> {
@@ -855,13 +859,13 @@ pub async fn cancel_session(deps: &Deps, id: &SessionId, actor: Actor) -> Result
         .training(&session.training_id)
         .await?
         .ok_or_else(DomainError::training_not_found)?;
-    Ok(summarise(session, &training))
+    Ok(summarise(session, &training, deps.now()))
 }
 
 pub async fn roster(deps: &Deps, id: &SessionId) -> Result<(SessionSummary, Vec<RosterLine>)> {
     let (session, training) = load_session(deps, id).await?;
     let lines = deps.store.roster(id).await?;
-    Ok((summarise(session, &training), lines))
+    Ok((summarise(session, &training, deps.now()), lines))
 }
 
 pub async fn move_in_waitlist(
@@ -876,9 +880,12 @@ pub async fn move_in_waitlist(
     if position == 0 {
         return Err(DomainError::field("position", "La position commence à 1."));
     }
-    deps.store
+    let position = deps
+        .store
         .move_in_waitlist(session, officer, position, &reason, &actor, deps.now())
-        .await
+        .await?;
+    deliver_pending(deps).await;
+    Ok(position)
 }
 
 pub async fn mark_attendance(
@@ -938,6 +945,8 @@ pub struct ImportReport {
     pub counts: ImportCounts,
     pub rejected: u32,
     pub rejected_rows: Vec<RejectedRow>,
+    /// Rows not applied because the app holds a newer version, with the reason.
+    pub kept_rows: Vec<RejectedRow>,
 }
 
 fn tally(
@@ -947,11 +956,16 @@ fn tally(
     mut rejected: Vec<RejectedRow>,
 ) -> ImportReport {
     let mut counts = ImportCounts::default();
+    let mut kept = Vec::new();
     for (line, outcome) in lines.into_iter().zip(outcomes) {
         match outcome {
             RowOutcome::Created => counts.created += 1,
             RowOutcome::Updated => counts.updated += 1,
             RowOutcome::Unchanged => counts.unchanged += 1,
+            RowOutcome::Kept(reason) => {
+                counts.kept += 1;
+                kept.push(RejectedRow { line, reason });
+            }
             RowOutcome::Rejected(reason) => rejected.push(RejectedRow { line, reason }),
         }
     }
@@ -961,6 +975,7 @@ fn tally(
         counts,
         rejected: rejected.len() as u32,
         rejected_rows: rejected,
+        kept_rows: kept,
     }
 }
 
@@ -1052,7 +1067,7 @@ async fn deliver_one(deps: &Deps, notice: &Notice) -> Result<()> {
         .await?
         .ok_or_else(DomainError::officer_not_found)?;
     let (session, training) = load_session(deps, &notice.session_id).await?;
-    let email = notices::render(&notice.kind, &officer, &session, &training);
+    let email = notices::render(&notice.kind, &officer, &session, &training, deps.now());
     deps.mailer.send(&email).await
 }
 

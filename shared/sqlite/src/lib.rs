@@ -61,6 +61,7 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
+        migrate(&conn)?;
         Ok(Self {
             conn: Mutex::new(conn),
         })
@@ -87,6 +88,30 @@ impl SqliteStore {
         let conn = self.lock()?;
         f(&conn)
     }
+}
+
+/// Schema changes after the first version, applied once each, in order (`PRAGMA user_version`
+/// counts those applied).
+const MIGRATIONS: &[&str] = &[
+    // 1: records edited in the app are no longer overwritten by a spreadsheet import.
+    "ALTER TABLE sessions ADD COLUMN edited_in_app INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE trainings ADD COLUMN edited_in_app INTEGER NOT NULL DEFAULT 0;",
+];
+
+fn migrate(conn: &Connection) -> Result<()> {
+    let applied: usize = conn
+        .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+        .map_err(db)?
+        .try_into()
+        .unwrap_or(0);
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        conn.execute_batch(&format!(
+            "BEGIN; {sql} PRAGMA user_version = {}; COMMIT;",
+            i + 1
+        ))
+        .map_err(db)?;
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -210,6 +235,7 @@ fn record(
             late: e.late,
             position: notify,
             offer_expires_at: e.offer_expires_at,
+            by_staff: actor.origin == cassiopee_domain::model::Origin::Staff,
         };
         if let Some(kind) = notice_for(&t) {
             let notice = Notice {
@@ -223,6 +249,28 @@ fn record(
     }
     Ok(())
 }
+
+/// Marks a session or training as edited in the app: a later spreadsheet import keeps it.
+fn mark_edited(c: &Connection, table: &str, id: &str) -> Result<()> {
+    c.execute(
+        &format!("UPDATE {table} SET edited_in_app = 1 WHERE id = ?1"),
+        [id],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
+fn edited_in_app(c: &Connection, table: &str, id: &str) -> Result<bool> {
+    c.query_row(
+        &format!("SELECT edited_in_app FROM {table} WHERE id = ?1"),
+        [id],
+        |r| r.get(0),
+    )
+    .map_err(db)
+}
+
+const KEPT_FROM_APP: &str =
+    "Modifié dans Cassiopée depuis le dernier import : la version de l'application est conservée.";
 
 fn queue(c: &Connection, n: &Notice, now: Instant) -> Result<bool> {
     let payload = serde_json::to_string(&n.kind).map_err(DomainError::internal)?;
@@ -438,7 +486,7 @@ impl Store for SqliteStore {
                 training_params(t),
             );
             match r {
-                Ok(_) => Ok(()),
+                Ok(_) => mark_edited(c, "trainings", t.id.as_str()),
                 Err(e) if unique_violation(&e) => Err(DomainError::conflict(
                     "training-code-taken",
                     format!("Le code de formation {} est déjà utilisé.", t.code),
@@ -457,7 +505,7 @@ impl Store for SqliteStore {
             );
             match r {
                 Ok(0) => Err(DomainError::training_not_found()),
-                Ok(_) => Ok(()),
+                Ok(_) => mark_edited(c, "trainings", t.id.as_str()),
                 Err(e) if unique_violation(&e) => Err(DomainError::conflict(
                     "training-code-taken",
                     format!("Le code de formation {} est déjà utilisé.", t.code),
@@ -504,7 +552,7 @@ impl Store for SqliteStore {
     async fn insert_session(&self, s: &Session, now: Instant) -> Result<()> {
         self.write(|c| {
             match insert_session_row(c, s) {
-                Ok(()) => {}
+                Ok(()) => mark_edited(c, "sessions", s.id.as_str())?,
                 Err(e) if unique_violation(&e) => {
                     return Err(DomainError::conflict(
                         "session-reference-taken",
@@ -588,10 +636,25 @@ impl Store for SqliteStore {
                 || s.last_day != before.last_day
                 || s.hours != before.hours
                 || s.place != before.place;
+            if s.starts_at != before.starts_at || s.ends_at != before.ends_at {
+                if now >= before.starts_at {
+                    return Err(DomainError::conflict(
+                        "session-started",
+                        "Cette session a déjà commencé : ses dates ne peuvent plus être modifiées.",
+                    ));
+                }
+                if s.starts_at <= now {
+                    return Err(DomainError::field(
+                        "first_day",
+                        "Une session ne peut être déplacée dans le passé.",
+                    ));
+                }
+            }
             if materially_changed {
                 s.schedule_version += 1;
             }
             update_session_row(c, &s).map_err(db)?;
+            mark_edited(c, "sessions", id.as_str())?;
             if materially_changed {
                 for officer in active_officers(c, id)? {
                     let n = Notice { officer_id: officer, session_id: id.clone(), kind: NoticeKind::SessionChanged, version: s.schedule_version };
@@ -625,10 +688,10 @@ impl Store for SqliteStore {
                     ));
                 }
             }
-            if now >= s.ends_at {
+            if now >= s.starts_at {
                 return Err(DomainError::conflict(
-                    "session-completed",
-                    "Une session terminée ne peut être annulée.",
+                    "session-started",
+                    "Cette session a déjà commencé : elle ne peut plus être annulée.",
                 ));
             }
             s.status = SessionStatus::Cancelled;
@@ -731,7 +794,17 @@ impl Store for SqliteStore {
                 if e.status.is_active() {
                     return Err(DomainError::conflict(
                         "already-enrolled",
-                        format!("Vous figurez déjà sur cette session (statut : {}).", e.status.label_fr()),
+                        if by_staff {
+                            format!(
+                                "Cet officier figure déjà sur cette session (statut : {}).",
+                                e.status.label_fr()
+                            )
+                        } else {
+                            format!(
+                                "Vous figurez déjà sur cette session (statut : {}).",
+                                e.status.label_fr()
+                            )
+                        },
                     ));
                 }
                 if !e.status.can_become(EnrolmentStatus::Confirmed) {
@@ -952,7 +1025,9 @@ impl Store for SqliteStore {
                 }
             };
             e.rank = rank;
-            record(c, &mut e, Some(EnrolmentStatus::Waitlisted), actor, now, Some(reason), None)?;
+            // The entry lands at the asked position, or last when that is beyond the list.
+            let position = (target.max(1)).min(ranks.len() + 1) as u32;
+            record(c, &mut e, Some(EnrolmentStatus::Waitlisted), actor, now, Some(reason), Some(position))?;
             c.execute("UPDATE sessions SET last_rank = MAX(last_rank, ?2) WHERE id = ?1", params![s.as_str(), rank]).map_err(db)?;
             position_of(c, &e)
         })
@@ -1230,6 +1305,12 @@ impl Store for SqliteStore {
 // Imports, one row at a time inside the import's transaction.
 
 fn import_staff_row(c: &Connection, r: &StaffRow) -> Result<RowOutcome> {
+    if email_taken(c, "officers", &r.email)? {
+        return Ok(RowOutcome::Rejected(format!(
+            "{} est déjà l'adresse d'un officier accompagné.",
+            r.email
+        )));
+    }
     let existing = c
         .query_row(
             &format!("SELECT {STAFF_COLS} FROM staff WHERE email = ?1"),
@@ -1276,6 +1357,16 @@ fn import_staff_row(c: &Connection, r: &StaffRow) -> Result<RowOutcome> {
     }
 }
 
+fn email_taken(c: &Connection, table: &str, email: &Email) -> Result<bool> {
+    c.query_row(
+        &format!("SELECT COUNT(*) FROM {table} WHERE email = ?1"),
+        [email.as_str()],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n > 0)
+    .map_err(db)
+}
+
 /// Finds the staff member written `C. Morvan` (initial and last name) or `Claire Morvan`.
 fn resolve_advisor<'a>(written: &str, staff: &'a [Staff]) -> Option<&'a Staff> {
     let norm = |s: &str| s.trim().to_lowercase();
@@ -1305,6 +1396,12 @@ fn import_officer_row(c: &Connection, r: &OfficerRow, staff: &[Staff]) -> Result
             }
         },
     };
+    if email_taken(c, "staff", &r.email)? {
+        return Ok(RowOutcome::Rejected(format!(
+            "{} est déjà l'adresse d'un membre du personnel de la MiRVOG.",
+            r.email
+        )));
+    }
     let existing = c
         .query_row(
             &format!("SELECT {OFFICER_COLS} FROM officers WHERE email = ?1"),
@@ -1375,6 +1472,9 @@ fn import_training_row(c: &Connection, r: &TrainingRow) -> Result<RowOutcome> {
     };
     match &existing {
         Some(t) if *t == new => Ok(RowOutcome::Unchanged),
+        Some(t) if edited_in_app(c, "trainings", t.id.as_str())? => {
+            Ok(RowOutcome::Kept(KEPT_FROM_APP.into()))
+        }
         Some(_) => {
             c.execute(
                 "UPDATE trainings SET code=?2, title=?3, theme=?4, modality=?5, length_days=?6, provider=?7, \
@@ -1479,6 +1579,9 @@ fn import_session_row(c: &Connection, r: &SessionRow, now: Instant) -> Result<Ro
     if old == new {
         return Ok(RowOutcome::Unchanged);
     }
+    if edited_in_app(c, "sessions", old.id.as_str())? {
+        return Ok(RowOutcome::Kept(KEPT_FROM_APP.into()));
+    }
     if old.status == SessionStatus::Cancelled {
         return Ok(RowOutcome::Rejected(
             "Cette session a été annulée : elle ne peut plus être modifiée par import.".into(),
@@ -1548,6 +1651,17 @@ fn import_enrolment_row(
         && e.late == r.late
     {
         return Ok(RowOutcome::Unchanged);
+    }
+    // The spreadsheet is an older picture than what officers and staff did in the app since:
+    // an enrolment last changed there is kept, and the row is reported.
+    if let Some(e) = &existing
+        && e.origin != cassiopee_domain::model::Origin::Import
+    {
+        return Ok(RowOutcome::Kept(format!(
+            "Inscription modifiée dans Cassiopée depuis le dernier import (statut actuel : {}) : \
+             la version de l'application est conservée.",
+            e.status.label_fr()
+        )));
     }
     let from = existing.as_ref().map(|e| e.status);
     if from.is_some_and(EnrolmentStatus::holds_seat) {
