@@ -17,6 +17,13 @@ scripts/aws-tools.sh
 echo "== SAM template: transform, then cfn-lint"
 .venv/bin/python scripts/lint_template.py
 
+if [ "${CI:-}" = "true" ] || [ -z "${CASSIOPEE_SKIP_LAMBDA_BUILD:-}" ]; then
+  echo "== Lambda bootstraps: cargo lambda build --release --arm64"
+  scripts/build-lambdas.sh
+else
+  echo "== Lambda bootstraps: not built (CASSIOPEE_SKIP_LAMBDA_BUILD is set; CI always builds them)"
+fi
+
 echo "== AWS emulator (moto, single-threaded) on 127.0.0.1"
 port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 .venv/bin/python scripts/moto_server.py "$port" > target/moto.log 2>&1 &

@@ -131,7 +131,9 @@ async fn moving_someone_on_the_waiting_list_tells_them_their_new_rank_at_once() 
         .filter(|e| e.to == o[2].email)
         .collect();
     assert!(
-        emails.iter().any(|e| e.text.contains("modifié l'ordre") && e.text.contains("au rang 1")),
+        emails
+            .iter()
+            .any(|e| e.text.contains("modifié l'ordre") && e.text.contains("au rang 1")),
         "{:?}",
         emails.iter().map(|e| &e.text).collect::<Vec<_>>()
     );
