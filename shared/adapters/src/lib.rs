@@ -7,9 +7,9 @@ use cassiopee_domain::notices::OutgoingEmail;
 use cassiopee_domain::ports::{Clock, Mailer};
 use cassiopee_domain::time::Instant;
 use chrono::{Duration, Utc};
+use lettre::Message;
 use lettre::message::Mailbox;
 use lettre::message::header::{ContentType, MIME_VERSION_1_0};
-use lettre::Message;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
@@ -128,7 +128,9 @@ impl Mailer for OutboxMailer {
         let message = mime_message(&self.from, email)?;
         // Names sort in the order the emails were written: real time, then a sequence for
         // emails written within the same microsecond.
-        let seq = self.sequence.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let seq = self
+            .sequence
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let name = format!("{}-{seq:06}.eml", Utc::now().format("%Y%m%dT%H%M%S%.6fZ"));
         let path = self.dir.join(name);
         std::fs::write(&path, message.formatted())
