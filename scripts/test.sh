@@ -26,20 +26,30 @@ fi
 
 echo "== AWS emulator (moto, single-threaded) on 127.0.0.1"
 port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-.venv/bin/python scripts/moto_server.py "$port" > target/moto.log 2>&1 &
-moto_pid=$!
 log=$(mktemp)
-trap 'kill "$moto_pid" 2>/dev/null || true; rm -f "$log"' EXIT
-for _ in $(seq 1 100); do
-  .venv/bin/python -c "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:$port/moto-api/reset', method='POST'))" 2> /dev/null && break
+moto_log=$(mktemp)
+.venv/bin/python scripts/moto_server.py "$port" > "$moto_log" 2>&1 &
+moto_pid=$!
+trap 'kill "$moto_pid" 2>/dev/null || true; rm -f "$log" "$moto_log"' EXIT
+ready=
+for _ in $(seq 1 150); do
+  if .venv/bin/python -c "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:$port/moto-api/reset', method='POST'))" 2> /dev/null; then
+    ready=1
+    break
+  fi
   sleep 0.2
 done
+if [ -z "$ready" ]; then
+  echo "the AWS emulator did not start on 127.0.0.1:$port:" >&2
+  cat "$moto_log" >&2
+  exit 1
+fi
 export CASSIOPEE_MOTO_ENDPOINT="http://127.0.0.1:$port"
 echo "moto at $CASSIOPEE_MOTO_ENDPOINT"
 
 echo "== cargo test"
 set +e
-cargo test --workspace --locked 2>&1 | tee "$log"
+cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 # One closing line for the whole suite (cargo prints one per test binary, the last of which is
