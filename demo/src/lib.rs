@@ -13,11 +13,10 @@ pub mod gateway;
 pub mod seed;
 
 use anyhow::Context;
-use cassiopee_adapters::{OutboxMailer, SettableClock};
-use cassiopee_api::config::{Settings, build_deps};
-use cassiopee_domain::ports::{Clock, Mailer, Store};
+use cassiopee_adapters::SettableClock;
+use cassiopee_api::config::{Settings, StoreChoice, deps_for};
+use cassiopee_domain::ports::Clock;
 use cassiopee_domain::usecases::Deps;
-use cassiopee_sqlite::SqliteStore;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -31,24 +30,36 @@ pub struct Local {
 }
 
 impl Local {
-    /// Opens the store under `settings.data_dir`, and imports the demo data when it is empty.
+    /// Opens the store the settings name: the embedded one under `settings.data_dir` by default,
+    /// or a DynamoDB table (`CASSIOPEE_STORE=dynamodb`, `CASSIOPEE_TABLE`, and `AWS_ENDPOINT_URL`
+    /// for an emulator), created when missing so that the real adapter can be tried end to end.
     pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
-        let store: Arc<dyn Store> =
-            Arc::new(SqliteStore::open(&settings.data_dir).context("opening the embedded store")?);
-        let mailer: Arc<dyn Mailer> = Arc::new(
-            OutboxMailer::new(&settings.outbox_dir, &settings.sender)
-                .context("opening the outbox")?,
-        );
+        if let StoreChoice::DynamoDb { table } = &settings.store {
+            let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            let client = aws_sdk_dynamodb::Client::new(&aws);
+            let exists = client
+                .describe_table()
+                .table_name(table)
+                .send()
+                .await
+                .is_ok();
+            if !exists {
+                cassiopee_dynamodb::create_table(&client, table)
+                    .await
+                    .with_context(|| format!("creating the DynamoDB table {table}"))?;
+            }
+        }
         let clock = Arc::new(SettableClock::default());
-        let deps = build_deps(store, mailer, clock.clone() as Arc<dyn Clock>);
+        let deps = deps_for(settings, clock.clone() as Arc<dyn Clock>)
+            .await
+            .context("opening the store and the mailer")?;
         let signer = Arc::new(dev::Signer::load_or_create(&settings.data_dir)?);
-        let local = Self {
+        Ok(Self {
             deps,
             clock,
             outbox_dir: settings.outbox_dir.clone(),
             signer,
-        };
-        Ok(local)
+        })
     }
 
     /// The whole HTTP surface: the functions' routes and the `/dev/` ones.

@@ -26,7 +26,7 @@ async fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| EnvFilter::new("warn,cassiopee=info")),
         )
         .init();
-    let settings = Settings::from_env();
+    let settings = Settings::from_env()?;
     let addr = std::env::var("CASSIOPEE_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
     let local = Local::open(&settings).await?;
     if let Some(reports) = seed::seed_if_empty(&local.deps).await? {

@@ -43,7 +43,8 @@ impl TestApp {
         let settings = Settings::from_lookup(|k| match k {
             "CASSIOPEE_DATA" => Some(dir.to_string_lossy().into_owned()),
             _ => None,
-        });
+        })
+        .expect("settings");
         let local = Local::open(&settings).await.expect("open local");
         let router = local.router();
         Self { local, router, dir }

@@ -56,7 +56,7 @@ pub async fn handle(deps: &Deps, only: Option<Function>, req: Request) -> Respon
 /// Entry point of an HTTP function binary.
 pub async fn run_http_function(function: Function) -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
-    let deps = config::function_deps()?;
+    let deps = config::function_deps().await?;
     lambda_http::run(lambda_http::service_fn(move |req: Request| {
         let deps = deps.clone();
         async move { Ok::<_, std::convert::Infallible>(handle(&deps, Some(function), req).await) }
@@ -68,7 +68,7 @@ pub async fn run_http_function(function: Function) -> Result<(), lambda_http::Er
 /// asynchronous invocation is retried and lands in the dead-letter queue at the end.
 pub async fn run_job_function(function: Function) -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let deps = config::function_deps()?;
+    let deps = config::function_deps().await?;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
             let deps = deps.clone();

@@ -1,0 +1,2362 @@
+//! The storage contract: the same test bodies run on the embedded SQLite store (the reference)
+//! and on the DynamoDB store against moto's server over HTTP. `contract!` generates one
+//! `#[tokio::test]` per (case, store), on a multi-threaded runtime; each DynamoDB case gets a
+//! table of its own, and afterwards checks that the store never called `Scan`.
+//!
+//! Run: `cargo test -p cassiopee-dynamodb` (starts moto itself from `.venv`, or uses
+//! `CASSIOPEE_MOTO_ENDPOINT`).
+
+mod support;
+
+use cassiopee_domain::ErrorKind;
+use cassiopee_domain::ids::{OfficerId, SessionId, StaffId, TrainingId};
+use cassiopee_domain::import::{
+    self, EnrolmentRow, SessionRow, StaffRow, TrainingRow, parse_enrolments, parse_officers,
+    parse_sessions, parse_staff, parse_trainings,
+};
+use cassiopee_domain::model::{
+    Actor, Email, EnrolmentStatus, Modality, ProgrammeItem, ProgrammeKind, SessionStatus,
+    StaffRole, WaitlistMode,
+};
+use cassiopee_domain::notices::{Notice, NoticeKind};
+use cassiopee_domain::ports::{
+    EnrolCommand, EnrolOutcome, Enrolled, RowOutcome, SessionPatch, SessionQuery,
+    StatisticsSnapshot, Store, WithdrawCommand, WithdrawOutcome,
+};
+use cassiopee_domain::time::{DailyHours, Instant};
+use chrono::{Duration, NaiveDate};
+use std::collections::BTreeMap;
+use support::*;
+
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    super::$case(super::support::sqlite()).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    let Some(backend) = super::support::dynamo().await else {
+                        return;
+                    };
+                    let tap = backend.dynamo.as_ref().map(|d| d.tap.clone());
+                    super::$case(backend).await;
+                    if let Some(tap) = tap {
+                        let scans = tap.operations().iter().filter(|o| o.ends_with(".Scan")).count();
+                        assert_eq!(scans, 0, "the store must never scan");
+                    }
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    random_interleavings_keep_every_counter_true_on_both_waiting_list_modes,
+    two_hundred_officers_at_once_for_twenty_seats_give_twenty_confirmed_and_a_gapless_list,
+    fifty_identical_requests_with_one_key_make_one_enrolment_and_one_stored_answer,
+    the_close_instant_is_inclusive_and_nobody_joins_the_list_after_it_or_enrols_once_started,
+    a_withdrawal_after_the_cut_off_is_late_and_joining_again_reuses_the_enrolment,
+    a_freed_seat_goes_to_the_next_in_line_at_once_in_direct_mode,
+    offers_are_accepted_declined_or_expire_and_the_seat_passes_on,
+    capacity_can_rise_but_never_below_the_seats_held,
+    staff_move_people_in_the_waiting_list_with_a_reason_even_when_ranks_are_adjacent,
+    attendance_is_marked_once_the_session_has_started,
+    the_five_fixture_files_import_with_exact_counts_and_a_second_import_changes_nothing,
+    imports_refuse_what_only_the_stored_state_can_refuse_and_keep_what_the_app_changed,
+    every_change_queues_its_notice_once_and_delivery_is_tracked,
+    session_wide_notices_reach_every_officer_even_beyond_a_transaction,
+    people_catalogue_programme_and_statistics_read_back_as_written,
+);
+
+fn enrol_cmd(session: &SessionId, officer: &OfficerId, now: Instant) -> EnrolCommand {
+    EnrolCommand {
+        session_id: session.clone(),
+        officer_id: officer.clone(),
+        actor: Actor::officer(officer),
+        now,
+        idempotency_key: None,
+    }
+}
+
+fn staff_actor() -> Actor {
+    Actor::staff(&StaffId::derived("staff@intradef.example"))
+}
+
+async fn enrol(
+    store: &dyn Store,
+    session: &SessionId,
+    officer: &OfficerId,
+    now: Instant,
+) -> Enrolled {
+    store
+        .enrol(&enrol_cmd(session, officer, now))
+        .await
+        .expect("enrol")
+}
+
+async fn withdraw(
+    store: &dyn Store,
+    session: &SessionId,
+    officer: &OfficerId,
+    now: Instant,
+) -> cassiopee_domain::error::Result<WithdrawOutcome> {
+    store
+        .withdraw(&WithdrawCommand {
+            session_id: session.clone(),
+            officer_id: officer.clone(),
+            actor: Actor::officer(officer),
+            now,
+        })
+        .await
+}
+
+async fn status_of(store: &dyn Store, session: &SessionId, officer: &OfficerId) -> EnrolmentStatus {
+    store
+        .enrolment(session, officer)
+        .await
+        .expect("read")
+        .expect("enrolment")
+        .status
+}
+
+/// The waiting list, officers in order.
+async fn waiting_order(store: &dyn Store, session: &SessionId) -> Vec<OfficerId> {
+    store
+        .roster(session)
+        .await
+        .expect("roster")
+        .into_iter()
+        .filter(|l| l.position.is_some())
+        .map(|l| l.officer.id)
+        .collect()
+}
+
+async fn pending_kinds(store: &dyn Store, officer: &OfficerId) -> Vec<NoticeKind> {
+    store
+        .pending_notices(10_000)
+        .await
+        .expect("pending")
+        .into_iter()
+        .filter(|q| q.notice.officer_id == *officer)
+        .map(|q| q.notice.kind)
+        .collect()
+}
+
+async fn pending_about(store: &dyn Store, session: &SessionId, kind: NoticeKind) -> usize {
+    store
+        .pending_notices(10_000)
+        .await
+        .expect("pending")
+        .iter()
+        .filter(|q| q.notice.kind == kind && q.notice.session_id == *session)
+        .count()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Interleavings
+
+/// One seeded step: an operation that moves people, chosen and timed by the generator.
+/// Answers the operation and a comparable account of its result.
+pub(crate) async fn interleaving_step(
+    store: &dyn Store,
+    session: &SessionId,
+    officers: &[OfficerId],
+    rng: &mut Rng,
+    now: &mut Instant,
+) -> (usize, String) {
+    *now += Duration::minutes(rng.below(600) as i64);
+    let now = *now;
+    let op = rng.below(8) as usize;
+    // Answers go mostly to officers who hold an offer, so that they do something.
+    let offered: Vec<OfficerId> = store
+        .roster(session)
+        .await
+        .expect("roster")
+        .into_iter()
+        .filter(|l| l.enrolment.status == EnrolmentStatus::Offered)
+        .map(|l| l.officer.id)
+        .collect();
+    let officer = match op {
+        3 | 4 if !offered.is_empty() => &offered[rng.below(offered.len() as u64) as usize],
+        _ => &officers[rng.below(officers.len() as u64) as usize],
+    };
+    let staff = Actor::system("test");
+    fn show<T: std::fmt::Debug>(r: cassiopee_domain::error::Result<T>) -> String {
+        match r {
+            Ok(v) => format!("ok {v:?}"),
+            Err(e) if e.kind == ErrorKind::Internal => format!("INTERNAL {e}"),
+            Err(e) => format!("err {}", e.code),
+        }
+    }
+    let result = match op {
+        0 | 1 => show(store.enrol(&enrol_cmd(session, officer, now)).await),
+        2 => show(withdraw(store, session, officer, now).await),
+        3 => show(
+            store
+                .answer_offer(session, officer, true, &staff, now)
+                .await,
+        ),
+        4 => show(
+            store
+                .answer_offer(session, officer, false, &staff, now)
+                .await,
+        ),
+        5 => {
+            let patch = SessionPatch {
+                capacity: Some(rng.below(7) as u32),
+                ..Default::default()
+            };
+            show(
+                store
+                    .update_session(session, &patch, &staff, now)
+                    .await
+                    .map(|u| (u.capacity_raised, u.materially_changed)),
+            )
+        }
+        6 => show(store.expire_offers(now).await),
+        _ => show(store.promote(session, now).await),
+    };
+    (op, result)
+}
+
+pub(crate) fn interleaving_mode(seed: u64) -> (WaitlistMode, u32) {
+    let mode = if seed.is_multiple_of(2) {
+        WaitlistMode::Direct
+    } else {
+        WaitlistMode::Offer { hours: 24 }
+    };
+    (mode, 1 + (seed % 5) as u32)
+}
+
+/// What two stores must agree on after each step: the counters, and for each officer on the
+/// roster (in roster order) the status, lateness, position and times.
+async fn snapshot(store: &dyn Store, session: &SessionId) -> impl PartialEq + std::fmt::Debug {
+    let s = store
+        .session(session)
+        .await
+        .expect("read")
+        .expect("session");
+    let lines: Vec<_> = store
+        .roster(session)
+        .await
+        .expect("roster")
+        .into_iter()
+        .map(|l| {
+            let e = l.enrolment;
+            (
+                l.officer.id,
+                e.status,
+                e.late,
+                l.position,
+                e.joined_at,
+                e.confirmed_at,
+                e.offer_expires_at,
+            )
+        })
+        .collect();
+    ((s.capacity, s.seats_taken, s.waiting), lines)
+}
+
+async fn random_interleavings_keep_every_counter_true_on_both_waiting_list_modes(b: Backend) {
+    // Each DynamoDB step costs a few requests to a single-threaded emulator: fewer seeds.
+    let seeds = match b.kind {
+        Kind::Sqlite => 60,
+        Kind::Dynamo => 3,
+    };
+    let mut succeeded = [0u32; 8];
+    for seed in 1..=seeds {
+        let backend = match b.kind {
+            Kind::Sqlite => sqlite(),
+            Kind::Dynamo if seed == 1 => b.clone(),
+            Kind::Dynamo => dynamo().await.expect("emulator"),
+        };
+        let store = &*backend.store;
+        // Beside DynamoDB, the reference store walks the same steps: every answer and every
+        // roster must be the same.
+        let twin = (b.kind != Kind::Sqlite).then(sqlite);
+        let (mode, capacity) = interleaving_mode(seed);
+        let (session, officers) = setup(store, 12, capacity, mode).await;
+        if let Some(twin) = &twin {
+            setup(&*twin.store, 12, capacity, mode).await;
+        }
+        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let mut twin_rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let mut now = at("2027-02-01T10:00");
+        let mut twin_now = now;
+        for step in 0..150 {
+            let (op, result) =
+                interleaving_step(store, &session, &officers, &mut rng, &mut now).await;
+            assert!(
+                !result.starts_with("INTERNAL"),
+                "seed {seed} step {step}: {result}"
+            );
+            if let Some(twin) = &twin {
+                let reference = interleaving_step(
+                    &*twin.store,
+                    &session,
+                    &officers,
+                    &mut twin_rng,
+                    &mut twin_now,
+                )
+                .await;
+                assert_eq!(
+                    (op, &result),
+                    (reference.0, &reference.1),
+                    "seed {seed} step {step}"
+                );
+                assert_eq!(
+                    snapshot(store, &session).await,
+                    snapshot(&*twin.store, &session).await,
+                    "seed {seed} step {step} op {op}: the stores disagree"
+                );
+            }
+            if result.starts_with("ok") {
+                succeeded[op] += 1;
+            }
+            check_invariants(store, &session, &format!("seed {seed} step {step} op {op}")).await;
+        }
+    }
+    // Every kind of operation really ran, or the invariants were checked on nothing.
+    let floor = if seeds >= 60 { 21 } else { 1 };
+    assert!(
+        succeeded.iter().all(|&n| n >= floor),
+        "successes per operation: {succeeded:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storms
+
+async fn two_hundred_officers_at_once_for_twenty_seats_give_twenty_confirmed_and_a_gapless_list(
+    b: Backend,
+) {
+    let (session, officers) = setup(&*b.store, 200, 20, WaitlistMode::Direct).await;
+    let now = at("2027-02-01T10:00");
+    let tasks: Vec<_> = officers
+        .iter()
+        .map(|o| {
+            let store = b.store.clone();
+            let cmd = enrol_cmd(&session, o, now);
+            tokio::spawn(async move { store.enrol(&cmd).await })
+        })
+        .collect();
+    let mut confirmed = 0;
+    let mut positions = Vec::new();
+    for t in tasks {
+        match t.await.expect("task").expect("enrol").outcome {
+            EnrolOutcome::Confirmed => confirmed += 1,
+            EnrolOutcome::Waitlisted { position } => positions.push(position),
+        }
+    }
+    if let Some(d) = &b.dynamo {
+        // One attempt to confirm and about one to join the list, each: the local gate keeps
+        // the joins from cancelling each other.
+        let transactions = d
+            .tap
+            .operations()
+            .iter()
+            .filter(|o| o.ends_with(".TransactWriteItems"))
+            .count();
+        assert!(
+            transactions <= 200 + 180 + 40,
+            "{transactions} transactions"
+        );
+    }
+    assert_eq!(confirmed, 20);
+    positions.sort_unstable();
+    assert_eq!(positions, (1..=180).collect::<Vec<u32>>());
+
+    let s = b
+        .store
+        .session(&session)
+        .await
+        .expect("read")
+        .expect("session");
+    assert_eq!((s.seats_taken, s.waiting), (20, 180));
+    let roster = b.store.roster(&session).await.expect("roster");
+    let count = |st| roster.iter().filter(|l| l.enrolment.status == st).count();
+    assert_eq!(count(EnrolmentStatus::Confirmed), 20);
+    assert_eq!(count(EnrolmentStatus::Waitlisted), 180);
+    check_invariants(&*b.store, &session, "after the storm").await;
+    // Each officer was told the position the list gives them.
+    let told: std::collections::HashMap<OfficerId, NoticeKind> = b
+        .store
+        .pending_notices(10_000)
+        .await
+        .expect("pending")
+        .into_iter()
+        .map(|q| (q.notice.officer_id, q.notice.kind))
+        .collect();
+    assert_eq!(told.len(), 200);
+    for line in &roster {
+        let expected = match line.position {
+            Some(position) => NoticeKind::Waitlisted { position },
+            None => NoticeKind::EnrolmentConfirmed { by_staff: false },
+        };
+        assert_eq!(told.get(&line.officer.id), Some(&expected));
+    }
+}
+
+async fn fifty_identical_requests_with_one_key_make_one_enrolment_and_one_stored_answer(
+    b: Backend,
+) {
+    let (session, officers) = setup(&*b.store, 2, 5, WaitlistMode::Direct).await;
+    let now = at("2027-02-01T10:00");
+    let keyed = |officer: &OfficerId| EnrolCommand {
+        idempotency_key: Some("k-123".into()),
+        ..enrol_cmd(&session, officer, now)
+    };
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let store = b.store.clone();
+            let cmd = keyed(&officers[0]);
+            tokio::spawn(async move { store.enrol(&cmd).await })
+        })
+        .collect();
+    let mut replayed = 0;
+    for t in tasks {
+        let answer = t.await.expect("task").expect("enrol");
+        assert_eq!(answer.outcome, EnrolOutcome::Confirmed);
+        replayed += usize::from(answer.replayed);
+    }
+    assert_eq!(replayed, 49);
+
+    // Without a key, the duplicates are refused, and still only one enrolment exists.
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let store = b.store.clone();
+            let cmd = enrol_cmd(&session, &officers[1], now);
+            tokio::spawn(async move { store.enrol(&cmd).await })
+        })
+        .collect();
+    let mut created = 0;
+    for t in tasks {
+        match t.await.expect("task") {
+            Ok(_) => created += 1,
+            Err(e) => assert_eq!(e.code, "already-enrolled", "{e}"),
+        }
+    }
+    assert_eq!(created, 1);
+
+    let roster = b.store.roster(&session).await.expect("roster");
+    assert_eq!(roster.len(), 2);
+    let s = b
+        .store
+        .session(&session)
+        .await
+        .expect("read")
+        .expect("session");
+    assert_eq!(s.seats_taken, 2);
+    let e = b
+        .store
+        .enrolment(&session, &officers[0])
+        .await
+        .expect("read")
+        .expect("enrolment");
+    assert_eq!(
+        b.store
+            .enrolment_history(&e.id)
+            .await
+            .expect("history")
+            .len(),
+        1
+    );
+    assert_eq!(
+        pending_kinds(&*b.store, &officers[0]).await,
+        vec![NoticeKind::EnrolmentConfirmed { by_staff: false }]
+    );
+
+    // The key answered for this session; for another session it is refused.
+    let other = support::session(
+        "T-01-S2",
+        &TrainingId::derived("T-01"),
+        5,
+        WaitlistMode::Direct,
+    );
+    b.store.insert_session(&other, now).await.expect("session");
+    let reused = EnrolCommand {
+        session_id: other.id.clone(),
+        ..keyed(&officers[0])
+    };
+    let err = b.store.enrol(&reused).await.expect_err("reused key");
+    assert_eq!(err.code, "idempotency-key-reused");
+    let again = b.store.enrol(&keyed(&officers[0])).await.expect("replay");
+    assert!(again.replayed);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules
+
+async fn the_close_instant_is_inclusive_and_nobody_joins_the_list_after_it_or_enrols_once_started(
+    b: Backend,
+) {
+    let store = &*b.store;
+    let (session, o) = setup(store, 6, 2, WaitlistMode::Direct).await;
+    let s = store
+        .session(&session)
+        .await
+        .expect("read")
+        .expect("session");
+    let close = s.enrolment_closes_at;
+
+    assert_eq!(
+        enrol(store, &session, &o[0], close).await.outcome,
+        EnrolOutcome::Confirmed
+    );
+    let late = store
+        .enrol(&enrol_cmd(&session, &o[1], close + Duration::seconds(1)))
+        .await
+        .expect_err("after the close");
+    assert_eq!(late.code, "enrolment-closed");
+    assert!(late.detail.contains("closes depuis le"), "{}", late.detail);
+    // Staff may still enrol someone after the close, while a seat is free.
+    let by_staff = EnrolCommand {
+        actor: staff_actor(),
+        ..enrol_cmd(&session, &o[1], close + Duration::seconds(1))
+    };
+    assert_eq!(
+        store.enrol(&by_staff).await.expect("staff").outcome,
+        EnrolOutcome::Confirmed
+    );
+    // Full and closed: no waiting-list entry, not even by staff.
+    let full = EnrolCommand {
+        actor: staff_actor(),
+        ..enrol_cmd(&session, &o[2], close + Duration::seconds(1))
+    };
+    let err = store.enrol(&full).await.expect_err("full after the close");
+    assert_eq!(err.code, "session-full");
+    assert!(
+        store
+            .enrolment(&session, &o[2])
+            .await
+            .expect("read")
+            .is_none()
+    );
+    // Full and still open, up to the close instant: the waiting list.
+    assert_eq!(
+        enrol(store, &session, &o[2], close).await.outcome,
+        EnrolOutcome::Waitlisted { position: 1 }
+    );
+    // Once started, nobody.
+    let started = EnrolCommand {
+        actor: staff_actor(),
+        ..enrol_cmd(&session, &o[3], s.starts_at)
+    };
+    assert_eq!(
+        store.enrol(&started).await.expect_err("started").code,
+        "session-started"
+    );
+    // Already there, as the officer or as staff sees it.
+    let again = store
+        .enrol(&enrol_cmd(&session, &o[0], close))
+        .await
+        .expect_err("twice");
+    assert_eq!(again.code, "already-enrolled");
+    assert!(again.detail.starts_with("Vous figurez"), "{}", again.detail);
+    let again = EnrolCommand {
+        actor: staff_actor(),
+        ..enrol_cmd(&session, &o[2], close)
+    };
+    let again = store.enrol(&again).await.expect_err("twice, by staff");
+    assert_eq!(again.code, "already-enrolled");
+    assert!(
+        again.detail.starts_with("Cet officier figure"),
+        "{}",
+        again.detail
+    );
+    assert!(again.detail.contains("liste d'attente"), "{}", again.detail);
+
+    let unknown = store
+        .enrol(&enrol_cmd(&SessionId::derived("nope"), &o[4], close))
+        .await
+        .expect_err("unknown session");
+    assert_eq!(unknown.code, "session-not-found");
+
+    // A cancelled session takes nobody.
+    store
+        .cancel_session(&session, &staff_actor(), close)
+        .await
+        .expect("cancel");
+    let err = store
+        .enrol(&enrol_cmd(&session, &o[4], close))
+        .await
+        .expect_err("cancelled");
+    assert_eq!(err.code, "session-cancelled");
+    let err = store
+        .cancel_session(&session, &staff_actor(), close)
+        .await
+        .expect_err("twice");
+    assert_eq!(err.code, "session-cancelled");
+    check_invariants(store, &session, "window").await;
+}
+
+async fn a_withdrawal_after_the_cut_off_is_late_and_joining_again_reuses_the_enrolment(b: Backend) {
+    let store = &*b.store;
+    let (session, o) = setup(store, 5, 4, WaitlistMode::Direct).await;
+    let s = store
+        .session(&session)
+        .await
+        .expect("read")
+        .expect("session");
+    let t0 = at("2027-02-01T10:00");
+    for officer in [&o[0], &o[1], &o[2], &o[4]] {
+        enrol(store, &session, officer, t0).await;
+    }
+    assert_eq!(
+        withdraw(store, &session, &o[0], s.free_withdrawal_until)
+            .await
+            .expect("on time"),
+        WithdrawOutcome::Withdrawn { late: false }
+    );
+    let late = s.free_withdrawal_until + Duration::seconds(1);
+    assert_eq!(
+        withdraw(store, &session, &o[1], late).await.expect("late"),
+        WithdrawOutcome::Withdrawn { late: true }
+    );
+    let e = store
+        .enrolment(&session, &o[1])
+        .await
+        .expect("read")
+        .expect("enrolment");
+    assert!(e.late);
+    assert_eq!(e.status, EnrolmentStatus::Withdrawn);
+    assert_eq!(
+        pending_kinds(store, &o[1]).await,
+        vec![
+            NoticeKind::EnrolmentConfirmed { by_staff: false },
+            NoticeKind::Withdrawn {
+                late: true,
+                by_staff: false
+            }
+        ]
+    );
+    let notices = store.officer_notices(&o[1]).await.expect("notices");
+    assert_eq!(
+        notices.iter().map(|n| n.kind.as_str()).collect::<Vec<_>>(),
+        ["withdrawn", "enrolment_confirmed"],
+        "newest first"
+    );
+    assert_eq!(
+        withdraw(store, &session, &o[2], s.starts_at)
+            .await
+            .expect_err("started")
+            .code,
+        "session-started"
+    );
+    assert_eq!(
+        withdraw(store, &session, &o[3], t0)
+            .await
+            .expect_err("not enrolled")
+            .code,
+        "enrolment-not-found"
+    );
+    assert_eq!(
+        withdraw(store, &session, &o[0], t0)
+            .await
+            .expect_err("twice")
+            .code,
+        "enrolment-not-found"
+    );
+
+    // Joining again: the same enrolment, a third change, a third notice.
+    withdraw(store, &session, &o[4], t0 + Duration::days(1))
+        .await
+        .expect("withdraw");
+    let before = store
+        .enrolment(&session, &o[4])
+        .await
+        .expect("read")
+        .expect("enrolment");
+    let t1 = t0 + Duration::days(2);
+    assert_eq!(
+        enrol(store, &session, &o[4], t1).await.outcome,
+        EnrolOutcome::Confirmed
+    );
+    let after = store
+        .enrolment(&session, &o[4])
+        .await
+        .expect("read")
+        .expect("enrolment");
+    assert_eq!(after.id, before.id);
+    assert!(!after.late);
+    assert_eq!(after.joined_at, t1);
+    let history = store.enrolment_history(&after.id).await.expect("history");
+    assert_eq!(
+        history.iter().map(|c| (c.from, c.to)).collect::<Vec<_>>(),
+        [
+            (None, EnrolmentStatus::Confirmed),
+            (Some(EnrolmentStatus::Confirmed), EnrolmentStatus::Withdrawn),
+            (Some(EnrolmentStatus::Withdrawn), EnrolmentStatus::Confirmed),
+        ]
+    );
+    assert_eq!(pending_kinds(store, &o[4]).await.len(), 3);
+    check_invariants(store, &session, "withdrawals").await;
+}
+
+async fn a_freed_seat_goes_to_the_next_in_line_at_once_in_direct_mode(b: Backend) {
+    let store = &*b.store;
+    let (session, o) = setup(store, 4, 2, WaitlistMode::Direct).await;
+    let t0 = at("2027-02-01T10:00");
+    let mut outcomes = Vec::new();
+    for officer in &o {
+        outcomes.push(enrol(store, &session, officer, t0).await.outcome);
+    }
+    assert_eq!(
+        outcomes,
+        [
+            EnrolOutcome::Confirmed,
+            EnrolOutcome::Confirmed,
+            EnrolOutcome::Waitlisted { position: 1 },
+            EnrolOutcome::Waitlisted { position: 2 },
+        ]
+    );
+    let t1 = at("2027-02-02T10:00");
+    withdraw(store, &session, &o[0], t1)
+        .await
+        .expect("withdraw");
+    let promoted = store.promote(&session, t1).await.expect("promote");
+    assert_eq!(promoted.len(), 1);
+    assert_eq!(promoted[0].officer_id, o[2]);
+    assert_eq!(promoted[0].status, EnrolmentStatus::Confirmed);
+    assert_eq!(promoted[0].offer_expires_at, None);
+    assert!(store.promote(&session, t1).await.expect("again").is_empty());
+    assert_eq!(
+        store
+            .waitlist_position(&session, &o[3])
+            .await
+            .expect("position"),
+        Some(1)
+    );
+    assert_eq!(
+        store
+            .waitlist_position(&session, &o[2])
+            .await
+            .expect("position"),
+        None
+    );
+    assert_eq!(
+        pending_kinds(store, &o[2]).await,
+        vec![NoticeKind::Waitlisted { position: 1 }, NoticeKind::Promoted]
+    );
+    // After the close a freed seat stays free: nobody is promoted.
+    let s = store
+        .session(&session)
+        .await
+        .expect("read")
+        .expect("session");
+    let after_close = s.enrolment_closes_at + Duration::seconds(1);
+    withdraw(store, &session, &o[1], after_close)
+        .await
+        .expect("withdraw");
+    assert!(
+        store
+            .promote(&session, after_close)
+            .await
+            .expect("promote")
+            .is_empty()
+    );
+    assert_eq!(
+        status_of(store, &session, &o[3]).await,
+        EnrolmentStatus::Waitlisted
+    );
+    check_invariants(store, &session, "direct").await;
+}
+
+async fn offers_are_accepted_declined_or_expire_and_the_seat_passes_on(b: Backend) {
+    let store = &*b.store;
+    let (session, o) = setup(store, 7, 1, WaitlistMode::Offer { hours: 24 }).await;
+    let t0 = at("2027-02-01T10:00");
+    for officer in &o[..3] {
+        enrol(store, &session, officer, t0).await;
+    }
+    let t1 = at("2027-02-02T10:00");
+    withdraw(store, &session, &o[0], t1)
+        .await
+        .expect("withdraw");
+    let promoted = store.promote(&session, t1).await.expect("promote");
+    assert_eq!(promoted.len(), 1);
+    assert_eq!(promoted[0].officer_id, o[1]);
+    assert_eq!(promoted[0].status, EnrolmentStatus::Offered);
+    assert_eq!(promoted[0].offer_expires_at, Some(t1 + Duration::hours(24)));
+    let s = store
+        .session(&session)
+        .await
+        .expect("read")
+        .expect("session");
+    assert_eq!(
+        (s.seats_taken, s.waiting),
+        (1, 1),
+        "an offer holds its seat"
+    );
+    check_invariants(store, &session, "offered").await;
+
+    // Accepted.
+    let answer = store
+        .answer_offer(
+            &session,
+            &o[1],
+            true,
+            &Actor::officer(&o[1]),
+            t1 + Duration::hours(1),
+        )
+        .await
+        .expect("accept");
+    assert_eq!(answer, EnrolmentStatus::Confirmed);
+    assert_eq!(
+        pending_kinds(store, &o[1]).await.last(),
+        Some(&NoticeKind::EnrolmentConfirmed { by_staff: false })
+    );
+
+    // Declined: the seat is free again, and goes on at the next promotion.
+    let t2 = at("2027-02-03T10:00");
+    withdraw(store, &session, &o[1], t2)
+        .await
+        .expect("withdraw");
+    let promoted = store.promote(&session, t2).await.expect("promote");
+    assert_eq!(promoted[0].officer_id, o[2]);
+    let answer = store
+        .answer_offer(
+            &session,
+            &o[2],
+            false,
+            &Actor::officer(&o[2]),
+            t2 + Duration::hours(1),
+        )
+        .await
+        .expect("decline");
+    assert_eq!(answer, EnrolmentStatus::Declined);
+    assert_eq!(
+        pending_kinds(store, &o[2]).await.last(),
+        Some(&NoticeKind::OfferDeclined)
+    );
+    let s = store
+        .session(&session)
+        .await
+        .expect("read")
+        .expect("session");
+    assert_eq!((s.seats_taken, s.waiting), (0, 0));
+    assert!(
+        store
+            .promote(&session, t2)
+            .await
+            .expect("promote")
+            .is_empty()
+    );
+
+    // Expired: the sweep expires it and names the session, the next promotion passes it on.
+    let t3 = at("2027-02-04T10:00");
+    for officer in &o[3..6] {
+        enrol(store, &session, officer, t3).await;
+    }
+    withdraw(store, &session, &o[3], t3)
+        .await
+        .expect("withdraw");
+    assert_eq!(
+        store.promote(&session, t3).await.expect("promote")[0].officer_id,
+        o[4]
+    );
+    let past = t3 + Duration::hours(25);
+    let err = store
+        .answer_offer(&session, &o[4], true, &Actor::officer(&o[4]), past)
+        .await
+        .expect_err("too late");
+    assert_eq!(err.code, "offer-expired");
+    assert_eq!(
+        store.expire_offers(past).await.expect("sweep"),
+        vec![session.clone()]
+    );
+    assert_eq!(
+        status_of(store, &session, &o[4]).await,
+        EnrolmentStatus::OfferExpired
+    );
+    assert_eq!(
+        pending_kinds(store, &o[4]).await.last(),
+        Some(&NoticeKind::OfferExpired)
+    );
+    let err = store
+        .answer_offer(&session, &o[4], true, &Actor::officer(&o[4]), past)
+        .await
+        .expect_err("gone");
+    assert_eq!(err.code, "offer-not-found");
+    let promoted = store.promote(&session, past).await.expect("promote");
+    assert_eq!(promoted[0].officer_id, o[5]);
+    assert_eq!(
+        promoted[0].offer_expires_at,
+        Some(past + Duration::hours(24))
+    );
+    // An offer never runs past the close.
+    let s = store
+        .session(&session)
+        .await
+        .expect("read")
+        .expect("session");
+    withdraw(store, &session, &o[5], past)
+        .await
+        .expect("decline");
+    enrol(store, &session, &o[6], past).await;
+    enrol(store, &session, &o[3], past).await;
+    let near = s.enrolment_closes_at - Duration::hours(2);
+    withdraw(store, &session, &o[6], near)
+        .await
+        .expect("withdraw");
+    let promoted = store.promote(&session, near).await.expect("promote");
+    assert_eq!(promoted[0].officer_id, o[3]);
+    assert_eq!(promoted[0].offer_expires_at, Some(s.enrolment_closes_at));
+    assert!(store.expire_offers(near).await.expect("sweep").is_empty());
+    check_invariants(store, &session, "offers").await;
+}
+
+async fn capacity_can_rise_but_never_below_the_seats_held(b: Backend) {
+    let store = &*b.store;
+    let staff = staff_actor();
+    let (session, o) = setup(store, 6, 3, WaitlistMode::Direct).await;
+    let t0 = at("2027-02-01T10:00");
+    for officer in &o[..5] {
+        enrol(store, &session, officer, t0).await;
+    }
+    let patch = |capacity| SessionPatch {
+        capacity: Some(capacity),
+        ..Default::default()
+    };
+    let err = store
+        .update_session(&session, &patch(2), &staff, t0)
+        .await
+        .expect_err("below");
+    assert_eq!(err.code, "capacity-below-confirmed");
+    assert!(
+        err.detail.contains("à 2 place") && err.detail.contains("3 officier"),
+        "{}",
+        err.detail
+    );
+    let err = store
+        .update_session(&session, &patch(1001), &staff, t0)
+        .await
+        .expect_err("huge");
+    assert_eq!(err.code, "invalid-field");
+    let off = SessionPatch {
+        waitlist: Some(WaitlistMode::Off),
+        ..Default::default()
+    };
+    let err = store
+        .update_session(&session, &off, &staff, t0)
+        .await
+        .expect_err("off");
+    assert_eq!(err.code, "waitlist-not-empty");
+    let raised = store
+        .update_session(&session, &patch(4), &staff, t0)
+        .await
+        .expect("raise");
+    assert!(raised.capacity_raised && !raised.materially_changed);
+    assert_eq!(raised.session.capacity, 4);
+    let promoted = store.promote(&session, t0).await.expect("promote");
+    assert_eq!(
+        promoted.iter().map(|p| &p.officer_id).collect::<Vec<_>>(),
+        [&o[3]]
+    );
+    let same = store
+        .update_session(&session, &patch(4), &staff, t0)
+        .await
+        .expect("same");
+    assert!(!same.capacity_raised);
+    assert!(
+        store
+            .update_session(&session, &patch(4), &staff, t0)
+            .await
+            .is_ok()
+    );
+    check_invariants(store, &session, "capacity").await;
+
+    // A held offer counts as a seat taken.
+    let t = training("T-02");
+    store.insert_training(&t).await.expect("training");
+    let offers = support::session("T-02-S1", &t.id, 1, WaitlistMode::Offer { hours: 24 });
+    store.insert_session(&offers, t0).await.expect("session");
+    enrol(store, &offers.id, &o[0], t0).await;
+    enrol(store, &offers.id, &o[1], t0).await;
+    withdraw(store, &offers.id, &o[0], t0)
+        .await
+        .expect("withdraw");
+    store.promote(&offers.id, t0).await.expect("promote");
+    let err = store
+        .update_session(&offers.id, &patch(0), &staff, t0)
+        .await
+        .expect_err("offer");
+    assert_eq!(err.code, "capacity-below-confirmed");
+    assert!(err.detail.contains("proposée"), "{}", err.detail);
+
+    // No seat at all is only for collecting demand, with the waiting list on.
+    let demand = support::session("T-02-S2", &t.id, 0, WaitlistMode::Direct);
+    store.insert_session(&demand, t0).await.expect("session");
+    assert_eq!(
+        enrol(store, &demand.id, &o[5], t0).await.outcome,
+        EnrolOutcome::Waitlisted { position: 1 }
+    );
+    let err = store
+        .update_session(&demand.id, &off, &staff, t0)
+        .await
+        .expect_err("off");
+    assert_eq!(err.code, "waitlist-not-empty");
+    let empty = support::session("T-02-S3", &t.id, 2, WaitlistMode::Direct);
+    store.insert_session(&empty, t0).await.expect("session");
+    let both = SessionPatch {
+        capacity: Some(0),
+        waitlist: Some(WaitlistMode::Off),
+        ..Default::default()
+    };
+    let err = store
+        .update_session(&empty.id, &both, &staff, t0)
+        .await
+        .expect_err("zero");
+    assert_eq!(err.code, "invalid-field");
+
+    // Dates: a session moved is told to everyone in it; not once started, not into the past.
+    let s = store
+        .session(&session)
+        .await
+        .expect("read")
+        .expect("session");
+    let hours = DailyHours::parse("09:00-17:00").expect("hours");
+    let day = |d| NaiveDate::from_ymd_opt(2027, 6, d).expect("date");
+    let schedule = |d| {
+        cassiopee_domain::rules::Schedule::new(
+            day(d),
+            day(d),
+            hours,
+            s.enrolment_closes_at,
+            s.free_withdrawal_until,
+        )
+        .expect("schedule")
+    };
+    let moved = SessionPatch {
+        schedule: Some(schedule(11)),
+        place: Some("Lyon".into()),
+        ..Default::default()
+    };
+    let t1 = t0 + Duration::minutes(1);
+    let updated = store
+        .update_session(&session, &moved, &staff, t1)
+        .await
+        .expect("move");
+    assert!(updated.materially_changed);
+    assert_eq!(updated.session.schedule_version, 2);
+    assert_eq!(updated.session.place, "Lyon");
+    assert_eq!(
+        pending_kinds(store, &o[4]).await.last(),
+        Some(&NoticeKind::SessionChanged)
+    );
+    let later = SessionPatch {
+        schedule: Some(schedule(12)),
+        ..Default::default()
+    };
+    let err = store
+        .update_session(&session, &later, &staff, updated.session.starts_at)
+        .await
+        .expect_err("started");
+    assert_eq!(err.code, "session-started");
+    let back = SessionPatch {
+        schedule: Some(schedule(10)),
+        ..Default::default()
+    };
+    let err = store
+        .update_session(&session, &back, &staff, at("2027-06-10T12:00"))
+        .await
+        .expect_err("into the past");
+    assert_eq!(
+        (err.code, err.fields[0].field.as_str()),
+        ("invalid-field", "first_day")
+    );
+    let listed = store
+        .sessions(&SessionQuery {
+            from: Some(at("2027-06-11T00:00")),
+            to: Some(at("2027-06-12T00:00")),
+            ..Default::default()
+        })
+        .await
+        .expect("sessions");
+    assert_eq!(listed.iter().map(|s| &s.id).collect::<Vec<_>>(), [&session]);
+}
+
+async fn staff_move_people_in_the_waiting_list_with_a_reason_even_when_ranks_are_adjacent(
+    b: Backend,
+) {
+    let store = &*b.store;
+    let staff = staff_actor();
+    let (session, o) = setup(store, 7, 0, WaitlistMode::Direct).await;
+    let t0 = at("2027-02-01T10:00");
+    // Same instant for all: their ranks are adjacent, so the first move must renumber.
+    for officer in &o[..6] {
+        enrol(store, &session, officer, t0).await;
+    }
+    let mut model: Vec<OfficerId> = o[..6].to_vec();
+    let t1 = t0 + Duration::minutes(1);
+    let moved = store
+        .move_in_waitlist(&session, &o[5], 2, "priorité de reconversion", &staff, t1)
+        .await
+        .expect("move");
+    assert_eq!(moved, 2);
+    let who = model.remove(5);
+    model.insert(1, who);
+    assert_eq!(waiting_order(store, &session).await, model);
+    let e = store
+        .enrolment(&session, &o[5])
+        .await
+        .expect("read")
+        .expect("enrolment");
+    let last = store
+        .enrolment_history(&e.id)
+        .await
+        .expect("history")
+        .pop()
+        .expect("line");
+    assert_eq!(last.reason.as_deref(), Some("priorité de reconversion"));
+    assert_eq!(
+        (last.from, last.to),
+        (
+            Some(EnrolmentStatus::Waitlisted),
+            EnrolmentStatus::Waitlisted
+        )
+    );
+    assert_eq!(
+        pending_kinds(store, &o[5]).await.last(),
+        Some(&NoticeKind::WaitlistMoved { position: 2 })
+    );
+    // Beyond the list: last.
+    let moved = store
+        .move_in_waitlist(&session, &o[0], 99, "fin de liste", &staff, t0)
+        .await
+        .expect("move");
+    assert_eq!(moved, 6);
+    let who = model.remove(0);
+    model.push(who);
+    assert_eq!(waiting_order(store, &session).await, model);
+    // Again and again into the same gap: the ranks run out and the list is spaced anew.
+    for round in 0..24 {
+        let last = model.len() - 1;
+        let officer = model[last].clone();
+        let moved = store
+            .move_in_waitlist(&session, &officer, 2, "rotation", &staff, t0)
+            .await
+            .expect("move");
+        assert_eq!(moved, 2, "round {round}");
+        let who = model.remove(last);
+        model.insert(1, who);
+        assert_eq!(waiting_order(store, &session).await, model, "round {round}");
+    }
+    check_invariants(store, &session, "moves").await;
+    // Newcomers still join at the end.
+    assert_eq!(
+        enrol(store, &session, &o[6], t0).await.outcome,
+        EnrolOutcome::Waitlisted { position: 7 }
+    );
+    model.push(o[6].clone());
+    assert_eq!(waiting_order(store, &session).await, model);
+    let err = store
+        .move_in_waitlist(&session, &OfficerId::derived("x@y.fr"), 1, "x", &staff, t0)
+        .await
+        .expect_err("not waiting");
+    assert_eq!(err.code, "not-waitlisted");
+}
+
+async fn attendance_is_marked_once_the_session_has_started(b: Backend) {
+    let store = &*b.store;
+    let staff = staff_actor();
+    let (session, o) = setup(store, 5, 3, WaitlistMode::Direct).await;
+    let t0 = at("2027-02-01T10:00");
+    for officer in &o[..4] {
+        enrol(store, &session, officer, t0).await;
+    }
+    let s = store
+        .session(&session)
+        .await
+        .expect("read")
+        .expect("session");
+    let err = store
+        .mark_attendance(&session, &o[0], EnrolmentStatus::Attended, &staff, t0)
+        .await
+        .expect_err("too early");
+    assert_eq!(err.code, "session-not-started");
+    let during = s.starts_at;
+    store
+        .mark_attendance(&session, &o[0], EnrolmentStatus::Attended, &staff, during)
+        .await
+        .expect("attended");
+    let s = store
+        .session(&session)
+        .await
+        .expect("read")
+        .expect("session");
+    assert_eq!((s.seats_taken, s.seats_marked, s.seats_filled()), (2, 1, 3));
+    store
+        .mark_attendance(&session, &o[0], EnrolmentStatus::Absent, &staff, during)
+        .await
+        .expect("corrected");
+    let e = store
+        .enrolment(&session, &o[0])
+        .await
+        .expect("read")
+        .expect("enrolment");
+    let lines = store.enrolment_history(&e.id).await.expect("history").len();
+    store
+        .mark_attendance(&session, &o[0], EnrolmentStatus::Absent, &staff, during)
+        .await
+        .expect("same again");
+    assert_eq!(
+        store.enrolment_history(&e.id).await.expect("history").len(),
+        lines
+    );
+    store
+        .mark_attendance(&session, &o[1], EnrolmentStatus::Excused, &staff, during)
+        .await
+        .expect("excused");
+    let s = store
+        .session(&session)
+        .await
+        .expect("read")
+        .expect("session");
+    assert_eq!((s.seats_taken, s.seats_marked), (1, 2));
+    let err = store
+        .mark_attendance(&session, &o[3], EnrolmentStatus::Attended, &staff, during)
+        .await
+        .expect_err("waiting");
+    assert_eq!(err.code, "attendance-not-applicable");
+    let err = store
+        .mark_attendance(&session, &o[4], EnrolmentStatus::Attended, &staff, during)
+        .await
+        .expect_err("not enrolled");
+    assert_eq!(err.code, "enrolment-not-found");
+    // Marked attendance tells nobody.
+    assert_eq!(
+        pending_kinds(store, &o[0]).await,
+        vec![NoticeKind::EnrolmentConfirmed { by_staff: false }]
+    );
+    let all = store.all_sessions_with_enrolments().await.expect("all");
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].1.len(), 4);
+    assert_eq!(all[0].0.seats_marked, 2);
+    check_invariants(store, &session, "attendance").await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Imports
+
+const STAFF_CSV: &[u8] = include_bytes!("../../../demo/data/personnel.csv");
+const OFFICERS_CSV: &[u8] = include_bytes!("../../../demo/data/officiers.csv");
+const TRAININGS_CSV: &[u8] = include_bytes!("../../../demo/data/catalogue.csv");
+const SESSIONS_CSV: &[u8] = include_bytes!("../../../demo/data/sessions.csv");
+const ENROLMENTS_CSV: &[u8] = include_bytes!("../../../demo/data/inscriptions.csv");
+
+/// Counts per outcome: created, updated, unchanged, kept, rejected.
+fn tally(outcomes: &[RowOutcome]) -> [usize; 5] {
+    let mut counts = [0; 5];
+    for o in outcomes {
+        counts[match o {
+            RowOutcome::Created => 0,
+            RowOutcome::Updated => 1,
+            RowOutcome::Unchanged => 2,
+            RowOutcome::Kept(_) => 3,
+            RowOutcome::Rejected(_) => 4,
+        }] += 1;
+    }
+    counts
+}
+
+fn rows<T>(parsed: Result<import::Parsed<T>, import::FileError>) -> Vec<T> {
+    let parsed = parsed.expect("fixture parses");
+    assert!(parsed.rejected.is_empty(), "{:?}", parsed.rejected);
+    parsed.rows.into_iter().map(|(_, r)| r).collect()
+}
+
+async fn import_fixtures(store: &dyn Store, now: Instant) -> [[usize; 5]; 5] {
+    let actor = Actor::import("test");
+    [
+        tally(
+            &store
+                .import_staff(&rows(parse_staff(STAFF_CSV)))
+                .await
+                .expect("staff"),
+        ),
+        tally(
+            &store
+                .import_officers(&rows(parse_officers(OFFICERS_CSV)))
+                .await
+                .expect("officers"),
+        ),
+        tally(
+            &store
+                .import_trainings(&rows(parse_trainings(TRAININGS_CSV)))
+                .await
+                .expect("trainings"),
+        ),
+        tally(
+            &store
+                .import_sessions(&rows(parse_sessions(SESSIONS_CSV)), now)
+                .await
+                .expect("sessions"),
+        ),
+        tally(
+            &store
+                .import_enrolments(&rows(parse_enrolments(ENROLMENTS_CSV)), &actor, now)
+                .await
+                .expect("enrolments"),
+        ),
+    ]
+}
+
+async fn the_five_fixture_files_import_with_exact_counts_and_a_second_import_changes_nothing(
+    b: Backend,
+) {
+    let store = &*b.store;
+    let now = at("2026-12-03T10:00");
+    assert!(store.is_empty().await.expect("empty"));
+    let first = import_fixtures(store, now).await;
+    assert_eq!(
+        first,
+        [
+            [4, 0, 0, 0, 0],
+            [112, 0, 0, 0, 0],
+            [18, 0, 0, 0, 0],
+            [92, 0, 0, 0, 0],
+            [1033, 0, 0, 0, 0]
+        ]
+    );
+    let second = import_fixtures(store, now).await;
+    assert_eq!(
+        second,
+        [
+            [0, 0, 4, 0, 0],
+            [0, 0, 112, 0, 0],
+            [0, 0, 18, 0, 0],
+            [0, 0, 92, 0, 0],
+            [0, 0, 1033, 0, 0]
+        ]
+    );
+    assert!(!store.is_empty().await.expect("empty"));
+    assert_eq!(store.staff_list().await.expect("staff").len(), 4);
+    assert_eq!(store.officers().await.expect("officers").len(), 112);
+    assert_eq!(store.trainings(true).await.expect("trainings").len(), 18);
+    assert!(
+        store
+            .pending_notices(10_000)
+            .await
+            .expect("outbox")
+            .is_empty(),
+        "imports tell nobody"
+    );
+    let sessions = store
+        .sessions(&SessionQuery {
+            from: Some(at("2020-01-01T00:00")),
+            include_cancelled: true,
+            ..Default::default()
+        })
+        .await
+        .expect("sessions");
+    assert_eq!(sessions.len(), 92);
+    let mut by_status = BTreeMap::<&str, usize>::new();
+    let mut late = 0;
+    for s in &sessions {
+        for line in store.roster(&s.id).await.expect("roster") {
+            *by_status.entry(line.enrolment.status.as_str()).or_default() += 1;
+            late += usize::from(line.enrolment.late);
+        }
+        check_invariants(store, &s.id, &s.reference).await;
+    }
+    assert_eq!(
+        by_status,
+        BTreeMap::from([
+            ("absent", 25),
+            ("attended", 436),
+            ("confirmed", 371),
+            ("waitlisted", 120),
+            ("withdrawn", 81),
+        ])
+    );
+    assert_eq!(late, 32);
+}
+
+async fn imports_refuse_what_only_the_stored_state_can_refuse_and_keep_what_the_app_changed(
+    b: Backend,
+) {
+    let store = &*b.store;
+    let now = at("2027-01-10T10:00");
+    let email = |s: &str| Email::parse(s).expect("email");
+    // One address, one person.
+    let staff_row = |mail: &str| StaffRow {
+        last_name: "MORVAN".into(),
+        first_name: "Claire".into(),
+        function: "Conseillère".into(),
+        email: email(mail),
+        role: StaffRole::Advisor,
+    };
+    assert_eq!(
+        store
+            .import_staff(&[staff_row("claire.morvan@intradef.example")])
+            .await
+            .expect("staff"),
+        [RowOutcome::Created]
+    );
+    let mut officer = officer_rows("x", 1).remove(0);
+    officer.email = email("claire.morvan@intradef.example");
+    let outcome = store
+        .import_officers(std::slice::from_ref(&officer))
+        .await
+        .expect("officers");
+    assert!(
+        matches!(&outcome[0], RowOutcome::Rejected(r) if r.contains("membre du personnel")),
+        "{outcome:?}"
+    );
+    let officers = add_officers(store, "o", 3).await;
+    let outcome = store
+        .import_staff(&[staff_row("o0@intradef.example")])
+        .await
+        .expect("staff");
+    assert!(
+        matches!(&outcome[0], RowOutcome::Rejected(r) if r.contains("officier accompagné")),
+        "{outcome:?}"
+    );
+    // An advisor named as staff know them.
+    officer.email = email("new@intradef.example");
+    officer.advisor = Some("C. Morvan".into());
+    assert_eq!(
+        store
+            .import_officers(std::slice::from_ref(&officer))
+            .await
+            .expect("officers"),
+        [RowOutcome::Created]
+    );
+    let stored = store
+        .officer_by_email(&officer.email)
+        .await
+        .expect("read")
+        .expect("officer");
+    assert_eq!(
+        stored.advisor_id,
+        Some(StaffId::derived("claire.morvan@intradef.example"))
+    );
+    officer.advisor = Some("Z. Nobody".into());
+    assert!(matches!(
+        &store.import_officers(std::slice::from_ref(&officer)).await.expect("officers")[0],
+        RowOutcome::Rejected(r) if r.contains("introuvable")
+    ));
+
+    // Catalogue and sessions: the app's edits are kept.
+    let training_row = |title: &str| TrainingRow {
+        code: "FIN-01".into(),
+        title: title.into(),
+        theme: "Finance".into(),
+        modality: Modality::InPerson,
+        length_days: 2,
+        provider: "Cabinet".into(),
+        session_cost: cassiopee_domain::model::Money::from_cents(390_000),
+        trainee_cost: cassiopee_domain::model::Money::ZERO,
+        min_group: 5,
+        max_group: 12,
+    };
+    assert_eq!(
+        store
+            .import_trainings(&[training_row("Bilan")])
+            .await
+            .expect("t"),
+        [RowOutcome::Created]
+    );
+    assert_eq!(
+        store
+            .import_trainings(&[training_row("Bilans")])
+            .await
+            .expect("t"),
+        [RowOutcome::Updated]
+    );
+    let mut t = store
+        .training(&TrainingId::derived("FIN-01"))
+        .await
+        .expect("read")
+        .expect("training");
+    t.title = "Lire un bilan".into();
+    store.update_training(&t).await.expect("edit in the app");
+    let kept = store
+        .import_trainings(&[training_row("Bilan")])
+        .await
+        .expect("t");
+    assert!(matches!(&kept[0], RowOutcome::Kept(_)), "{kept:?}");
+    assert_eq!(
+        store
+            .training(&t.id)
+            .await
+            .expect("read")
+            .expect("training")
+            .title,
+        "Lire un bilan"
+    );
+
+    let session_row = |reference: &str, code: &str, capacity: u32, place: &str| SessionRow {
+        reference: reference.into(),
+        training_code: code.into(),
+        first_day: NaiveDate::from_ymd_opt(2027, 3, 10).expect("date"),
+        last_day: NaiveDate::from_ymd_opt(2027, 3, 10).expect("date"),
+        hours: DailyHours::parse("09:00-17:00").expect("hours"),
+        place: place.into(),
+        capacity,
+        enrolment_close_day: NaiveDate::from_ymd_opt(2027, 3, 1).expect("date"),
+        free_withdrawal_day: NaiveDate::from_ymd_opt(2027, 3, 5).expect("date"),
+        trainer: None,
+    };
+    let outcome = store
+        .import_sessions(
+            &[
+                session_row("FIN-01-S1", "FIN-01", 1, "Paris"),
+                session_row("FIN-01-S2", "FIN-01", 5, "Paris"),
+                session_row("NOPE-S1", "NOPE", 5, "Paris"),
+            ],
+            now,
+        )
+        .await
+        .expect("sessions");
+    assert_eq!(outcome[..2], [RowOutcome::Created, RowOutcome::Created]);
+    assert!(matches!(&outcome[2], RowOutcome::Rejected(r) if r.contains("inconnue")));
+    assert_eq!(
+        store
+            .import_sessions(&[session_row("FIN-01-S2", "FIN-01", 5, "Lyon")], now)
+            .await
+            .expect("s"),
+        [RowOutcome::Updated]
+    );
+    let s2 = SessionId::derived("FIN-01-S2");
+    let s2_state = store.session(&s2).await.expect("read").expect("session");
+    assert_eq!(
+        (s2_state.place.as_str(), s2_state.schedule_version),
+        ("Lyon", 2)
+    );
+    let patch = SessionPatch {
+        trainer: Some(Some("M. Dubreuil".into())),
+        ..Default::default()
+    };
+    store
+        .update_session(&s2, &patch, &staff_actor(), now)
+        .await
+        .expect("edit in the app");
+    let kept = store
+        .import_sessions(&[session_row("FIN-01-S2", "FIN-01", 5, "Paris")], now)
+        .await
+        .expect("s");
+    assert!(matches!(&kept[0], RowOutcome::Kept(_)), "{kept:?}");
+
+    // Enrolments: who and where must exist, a seat must be free, attendance needs the past.
+    let row = |mail: &str, reference: &str, status: EnrolmentStatus| EnrolmentRow {
+        email: email(mail),
+        session_reference: reference.into(),
+        status,
+        late: false,
+        enrolled_on: NaiveDate::from_ymd_opt(2027, 1, 5).expect("date"),
+    };
+    let outcome = store
+        .import_enrolments(
+            &[
+                row(
+                    "o0@intradef.example",
+                    "FIN-01-S1",
+                    EnrolmentStatus::Confirmed,
+                ),
+                row(
+                    "o1@intradef.example",
+                    "FIN-01-S1",
+                    EnrolmentStatus::Confirmed,
+                ),
+                row(
+                    "o1@intradef.example",
+                    "FIN-01-S1",
+                    EnrolmentStatus::Waitlisted,
+                ),
+                row(
+                    "ghost@intradef.example",
+                    "FIN-01-S1",
+                    EnrolmentStatus::Confirmed,
+                ),
+                row("o2@intradef.example", "NOPE-S1", EnrolmentStatus::Confirmed),
+                row(
+                    "o2@intradef.example",
+                    "FIN-01-S2",
+                    EnrolmentStatus::Attended,
+                ),
+                row(
+                    "o2@intradef.example",
+                    "FIN-01-S2",
+                    EnrolmentStatus::Confirmed,
+                ),
+            ],
+            &Actor::import("test"),
+            now,
+        )
+        .await
+        .expect("enrolments");
+    assert_eq!(outcome[0], RowOutcome::Created);
+    assert!(
+        matches!(&outcome[1], RowOutcome::Rejected(r) if r.contains("complète")),
+        "{outcome:?}"
+    );
+    assert_eq!(outcome[2], RowOutcome::Created);
+    assert!(matches!(&outcome[3], RowOutcome::Rejected(r) if r.contains("Officier")));
+    assert!(matches!(&outcome[4], RowOutcome::Rejected(r) if r.contains("Session")));
+    assert!(matches!(&outcome[5], RowOutcome::Rejected(r) if r.contains("Présence")));
+    assert_eq!(outcome[6], RowOutcome::Created);
+    let s1 = SessionId::derived("FIN-01-S1");
+    check_invariants(store, &s1, "imported").await;
+    // Changed in the app since: kept.
+    withdraw(store, &s1, &officers[0], now)
+        .await
+        .expect("withdraw");
+    let kept = store
+        .import_enrolments(
+            &[row(
+                "o0@intradef.example",
+                "FIN-01-S1",
+                EnrolmentStatus::Confirmed,
+            )],
+            &Actor::import("test"),
+            now,
+        )
+        .await
+        .expect("enrolments");
+    assert!(
+        matches!(&kept[0], RowOutcome::Kept(r) if r.contains("désisté")),
+        "{kept:?}"
+    );
+    check_invariants(store, &s1, "kept").await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outbox
+
+async fn every_change_queues_its_notice_once_and_delivery_is_tracked(b: Backend) {
+    let store = &*b.store;
+    let (session, o) = setup(store, 3, 5, WaitlistMode::Direct).await;
+    let t0 = at("2027-02-01T10:00");
+    enrol(store, &session, &o[0], t0).await;
+    let by_staff = EnrolCommand {
+        actor: staff_actor(),
+        ..enrol_cmd(&session, &o[1], t0)
+    };
+    store.enrol(&by_staff).await.expect("staff");
+    // Queued at the same instant by two transactions: their order among themselves is the
+    // embedded store's commit order, and unspecified on DynamoDB.
+    let mut pending = store.pending_notices(100).await.expect("pending");
+    pending.sort_by_key(|q| q.notice.officer_id.clone());
+    let mut expected = [
+        (
+            o[0].clone(),
+            NoticeKind::EnrolmentConfirmed { by_staff: false },
+            1,
+            0,
+        ),
+        (
+            o[1].clone(),
+            NoticeKind::EnrolmentConfirmed { by_staff: true },
+            1,
+            0,
+        ),
+    ];
+    expected.sort_by_key(|e| e.0.clone());
+    assert_eq!(
+        pending
+            .iter()
+            .map(|q| (
+                q.notice.officer_id.clone(),
+                q.notice.kind.clone(),
+                q.notice.version,
+                q.attempts
+            ))
+            .collect::<Vec<_>>(),
+        expected
+    );
+    let first = pending
+        .iter()
+        .position(|q| q.notice.officer_id == o[0])
+        .expect("o0");
+    let pending = [pending[first].clone(), pending[1 - first].clone()];
+    assert_eq!(store.pending_notices(1).await.expect("pending").len(), 1);
+
+    let sent_at = t0 + Duration::minutes(1);
+    store
+        .mark_notice_sent(pending[0].id, sent_at)
+        .await
+        .expect("sent");
+    store
+        .mark_notice_sent(424_242, sent_at)
+        .await
+        .expect("unknown id changes nothing");
+    let left = store.pending_notices(100).await.expect("pending");
+    assert_eq!(
+        left.iter().map(|q| q.id).collect::<Vec<_>>(),
+        [pending[1].id]
+    );
+    let record = &store.officer_notices(&o[0]).await.expect("notices")[0];
+    assert_eq!(
+        (record.status.as_str(), record.sent_at),
+        ("sent", Some(sent_at))
+    );
+    assert_eq!(record.kind, "enrolment_confirmed");
+
+    for attempt in 1..=5 {
+        store
+            .mark_notice_failed(pending[1].id, "SES down", t0)
+            .await
+            .expect("failed");
+        let left = store.pending_notices(100).await.expect("pending");
+        if attempt < 5 {
+            assert_eq!(
+                left[0].attempts, attempt,
+                "retried while under five attempts"
+            );
+        } else {
+            assert!(left.is_empty(), "given up after five attempts");
+        }
+    }
+    assert_eq!(
+        store.officer_notices(&o[1]).await.expect("notices")[0].status,
+        "failed"
+    );
+
+    let reminder = Notice {
+        officer_id: o[0].clone(),
+        session_id: session.clone(),
+        kind: NoticeKind::ReminderJ7,
+        version: 1,
+    };
+    assert_eq!(
+        store
+            .queue_notices(&[reminder.clone(), reminder.clone()], t0)
+            .await
+            .expect("queue"),
+        1
+    );
+    assert_eq!(
+        store.queue_notices(&[reminder], t0).await.expect("queue"),
+        0
+    );
+    assert_eq!(
+        pending_kinds(store, &o[0]).await,
+        vec![NoticeKind::ReminderJ7]
+    );
+}
+
+async fn session_wide_notices_reach_every_officer_even_beyond_a_transaction(b: Backend) {
+    let store = &*b.store;
+    let officers = add_officers(store, "w", 120).await;
+    let t = training("T-09");
+    store.insert_training(&t).await.expect("training");
+    let t0 = at("2027-02-01T10:00");
+    for o in &officers[..95] {
+        assert!(
+            store
+                .register_interest(o, &t.id, t0)
+                .await
+                .expect("interest")
+        );
+    }
+    assert!(
+        !store
+            .register_interest(&officers[0], &t.id, t0)
+            .await
+            .expect("twice")
+    );
+    assert_eq!(
+        store.trainings(false).await.expect("trainings")[0].interested,
+        95
+    );
+    let s = support::session("T-09-S1", &t.id, 100, WaitlistMode::Direct);
+    store.insert_session(&s, t0).await.expect("session");
+    assert_eq!(
+        pending_about(store, &s.id, NoticeKind::SessionOpened).await,
+        95
+    );
+
+    let tasks: Vec<_> = officers
+        .iter()
+        .map(|o| {
+            let store = b.store.clone();
+            let cmd = enrol_cmd(&s.id, o, t0);
+            tokio::spawn(async move { store.enrol(&cmd).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("task").expect("enrol");
+    }
+    let patch = SessionPatch {
+        place: Some("Toulon".into()),
+        ..Default::default()
+    };
+    let updated = store
+        .update_session(&s.id, &patch, &staff_actor(), t0)
+        .await
+        .expect("update");
+    assert!(updated.materially_changed);
+    assert_eq!(
+        pending_about(store, &s.id, NoticeKind::SessionChanged).await,
+        120
+    );
+    let cancelled = store
+        .cancel_session(&s.id, &staff_actor(), t0)
+        .await
+        .expect("cancel");
+    assert_eq!(cancelled.status, SessionStatus::Cancelled);
+    assert_eq!(
+        pending_about(store, &s.id, NoticeKind::SessionCancelled).await,
+        120
+    );
+    let err = store
+        .cancel_session(&SessionId::derived("nope"), &staff_actor(), t0)
+        .await
+        .expect_err("unknown");
+    assert_eq!(err.code, "session-not-found");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+
+async fn people_catalogue_programme_and_statistics_read_back_as_written(b: Backend) {
+    let store = &*b.store;
+    let t0 = at("2027-02-01T10:00");
+    assert!(store.is_empty().await.expect("empty"));
+    let staff = [
+        ("ZOLA", "Émile", "z@intradef.example"),
+        ("ACHOUR", "Samia", "a@intradef.example"),
+    ];
+    let rows: Vec<StaffRow> = staff
+        .iter()
+        .map(|(last, first, mail)| StaffRow {
+            last_name: last.to_string(),
+            first_name: first.to_string(),
+            function: "Conseiller".into(),
+            email: Email::parse(mail).expect("email"),
+            role: StaffRole::Administrator,
+        })
+        .collect();
+    store.import_staff(&rows).await.expect("staff");
+    assert!(!store.is_empty().await.expect("empty"));
+    let listed = store.staff_list().await.expect("staff");
+    assert_eq!(
+        listed
+            .iter()
+            .map(|s| s.last_name.as_str())
+            .collect::<Vec<_>>(),
+        ["ACHOUR", "ZOLA"]
+    );
+    let by_mail = store
+        .staff_by_email(&rows[0].email)
+        .await
+        .expect("read")
+        .expect("staff");
+    assert_eq!(
+        store.staff_by_id(&by_mail.id).await.expect("read"),
+        Some(by_mail.clone())
+    );
+    assert_eq!(by_mail.first_name, "Émile");
+    assert!(
+        store
+            .staff_by_email(&Email::parse("no@intradef.example").expect("e"))
+            .await
+            .expect("read")
+            .is_none()
+    );
+
+    let officers = add_officers(store, "p", 3).await;
+    let o = store
+        .officer(&officers[0])
+        .await
+        .expect("read")
+        .expect("officer");
+    assert_eq!(
+        store.officer_by_email(&o.email).await.expect("read"),
+        Some(o.clone())
+    );
+    assert_eq!(store.officers().await.expect("officers").len(), 3);
+
+    let t1 = training("T-01");
+    store.insert_training(&t1).await.expect("training");
+    let clash = cassiopee_domain::model::Training {
+        id: TrainingId::derived("other"),
+        ..t1.clone()
+    };
+    assert_eq!(
+        store.insert_training(&clash).await.expect_err("code").code,
+        "training-code-taken"
+    );
+    let mut t2 = training("T-02");
+    store.insert_training(&t2).await.expect("training");
+    t2.code = "T-01".into();
+    assert_eq!(
+        store.update_training(&t2).await.expect_err("code").code,
+        "training-code-taken"
+    );
+    t2.code = "T-03".into();
+    t2.modality = Modality::Remote;
+    store.update_training(&t2).await.expect("renamed");
+    let reused = training("T-02");
+    let reused = cassiopee_domain::model::Training {
+        id: TrainingId::derived("reused"),
+        ..reused
+    };
+    store
+        .insert_training(&reused)
+        .await
+        .expect("the old code is free again");
+    let ghost = training("T-99");
+    assert_eq!(
+        store
+            .update_training(&ghost)
+            .await
+            .expect_err("unknown")
+            .code,
+        "training-not-found"
+    );
+    let mut archived = reused.clone();
+    archived.archived = true;
+    store.update_training(&archived).await.expect("archive");
+    let codes = |list: Vec<cassiopee_domain::ports::TrainingDemand>| {
+        list.into_iter()
+            .map(|d| d.training.code)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        codes(store.trainings(false).await.expect("t")),
+        ["T-01", "T-03"]
+    );
+    assert_eq!(
+        codes(store.trainings(true).await.expect("t")),
+        ["T-01", "T-02", "T-03"]
+    );
+    assert_eq!(
+        store.training(&t2.id).await.expect("read"),
+        Some(t2.clone())
+    );
+
+    let s1 = support::session("T-01-S1", &t1.id, 2, WaitlistMode::Direct);
+    store.insert_session(&s1, t0).await.expect("session");
+    let dup = cassiopee_domain::model::Session {
+        id: SessionId::derived("dup"),
+        ..s1.clone()
+    };
+    assert_eq!(
+        store.insert_session(&dup, t0).await.expect_err("ref").code,
+        "session-reference-taken"
+    );
+    let mut s2 = support::session("T-03-S1", &t2.id, 1, WaitlistMode::Off);
+    s2.starts_at += Duration::days(1);
+    s2.ends_at += Duration::days(1);
+    s2.first_day = s2.first_day.succ_opt().expect("date");
+    s2.last_day = s2.first_day;
+    store.insert_session(&s2, t0).await.expect("session");
+    let s3 = support::session("T-01-S3", &t1.id, 3, WaitlistMode::Direct);
+    store.insert_session(&s3, t0).await.expect("session");
+    store
+        .cancel_session(&s3.id, &staff_actor(), t0)
+        .await
+        .expect("cancel");
+    assert_eq!(store.session(&s1.id).await.expect("read"), Some(s1.clone()));
+    enrol(store, &s2.id, &officers[0], t0).await;
+    let full = store
+        .enrol(&enrol_cmd(&s2.id, &officers[1], t0))
+        .await
+        .expect_err("full");
+    assert_eq!(
+        (full.code, full.detail.as_str()),
+        ("session-full", "Cette session est complète.")
+    );
+
+    let ids = |q: SessionQuery| async move {
+        store
+            .sessions(&q)
+            .await
+            .expect("sessions")
+            .into_iter()
+            .map(|s| s.reference)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(SessionQuery::default()).await, ["T-01-S1", "T-03-S1"]);
+    assert_eq!(
+        ids(SessionQuery {
+            include_cancelled: true,
+            ..Default::default()
+        })
+        .await,
+        ["T-01-S1", "T-01-S3", "T-03-S1"]
+    );
+    assert_eq!(
+        ids(SessionQuery {
+            available_only: true,
+            ..Default::default()
+        })
+        .await,
+        ["T-01-S1"]
+    );
+    assert_eq!(
+        ids(SessionQuery {
+            modality: Some(Modality::Remote),
+            ..Default::default()
+        })
+        .await,
+        ["T-03-S1"]
+    );
+    assert_eq!(
+        ids(SessionQuery {
+            theme: Some("FINANCE".into()),
+            ..Default::default()
+        })
+        .await
+        .len(),
+        2
+    );
+    assert_eq!(
+        ids(SessionQuery {
+            training_id: Some(t2.id.clone()),
+            ..Default::default()
+        })
+        .await,
+        ["T-03-S1"]
+    );
+    assert_eq!(
+        ids(SessionQuery {
+            from: Some(s1.starts_at),
+            to: Some(s2.starts_at),
+            ..Default::default()
+        })
+        .await,
+        ["T-01-S1"],
+        "from inclusive, to exclusive"
+    );
+    assert_eq!(
+        ids(SessionQuery {
+            from: Some(s2.starts_at),
+            ..Default::default()
+        })
+        .await,
+        ["T-03-S1"]
+    );
+    assert!(
+        ids(SessionQuery {
+            from: Some(s2.starts_at),
+            to: Some(s1.starts_at),
+            ..Default::default()
+        })
+        .await
+        .is_empty()
+    );
+
+    // Reminders' source: confirmed people of scheduled sessions starting in a range.
+    enrol(store, &s1.id, &officers[1], t0).await;
+    enrol(store, &s1.id, &officers[2], t0).await;
+    let due = store
+        .confirmed_between(
+            s1.starts_at - Duration::hours(1),
+            s2.starts_at + Duration::hours(1),
+        )
+        .await
+        .expect("confirmed");
+    assert_eq!(due.len(), 3);
+    assert!(
+        due.windows(2)
+            .all(|w| (w[0].0.starts_at, &w[0].1.id) <= (w[1].0.starts_at, &w[1].1.id))
+    );
+    let mine = store.officer_enrolments(&officers[0]).await.expect("mine");
+    assert_eq!(
+        mine.iter().map(|e| &e.session_id).collect::<Vec<_>>(),
+        [&s2.id]
+    );
+
+    // Programme.
+    let item = |kind| ProgrammeItem {
+        officer_id: officers[0].clone(),
+        training_id: t1.id.clone(),
+        kind,
+        planned_by: "conseiller".into(),
+        planned_at: t0,
+    };
+    store
+        .plan_training(&item(ProgrammeKind::Recommended))
+        .await
+        .expect("plan");
+    store
+        .plan_training(&ProgrammeItem {
+            planned_at: t0 + Duration::days(1),
+            planned_by: "autre".into(),
+            ..item(ProgrammeKind::Required)
+        })
+        .await
+        .expect("replan");
+    assert_eq!(
+        store.programme(&officers[0]).await.expect("programme"),
+        [item(ProgrammeKind::Required)]
+    );
+    assert!(
+        store
+            .unplan_training(&officers[0], &t1.id)
+            .await
+            .expect("unplan")
+    );
+    assert!(
+        !store
+            .unplan_training(&officers[0], &t1.id)
+            .await
+            .expect("unplan")
+    );
+    assert!(
+        store
+            .programme(&officers[0])
+            .await
+            .expect("programme")
+            .is_empty()
+    );
+
+    // Statistics.
+    assert!(store.statistics().await.expect("stats").is_none());
+    let snapshot = StatisticsSnapshot {
+        computed_at: t0,
+        rows: Vec::new(),
+    };
+    store.save_statistics(&snapshot).await.expect("save");
+    store.save_statistics(&snapshot).await.expect("save again");
+    assert_eq!(store.statistics().await.expect("stats"), Some(snapshot));
+}
+
+// ---------------------------------------------------------------------------------------------
+// DynamoDB only: what the contract cannot show on SQLite.
+
+mod dynamodb_only {
+    use super::*;
+    use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+    use std::sync::atomic::Ordering;
+
+    fn s(v: &str) -> AttributeValue {
+        AttributeValue::S(v.into())
+    }
+
+    /// Enrolment as it would be without its seat condition: read the session, decide, then
+    /// write with only the status checked. The decision is right for the state read, and
+    /// wrong as soon as another enrolment commits in between, which a storm makes happen.
+    async fn unguarded_enrol(
+        d: Dynamo,
+        session: SessionId,
+        officer: OfficerId,
+    ) -> Result<bool, String> {
+        let key = || {
+            std::collections::HashMap::from([
+                ("pk".to_string(), s(&format!("SESSION#{session}"))),
+                ("sk".to_string(), s("SESSION")),
+            ])
+        };
+        let item = d
+            .client
+            .get_item()
+            .table_name(&d.table)
+            .set_key(Some(key()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .item
+            .ok_or("no session")?;
+        let number = |name: &str| -> u32 {
+            item.get(name)
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        if number("seats_taken") >= number("capacity") || number("waiting") > 0 {
+            return Ok(false);
+        }
+        let seat = Update::builder()
+            .table_name(&d.table)
+            .set_key(Some(key()))
+            .update_expression("ADD #taken :one, #rev :one")
+            .condition_expression("#status = :scheduled")
+            .expression_attribute_names("#taken", "seats_taken")
+            .expression_attribute_names("#rev", "rev")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":scheduled", s("scheduled"))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let enrolment = Put::builder()
+            .table_name(&d.table)
+            .item("pk", s(&format!("SESSION#{session}")))
+            .item("sk", s(&format!("ENROL#{officer}")))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| e.to_string())?;
+        d.client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(seat).build())
+            .transact_items(TransactWriteItem::builder().put(enrolment).build())
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(true)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn an_enrolment_without_the_seat_condition_overbooks_under_the_same_storm() {
+        let Some(b) = dynamo().await else {
+            return;
+        };
+        let d = b.dynamo.clone().expect("dynamo");
+        let (session, officers) = setup(&*b.store, 200, 20, WaitlistMode::Direct).await;
+        let tasks: Vec<_> = officers
+            .iter()
+            .map(|o| tokio::spawn(unguarded_enrol(d.clone(), session.clone(), o.clone())))
+            .collect();
+        let mut confirmed = 0;
+        for t in tasks {
+            confirmed += usize::from(t.await.expect("task").expect("unguarded enrol"));
+        }
+        let s = b
+            .store
+            .session(&session)
+            .await
+            .expect("read")
+            .expect("session");
+        assert_eq!(s.seats_taken as usize, confirmed);
+        assert!(
+            s.seats_taken > s.capacity,
+            "the storm must overbook without the condition ({} for {} seats), or the storm \
+             test proves nothing",
+            s.seats_taken,
+            s.capacity
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn transaction_conflicts_are_retried_and_past_the_bound_become_internal_errors() {
+        let Some(b) = dynamo().await else {
+            return;
+        };
+        let d = b.dynamo.clone().expect("dynamo");
+        let store = &*b.store;
+        let (session, o) = setup(store, 3, 5, WaitlistMode::Direct).await;
+        let t0 = at("2027-02-01T10:00");
+        let transactions = || {
+            d.tap
+                .operations()
+                .iter()
+                .filter(|op| op.ends_with(".TransactWriteItems"))
+                .count()
+        };
+
+        let before = transactions();
+        d.tap.conflicts.store(3, Ordering::SeqCst);
+        assert_eq!(
+            enrol(store, &session, &o[0], t0).await.outcome,
+            EnrolOutcome::Confirmed
+        );
+        assert_eq!(
+            transactions() - before,
+            4,
+            "three conflicts, then the write"
+        );
+        d.tap.conflicts.store(2, Ordering::SeqCst);
+        withdraw(store, &session, &o[0], t0)
+            .await
+            .expect("withdraw");
+
+        d.tap.conflicts.store(1_000, Ordering::SeqCst);
+        let err = store
+            .enrol(&enrol_cmd(&session, &o[1], t0))
+            .await
+            .expect_err("conflicts without end");
+        d.tap.conflicts.store(0, Ordering::SeqCst);
+        assert_eq!(err.kind, ErrorKind::Internal);
+        assert!(
+            err.cause
+                .as_deref()
+                .unwrap_or_default()
+                .contains("TransactionConflict"),
+            "{err}"
+        );
+        assert!(
+            !err.detail.contains("Transaction"),
+            "the cause stays out of the detail"
+        );
+        assert!(
+            store
+                .enrolment(&session, &o[1])
+                .await
+                .expect("read")
+                .is_none()
+        );
+        check_invariants(store, &session, "after conflicts").await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn officers_enrolling_through_several_store_instances_still_get_a_gapless_list() {
+        // Each instance has its own local gate, as separate Lambda instances would: the joins
+        // of different instances meet only in the conditions.
+        let Some(b) = dynamo().await else {
+            return;
+        };
+        let d = b.dynamo.clone().expect("dynamo");
+        let (session, officers) = setup(&*b.store, 60, 10, WaitlistMode::Direct).await;
+        let instances: Vec<std::sync::Arc<dyn Store>> = (0..4)
+            .map(|_| std::sync::Arc::new(d.another_store()) as std::sync::Arc<dyn Store>)
+            .collect();
+        let now = at("2027-02-01T10:00");
+        let tasks: Vec<_> = officers
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                let store = instances[i % instances.len()].clone();
+                let cmd = enrol_cmd(&session, o, now);
+                tokio::spawn(async move { store.enrol(&cmd).await })
+            })
+            .collect();
+        let mut confirmed = 0;
+        let mut positions = Vec::new();
+        for t in tasks {
+            match t.await.expect("task").expect("enrol").outcome {
+                EnrolOutcome::Confirmed => confirmed += 1,
+                EnrolOutcome::Waitlisted { position } => positions.push(position),
+            }
+        }
+        assert_eq!(confirmed, 10);
+        positions.sort_unstable();
+        assert_eq!(positions, (1..=50).collect::<Vec<u32>>());
+        check_invariants(&*b.store, &session, "several instances").await;
+    }
+
+    #[tokio::test]
+    async fn the_table_is_created_once_and_a_malformed_item_is_an_error_not_a_panic() {
+        let Some(b) = dynamo().await else {
+            return;
+        };
+        let d = b.dynamo.clone().expect("dynamo");
+        cassiopee_dynamodb::create_table(&d.client, &d.table)
+            .await
+            .expect("creating an existing table changes nothing");
+        let id = SessionId::derived("broken");
+        d.client
+            .put_item()
+            .table_name(&d.table)
+            .item("pk", s(&format!("SESSION#{id}")))
+            .item("sk", s("SESSION"))
+            .item("id", s(id.as_str()))
+            .item("capacity", s("twelve"))
+            .send()
+            .await
+            .expect("put");
+        let err = b.store.session(&id).await.expect_err("malformed");
+        assert_eq!(err.kind, ErrorKind::Internal);
+        let err = b
+            .store
+            .enrol(&enrol_cmd(
+                &id,
+                &OfficerId::derived("a@b.fr"),
+                at("2027-02-01T10:00"),
+            ))
+            .await
+            .expect_err("malformed");
+        assert_eq!(err.kind, ErrorKind::Internal);
+    }
+}
