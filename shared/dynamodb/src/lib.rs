@@ -8,7 +8,7 @@
 //!   are all conditions. When it is cancelled, the items returned in `CancellationReasons` say
 //!   why, and the same rules as the embedded store's turn them into the answer; a full session
 //!   falls back to a second transaction that joins the waiting list at a position pinned by
-//!   its conditions (see [`enrol`]).
+//!   its conditions (see `src/enrol.rs`).
 //! * The other operations read first, then write with conditions that re-check what they read:
 //!   every session carries a revision `rev`, bumped by each write to the session or to one of
 //!   its enrolments, and each enrolment a change counter `changes`. A condition that fails
@@ -17,7 +17,12 @@
 //! * Each state change writes its notice in the same transaction (the transactional outbox),
 //!   with the notice's uniqueness as an `attribute_not_exists` condition on its key.
 //!
-//! The keys and the access patterns they serve are listed in [`keys`].
+//! The keys and the access patterns they serve are listed in `src/keys.rs`.
+//!
+//! Tests: `tests/contract.rs` runs the same cases on this store (against moto's server over
+//! HTTP, one table per test) and on the embedded store, and compares the two step by step on
+//! seeded interleavings. `CARGO_TARGET_DIR=… cargo test -p cassiopee-dynamodb` starts
+//! `scripts/moto_server.py` from `.venv` itself, or uses `CASSIOPEE_MOTO_ENDPOINT`.
 
 mod enrol;
 mod imports;

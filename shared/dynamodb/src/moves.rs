@@ -378,7 +378,7 @@ impl DynamoStore {
             .max()
             .unwrap_or(0)
             .max(meta.last_rank);
-        let rank_of = |i: usize| top + (i as i64 + 1) * STEP;
+        let rank_of = |i: usize| top.saturating_add((i as i64 + 1).saturating_mul(STEP));
         let new_last = rank_of(list.len());
         let mut rev = meta.rev;
         let indexed: Vec<(usize, &(cassiopee_domain::model::Enrolment, u32))> =

@@ -163,11 +163,13 @@ async fn pending_about(store: &dyn Store, session: &SessionId, kind: NoticeKind)
 // Interleavings
 
 /// One seeded step: an operation that moves people, chosen and timed by the generator.
-/// Answers the operation and a comparable account of its result.
+/// `roster` is the session's roster before the step. Answers the operation and a comparable
+/// account of its result.
 pub(crate) async fn interleaving_step(
     store: &dyn Store,
     session: &SessionId,
     officers: &[OfficerId],
+    roster: &[cassiopee_domain::ports::RosterLine],
     rng: &mut Rng,
     now: &mut Instant,
 ) -> (usize, String) {
@@ -175,13 +177,10 @@ pub(crate) async fn interleaving_step(
     let now = *now;
     let op = rng.below(8) as usize;
     // Answers go mostly to officers who hold an offer, so that they do something.
-    let offered: Vec<OfficerId> = store
-        .roster(session)
-        .await
-        .expect("roster")
-        .into_iter()
+    let offered: Vec<OfficerId> = roster
+        .iter()
         .filter(|l| l.enrolment.status == EnrolmentStatus::Offered)
-        .map(|l| l.officer.id)
+        .map(|l| l.officer.id.clone())
         .collect();
     let officer = match op {
         3 | 4 if !offered.is_empty() => &offered[rng.below(offered.len() as u64) as usize],
@@ -237,21 +236,16 @@ pub(crate) fn interleaving_mode(seed: u64) -> (WaitlistMode, u32) {
 
 /// What two stores must agree on after each step: the counters, and for each officer on the
 /// roster (in roster order) the status, lateness, position and times.
-async fn snapshot(store: &dyn Store, session: &SessionId) -> impl PartialEq + std::fmt::Debug {
-    let s = store
-        .session(session)
-        .await
-        .expect("read")
-        .expect("session");
-    let lines: Vec<_> = store
-        .roster(session)
-        .await
-        .expect("roster")
-        .into_iter()
+fn snapshot(
+    s: &cassiopee_domain::model::Session,
+    roster: &[cassiopee_domain::ports::RosterLine],
+) -> impl PartialEq + std::fmt::Debug {
+    let lines: Vec<_> = roster
+        .iter()
         .map(|l| {
-            let e = l.enrolment;
+            let e = &l.enrolment;
             (
-                l.officer.id,
+                l.officer.id.clone(),
                 e.status,
                 e.late,
                 l.position,
@@ -290,37 +284,41 @@ async fn random_interleavings_keep_every_counter_true_on_both_waiting_list_modes
         let mut twin_rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let mut now = at("2027-02-01T10:00");
         let mut twin_now = now;
+        let mut roster = Vec::new();
+        let mut twin_roster = Vec::new();
         for step in 0..150 {
             let (op, result) =
-                interleaving_step(store, &session, &officers, &mut rng, &mut now).await;
+                interleaving_step(store, &session, &officers, &roster, &mut rng, &mut now).await;
             assert!(
                 !result.starts_with("INTERNAL"),
                 "seed {seed} step {step}: {result}"
             );
+            if result.starts_with("ok") {
+                succeeded[op] += 1;
+            }
+            let context = format!("seed {seed} step {step} op {op}");
+            let (s, read) = check_invariants(store, &session, &context).await;
             if let Some(twin) = &twin {
+                let twin_store = &*twin.store;
                 let reference = interleaving_step(
-                    &*twin.store,
+                    twin_store,
                     &session,
                     &officers,
+                    &twin_roster,
                     &mut twin_rng,
                     &mut twin_now,
                 )
                 .await;
+                assert_eq!((op, &result), (reference.0, &reference.1), "{context}");
+                let (twin_s, twin_read) = check_invariants(twin_store, &session, &context).await;
                 assert_eq!(
-                    (op, &result),
-                    (reference.0, &reference.1),
-                    "seed {seed} step {step}"
+                    snapshot(&s, &read),
+                    snapshot(&twin_s, &twin_read),
+                    "{context}: the stores disagree"
                 );
-                assert_eq!(
-                    snapshot(store, &session).await,
-                    snapshot(&*twin.store, &session).await,
-                    "seed {seed} step {step} op {op}: the stores disagree"
-                );
+                twin_roster = twin_read;
             }
-            if result.starts_with("ok") {
-                succeeded[op] += 1;
-            }
-            check_invariants(store, &session, &format!("seed {seed} step {step} op {op}")).await;
+            roster = read;
         }
     }
     // Every kind of operation really ran, or the invariants were checked on nothing.
