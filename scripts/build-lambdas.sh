@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Release builds of every function for AWS Lambda (arm64, provided.al2023) with cargo-lambda,
 # offline but for crates.io, then prints each stripped bootstrap's size.
+#
+# Functions link only the adapters their `cassiopee-api` features name (see each
+# functions/*/Cargo.toml). Cargo unifies the features of a package over everything one
+# invocation builds, so the functions are built in groups of equal features: one invocation per
+# group, sharing every compiled dependency.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,15 +15,28 @@ if ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
   rustup target add aarch64-unknown-linux-gnu
 fi
 
-packages=()
+declare -A groups=()
 for dir in functions/*/; do
-  packages+=(-p "$(basename "$dir")")
+  name=$(basename "$dir")
+  features=$(sed -n 's/^cassiopee-api = .*features = \[\(.*\)\].*/\1/p' "$dir/Cargo.toml")
+  if [[ -z "$features" ]]; then
+    echo "functions/$name/Cargo.toml names no cassiopee-api features" >&2
+    exit 1
+  fi
+  groups["$features"]+=" -p $name"
 done
-cargo lambda build --release --arm64 --lambda-dir target/lambda-arm64 "${packages[@]}"
 
-echo "function                 bootstrap (arm64, stripped)"
+for features in "${!groups[@]}"; do
+  echo "building with cassiopee-api features [$features]:${groups[$features]}"
+  # shellcheck disable=SC2086
+  cargo lambda build --release --arm64 --lambda-dir target/lambda-arm64 ${groups[$features]}
+done
+
+echo "function                 bootstrap (arm64, stripped)  cassiopee-api features"
 for dir in functions/*/; do
   name=$(basename "$dir")
   bytes=$(stat -c %s "target/lambda-arm64/$name/bootstrap")
-  awk -v n="$name" -v b="$bytes" 'BEGIN { printf "%-24s %6.2f MiB\n", n, b / 1048576 }'
+  features=$(sed -n 's/^cassiopee-api = .*features = \[\(.*\)\].*/\1/p' "$dir/Cargo.toml")
+  awk -v n="$name" -v b="$bytes" -v f="$features" \
+    'BEGIN { printf "%-24s %6.2f MiB                   %s\n", n, b / 1048576, f }'
 done

@@ -11,6 +11,9 @@ cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+echo "== one HTTP/TLS stack per function"
+scripts/check-http-stack.sh
+
 echo "== AWS tooling (.venv: moto, cargo-lambda, SAM translator, cfn-lint)"
 scripts/aws-tools.sh
 
@@ -52,8 +55,17 @@ set +e
 cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
+
+echo "== every function through cargo lambda watch + invoke, on the emulator"
+set +e
+PATH="$PWD/.venv/bin:$PATH" .venv/bin/python tests/lambda_invoke.py 2>&1 | tee -a "$log"
+invoke_status=${PIPESTATUS[0]}
+set -e
+[ "$invoke_status" -eq 0 ] || status=$invoke_status
+
 # One closing line for the whole suite (cargo prints one per test binary, the last of which is
-# often an empty doc-test run).
+# often an empty doc-test run; the other runners print `<name>: N passed, M failed`).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     /^[a-z ]+: [0-9]+ passed, [0-9]+ failed$/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "total: %d passed, %d failed\n", p, f }' "$log"
 exit "$status"

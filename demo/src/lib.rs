@@ -50,6 +50,9 @@ impl Local {
             }
         }
         let clock = Arc::new(SettableClock::default());
+        if let Some(start) = settings.clock_start {
+            clock.set(start);
+        }
         let deps = deps_for(settings, clock.clone() as Arc<dyn Clock>)
             .await
             .context("opening the store and the mailer")?;

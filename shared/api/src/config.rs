@@ -9,18 +9,20 @@
 //! - `CASSIOPEE_SES_CONFIGURATION_SET`: the SES configuration set, if any.
 //! - `CASSIOPEE_EVENT_BUS`: when set, domain events go to this EventBridge bus; otherwise they
 //!   are delivered to promote-waitlist inside the process.
+//! - `CASSIOPEE_CLOCK`: a date and time (Paris or RFC 3339) the clock starts from, then runs on;
+//!   for local runs and tests on fixed demo data (`cargo lambda watch`, the local server). It is
+//!   refused on AWS Lambda itself (where `AWS_EXECUTION_ENV` is set), so that no deployment can
+//!   run on a shifted clock.
 //! - The AWS SDK reads its own settings (`AWS_REGION`, `AWS_ENDPOINT_URL` for an emulator, …).
 
 use crate::jobs;
 use crate::routes::Function;
 use async_trait::async_trait;
-use cassiopee_adapters::{OutboxMailer, SystemClock};
-use cassiopee_aws::{EventBridgePublisher, SesMailer};
+use cassiopee_adapters::{OutboxMailer, SettableClock, SystemClock};
 use cassiopee_domain::error::{DomainError, Result};
 use cassiopee_domain::ports::{Clock, DomainEvent, EventPublisher, Mailer, Store};
+use cassiopee_domain::time::{Instant, parse_instant};
 use cassiopee_domain::usecases::Deps;
-use cassiopee_dynamodb::DynamoStore;
-use cassiopee_sqlite::SqliteStore;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
@@ -50,6 +52,7 @@ pub struct Settings {
     pub mailer: MailerChoice,
     pub ses_configuration_set: Option<String>,
     pub event_bus: Option<String>,
+    pub clock_start: Option<Instant>,
 }
 
 impl Settings {
@@ -86,7 +89,20 @@ impl Settings {
             None => MailerChoice::Outbox,
             Some(other) => return Err(bad("CASSIOPEE_MAILER", other, "outbox, ses")),
         };
+        let clock_start = match lookup("CASSIOPEE_CLOCK").filter(|v| !v.is_empty()) {
+            None => None,
+            Some(_) if lookup("AWS_EXECUTION_ENV").is_some_and(|e| e.starts_with("AWS_Lambda")) => {
+                return Err(DomainError::internal(
+                    "CASSIOPEE_CLOCK is for local runs only and is refused on AWS Lambda",
+                ));
+            }
+            Some(raw) => Some(
+                parse_instant(&raw)
+                    .map_err(|e| DomainError::internal(format!("CASSIOPEE_CLOCK={raw:?}: {e}")))?,
+            ),
+        };
         Ok(Self {
+            clock_start,
             data_dir,
             outbox_dir,
             sender,
@@ -97,6 +113,7 @@ impl Settings {
         })
     }
 
+    #[cfg_attr(not(feature = "aws"), allow(dead_code))]
     fn needs_aws(&self) -> bool {
         matches!(self.store, StoreChoice::DynamoDb { .. })
             || self.mailer == MailerChoice::Ses
@@ -171,45 +188,183 @@ pub fn build_deps(store: Arc<dyn Store>, mailer: Arc<dyn Mailer>, clock: Arc<dyn
 
 /// The store, mailer and publisher that `settings` name, with `clock`. Built once at cold
 /// start; the AWS clients share one configuration (and one HTTP connection pool each).
+///
+/// A binary links only the adapters of its cargo features: asking for a store it was built
+/// without fails here, at cold start, naming the feature. A mailer or an event bus it was built
+/// without is replaced by a port that refuses every call, so that a read-only function (which
+/// sends and publishes nothing) needs neither client; should it ever try, the notice stays
+/// queued for a function that can send it, and the refusal is logged.
 pub async fn deps_for(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Deps> {
-    let aws = if settings.needs_aws() {
-        Some(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
-    } else {
-        None
-    };
-    let store: Arc<dyn Store> = match (&settings.store, &aws) {
-        (StoreChoice::DynamoDb { table }, Some(aws)) => Arc::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(aws),
-            table.clone(),
-        )),
-        _ => Arc::new(SqliteStore::open(&settings.data_dir)?),
-    };
-    let mailer: Arc<dyn Mailer> = match (settings.mailer, &aws) {
-        (MailerChoice::Ses, Some(aws)) => Arc::new(SesMailer::new(
-            aws_sdk_sesv2::Client::new(aws),
-            &settings.sender,
-            settings.ses_configuration_set.clone(),
-        )?),
-        _ => Arc::new(OutboxMailer::new(&settings.outbox_dir, &settings.sender)?),
-    };
-    Ok(match (&settings.event_bus, &aws) {
-        (Some(bus), Some(aws)) => Deps {
+    let aws = AwsShared::load(settings).await;
+    let store = open_store(settings, &aws)?;
+    let mailer = open_mailer(settings, &aws)?;
+    Ok(match open_publisher(settings, &aws)? {
+        Some(events) => Deps {
             store,
             mailer,
             clock,
-            events: Arc::new(EventBridgePublisher::new(
-                aws_sdk_eventbridge::Client::new(aws),
-                bus.clone(),
-            )),
+            events,
         },
-        _ => build_deps(store, mailer, clock),
+        None => build_deps(store, mailer, clock),
     })
+}
+
+/// The AWS SDK configuration, loaded once when some adapter needs it.
+struct AwsShared {
+    #[cfg(feature = "aws")]
+    config: Option<aws_config::SdkConfig>,
+}
+
+impl AwsShared {
+    async fn load(settings: &Settings) -> Self {
+        #[cfg(feature = "aws")]
+        {
+            let config = if settings.needs_aws() {
+                Some(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
+            } else {
+                None
+            };
+            Self { config }
+        }
+        #[cfg(not(feature = "aws"))]
+        {
+            let _ = settings;
+            Self {}
+        }
+    }
+
+    #[cfg(feature = "aws")]
+    fn config(&self) -> Result<&aws_config::SdkConfig> {
+        self.config
+            .as_ref()
+            .ok_or_else(|| DomainError::internal("the AWS configuration was not loaded"))
+    }
+}
+
+#[cfg(not(all(
+    feature = "sqlite",
+    feature = "dynamodb",
+    feature = "ses",
+    feature = "eventbridge"
+)))]
+fn built_without(what: &str, feature: &str) -> DomainError {
+    DomainError::internal(format!(
+        "{what} needs the `{feature}` cargo feature, which this binary was built without"
+    ))
+}
+
+fn open_store(settings: &Settings, aws: &AwsShared) -> Result<Arc<dyn Store>> {
+    match &settings.store {
+        StoreChoice::Sqlite => sqlite_store(settings),
+        StoreChoice::DynamoDb { table } => dynamodb_store(aws, table),
+    }
+}
+
+#[cfg(feature = "sqlite")]
+fn sqlite_store(settings: &Settings) -> Result<Arc<dyn Store>> {
+    Ok(Arc::new(cassiopee_sqlite::SqliteStore::open(
+        &settings.data_dir,
+    )?))
+}
+
+#[cfg(not(feature = "sqlite"))]
+fn sqlite_store(_: &Settings) -> Result<Arc<dyn Store>> {
+    Err(built_without("CASSIOPEE_STORE=sqlite", "sqlite"))
+}
+
+#[cfg(feature = "dynamodb")]
+fn dynamodb_store(aws: &AwsShared, table: &str) -> Result<Arc<dyn Store>> {
+    Ok(Arc::new(cassiopee_dynamodb::DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(aws.config()?),
+        table.to_string(),
+    )))
+}
+
+#[cfg(not(feature = "dynamodb"))]
+fn dynamodb_store(_: &AwsShared, _: &str) -> Result<Arc<dyn Store>> {
+    Err(built_without("CASSIOPEE_STORE=dynamodb", "dynamodb"))
+}
+
+fn open_mailer(settings: &Settings, aws: &AwsShared) -> Result<Arc<dyn Mailer>> {
+    match settings.mailer {
+        MailerChoice::Outbox => Ok(Arc::new(OutboxMailer::new(
+            &settings.outbox_dir,
+            &settings.sender,
+        )?)),
+        MailerChoice::Ses => ses_mailer(settings, aws),
+    }
+}
+
+#[cfg(feature = "ses")]
+fn ses_mailer(settings: &Settings, aws: &AwsShared) -> Result<Arc<dyn Mailer>> {
+    Ok(Arc::new(cassiopee_aws::SesMailer::new(
+        aws_sdk_sesv2::Client::new(aws.config()?),
+        &settings.sender,
+        settings.ses_configuration_set.clone(),
+    )?))
+}
+
+#[cfg(not(feature = "ses"))]
+fn ses_mailer(_: &Settings, _: &AwsShared) -> Result<Arc<dyn Mailer>> {
+    Ok(Arc::new(Refusing("the SES mailer", "ses")))
+}
+
+/// `None`: no bus is named, events go to promote-waitlist in process.
+fn open_publisher(settings: &Settings, aws: &AwsShared) -> Result<Option<Arc<dyn EventPublisher>>> {
+    match &settings.event_bus {
+        Some(bus) => eventbridge_publisher(aws, bus).map(Some),
+        None => Ok(None),
+    }
+}
+
+#[cfg(feature = "eventbridge")]
+fn eventbridge_publisher(aws: &AwsShared, bus: &str) -> Result<Arc<dyn EventPublisher>> {
+    Ok(Arc::new(cassiopee_aws::EventBridgePublisher::new(
+        aws_sdk_eventbridge::Client::new(aws.config()?),
+        bus,
+    )))
+}
+
+#[cfg(not(feature = "eventbridge"))]
+fn eventbridge_publisher(_: &AwsShared, _: &str) -> Result<Arc<dyn EventPublisher>> {
+    Ok(Arc::new(Refusing(
+        "the EventBridge publisher",
+        "eventbridge",
+    )))
+}
+
+/// Stands for an adapter this binary was built without: every call fails, naming the feature.
+#[cfg(not(all(feature = "ses", feature = "eventbridge")))]
+struct Refusing(&'static str, &'static str);
+
+#[cfg(not(feature = "ses"))]
+#[async_trait]
+impl Mailer for Refusing {
+    async fn send(&self, _email: &cassiopee_domain::notices::OutgoingEmail) -> Result<()> {
+        Err(built_without(self.0, self.1))
+    }
+}
+
+#[cfg(not(feature = "eventbridge"))]
+#[async_trait]
+impl EventPublisher for Refusing {
+    async fn publish(&self, _events: &[DomainEvent]) -> Result<()> {
+        Err(built_without(self.0, self.1))
+    }
 }
 
 /// The dependencies of a deployed function, built once at cold start.
 pub async fn function_deps() -> Result<Deps> {
     let settings = Settings::from_env()?;
-    deps_for(&settings, Arc::new(SystemClock)).await
+    let clock: Arc<dyn Clock> = match settings.clock_start {
+        Some(start) => {
+            let clock = SettableClock::default();
+            clock.set(start);
+            Arc::new(clock)
+        }
+        None => Arc::new(SystemClock),
+    };
+    deps_for(&settings, clock).await
 }
 
 #[cfg(test)]
@@ -244,6 +399,27 @@ mod tests {
         .unwrap();
         assert_eq!(s.store, StoreChoice::DynamoDb { table: "t".into() });
         assert_eq!(s.mailer, MailerChoice::Ses);
+    }
+
+    #[test]
+    fn a_start_time_for_the_clock_is_taken_locally_and_refused_on_aws() {
+        let s = settings(&[("CASSIOPEE_CLOCK", "2026-12-03T10:00")]).unwrap();
+        assert_eq!(
+            s.clock_start.map(|t| t.to_rfc3339()),
+            Some("2026-12-03T09:00:00+00:00".to_string())
+        );
+        let e = settings(&[("CASSIOPEE_CLOCK", "03/12/2026")]).unwrap_err();
+        assert!(e.cause.unwrap_or_default().contains("CASSIOPEE_CLOCK"));
+        let e = settings(&[
+            ("CASSIOPEE_CLOCK", "2026-12-03T10:00"),
+            ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023"),
+        ])
+        .unwrap_err();
+        assert!(
+            e.cause
+                .unwrap_or_default()
+                .contains("refused on AWS Lambda")
+        );
     }
 
     #[test]

@@ -373,7 +373,11 @@ pub trait Store: Send + Sync {
         to: Instant,
     ) -> Result<Vec<(Session, Enrolment)>>;
 
-    // Imports: each call writes every row it accepts in one transaction.
+    // Imports: each row is applied whole or not at all, and an outcome is answered per row. The
+    // embedded store writes a whole file in one transaction; DynamoDB commits rows in windows
+    // (a transaction holds at most 100 items), so a failure midway leaves the earlier windows
+    // applied. Either way a second run of the same file changes nothing: rows already applied
+    // come back `Unchanged`, so re-running an interrupted import completes it.
     async fn import_staff(&self, rows: &[StaffRow]) -> Result<Vec<RowOutcome>>;
     async fn import_officers(&self, rows: &[OfficerRow]) -> Result<Vec<RowOutcome>>;
     async fn import_trainings(&self, rows: &[TrainingRow]) -> Result<Vec<RowOutcome>>;

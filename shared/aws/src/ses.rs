@@ -1,0 +1,70 @@
+//! The mail port on SES v2.
+
+use async_trait::async_trait;
+use aws_sdk_sesv2::primitives::Blob;
+use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
+use cassiopee_adapters::mime_message;
+use cassiopee_domain::error::{DomainError, Result};
+use cassiopee_domain::notices::OutgoingEmail;
+use cassiopee_domain::ports::Mailer;
+use lettre::message::Mailbox;
+
+/// Sends each email through SES v2 as a raw MIME message built by `lettre`, the same bytes the
+/// local outbox writes.
+pub struct SesMailer {
+    client: aws_sdk_sesv2::Client,
+    from: Mailbox,
+    configuration_set: Option<String>,
+}
+
+impl SesMailer {
+    pub fn new(
+        client: aws_sdk_sesv2::Client,
+        from: &str,
+        configuration_set: Option<String>,
+    ) -> Result<Self> {
+        let from = from
+            .parse()
+            .map_err(|e| DomainError::internal(format!("bad sender: {e}")))?;
+        Ok(Self {
+            client,
+            from,
+            configuration_set,
+        })
+    }
+}
+
+#[async_trait]
+impl Mailer for SesMailer {
+    async fn send(&self, email: &OutgoingEmail) -> Result<()> {
+        let message = mime_message(&self.from, email)?;
+        let raw = RawMessage::builder()
+            .data(Blob::new(message.formatted()))
+            .build()
+            .map_err(|e| DomainError::internal(format!("ses raw message: {e}")))?;
+        let mut request = self
+            .client
+            .send_email()
+            .from_email_address(self.from.to_string())
+            .destination(
+                Destination::builder()
+                    .to_addresses(email.to.as_str())
+                    .build(),
+            )
+            .content(EmailContent::builder().raw(raw).build());
+        if let Some(set) = &self.configuration_set {
+            request = request.configuration_set_name(set);
+        }
+        let sent = request.send().await.map_err(|e| {
+            DomainError::internal(format!(
+                "ses send_email: {}",
+                aws_sdk_sesv2::error::DisplayErrorContext(&e)
+            ))
+        })?;
+        tracing::info!(
+            message_id = sent.message_id().unwrap_or(""),
+            "email handed to SES"
+        );
+        Ok(())
+    }
+}
