@@ -8,8 +8,8 @@ use cassiopee_domain::ports::{Clock, Mailer};
 use cassiopee_domain::time::Instant;
 use chrono::{Duration, Utc};
 use lettre::Message;
-use lettre::message::Mailbox;
 use lettre::message::header::{ContentType, MIME_VERSION_1_0};
+use lettre::message::{Attachment as MimeAttachment, Mailbox, MultiPart, SinglePart};
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
@@ -110,16 +110,30 @@ pub fn mime_message(from: &Mailbox, email: &OutgoingEmail) -> Result<Message> {
         .as_str()
         .parse()
         .map_err(|e| DomainError::internal(format!("bad recipient: {e}")))?;
-    Message::builder()
+    let builder = Message::builder()
         .from(from.clone())
         .to(to)
         .subject(email.subject.as_str())
         .date(std::time::SystemTime::from(email.date))
         .message_id(None)
-        .header(MIME_VERSION_1_0)
-        .header(ContentType::TEXT_PLAIN)
-        .body(email.text.clone())
-        .map_err(|e| DomainError::internal(format!("cannot build email: {e}")))
+        .header(MIME_VERSION_1_0);
+    let built = if email.attachments.is_empty() {
+        builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(email.text.clone())
+    } else {
+        let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(email.text.clone()));
+        for a in &email.attachments {
+            let content_type = ContentType::parse(&a.content_type).map_err(|e| {
+                DomainError::internal(format!("bad attachment type {:?}: {e}", a.content_type))
+            })?;
+            parts = parts.singlepart(
+                MimeAttachment::new(a.filename.clone()).body(a.bytes.clone(), content_type),
+            );
+        }
+        builder.multipart(parts)
+    };
+    built.map_err(|e| DomainError::internal(format!("cannot build email: {e}")))
 }
 
 #[async_trait]
@@ -169,6 +183,7 @@ mod tests {
             subject: "Inscription confirmée : Lire un bilan".into(),
             text: "Bonjour,\n\nVotre inscription est confirmée.".into(),
             date: Utc::now(),
+            attachments: Vec::new(),
         };
         mailer.send(&email).await.unwrap();
         let files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
@@ -181,5 +196,33 @@ mod tests {
         assert!(raw.lines().any(|l| l.starts_with("Message-ID: <")), "{raw}");
         assert!(raw.lines().any(|l| l == "MIME-Version: 1.0"), "{raw}");
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn an_email_with_an_attachment_is_multipart_with_the_file_as_its_own_part() {
+        let from: Mailbox = "Cassiopée <no-reply@cassiopee.invalid>".parse().unwrap();
+        let email = OutgoingEmail {
+            to: Email::parse("jean.dupont@intradef.example").unwrap(),
+            subject: "Invitation".into(),
+            text: "Bonjour,\n\nVeuillez trouver l'invitation jointe.".into(),
+            date: Utc::now(),
+            attachments: vec![cassiopee_domain::notices::Attachment {
+                filename: "invitation.ics".into(),
+                content_type: "text/calendar; charset=utf-8; method=REQUEST".into(),
+                bytes: b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".to_vec(),
+            }],
+        };
+        let raw = String::from_utf8(mime_message(&from, &email).unwrap().formatted()).unwrap();
+        assert!(raw.contains("Content-Type: multipart/mixed;"), "{raw}");
+        assert!(
+            raw.contains("Content-Disposition: attachment; filename=\"invitation.ics\""),
+            "{raw}"
+        );
+        assert!(
+            raw.contains("text/calendar; charset=utf-8; method=REQUEST"),
+            "{raw}"
+        );
+        assert!(raw.contains("BEGIN:VCALENDAR"), "{raw}");
+        assert!(raw.contains("Veuillez trouver"), "{raw}");
     }
 }

@@ -5,7 +5,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use cassiopee_aws::{EventBridgePublisher, SesMailer};
 use cassiopee_domain::ids::{OfficerId, SessionId};
 use cassiopee_domain::model::{Email, EnrolmentStatus};
-use cassiopee_domain::notices::OutgoingEmail;
+use cassiopee_domain::notices::{Attachment, OutgoingEmail};
 use cassiopee_domain::ports::{DomainEvent, EventPublisher, Mailer};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -131,6 +131,11 @@ async fn ses_sends_the_raw_mime_message_to_its_recipient() {
         subject: format!("Inscription confirmée {marker}"),
         text: "Bonjour,\n\nVotre inscription est confirmée.".into(),
         date: chrono::Utc::now(),
+        attachments: vec![Attachment {
+            filename: "invitation.ics".into(),
+            content_type: "text/calendar; charset=utf-8; method=REQUEST".into(),
+            bytes: format!("BEGIN:VCALENDAR\r\nUID:{marker}\r\nEND:VCALENDAR\r\n").into_bytes(),
+        }],
     };
 
     mailer.send(&email).await.expect("sent");
@@ -145,6 +150,10 @@ async fn ses_sends_the_raw_mime_message_to_its_recipient() {
     assert!(
         raw.contains(&marker),
         "subject marker missing from the MIME: {raw:.400}"
+    );
+    assert!(
+        raw.contains("filename=\\\"invitation.ics\\\"") && raw.contains(&format!("UID:{marker}")),
+        "the calendar attachment did not reach SES: {raw:.1200}"
     );
 }
 
@@ -165,6 +174,7 @@ async fn ses_refuses_a_sender_that_is_not_verified() {
         subject: "Test".into(),
         text: "Test".into(),
         date: chrono::Utc::now(),
+        attachments: Vec::new(),
     };
     let err = mailer
         .send(&email)

@@ -129,6 +129,18 @@ pub struct OutgoingEmail {
     pub text: String,
     /// When it was written, by the clock of the use cases.
     pub date: Instant,
+    /// Files sent with it (a calendar invitation, say); the mailers send them as MIME parts.
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to an email.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attachment {
+    /// The name the recipient sees, e.g. `invitation.ics`.
+    pub filename: String,
+    /// Its MIME type, parameters included, e.g. `text/calendar; charset=utf-8; method=REQUEST`.
+    pub content_type: String,
+    pub bytes: Vec<u8>,
 }
 
 const DAYS: [&str; 7] = [
@@ -361,6 +373,7 @@ pub fn render(
             salutation(officer)
         ),
         date: now,
+        attachments: Vec::new(),
     }
 }
 
