@@ -6,12 +6,23 @@
 # functions/*/Cargo.toml). Cargo unifies the features of a package over everything one
 # invocation builds, so the functions are built in groups of equal features: one invocation per
 # group, sharing every compiled dependency.
+#
+# `scripts/build-lambdas.sh --x86-64` builds for this machine's architecture instead (into
+# target/lambda-x86_64), so that the benchmarks can start the very bootstraps Lambda would run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+arch=arm64
+arch_flag=--arm64
+if [[ "${1:-}" == "--x86-64" ]]; then
+  arch=x86_64
+  arch_flag=--x86-64
+fi
+lambda_dir="${CARGO_TARGET_DIR:-target}/lambda-$arch"
+
 scripts/aws-tools.sh
 export PATH="$PWD/.venv/bin:$PATH"   # cargo-lambda finds zig through the venv's python
-if ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
+if [[ "$arch" == arm64 ]] && ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
   rustup target add aarch64-unknown-linux-gnu
 fi
 
@@ -29,13 +40,13 @@ done
 for features in "${!groups[@]}"; do
   echo "building with cassiopee-api features [$features]:${groups[$features]}"
   # shellcheck disable=SC2086
-  cargo lambda build --release --arm64 --lambda-dir target/lambda-arm64 ${groups[$features]}
+  cargo lambda build --release "$arch_flag" --lambda-dir "$lambda_dir" ${groups[$features]}
 done
 
-echo "function                 bootstrap (arm64, stripped)  cassiopee-api features"
+echo "function                 bootstrap ($arch, stripped)  cassiopee-api features"
 for dir in functions/*/; do
   name=$(basename "$dir")
-  bytes=$(stat -c %s "target/lambda-arm64/$name/bootstrap")
+  bytes=$(stat -c %s "$lambda_dir/$name/bootstrap")
   features=$(sed -n 's/^cassiopee-api = .*features = \[\(.*\)\].*/\1/p' "$dir/Cargo.toml")
   awk -v n="$name" -v b="$bytes" -v f="$features" \
     'BEGIN { printf "%-24s %6.2f MiB                   %s\n", n, b / 1048576, f }'

@@ -6,6 +6,7 @@
 mod helpers;
 
 mod auth;
+mod authz_matrix;
 mod errors;
 mod events;
 mod import;
