@@ -1,0 +1,290 @@
+// Small DOM helpers on the DSFR: elements built from data (never HTML strings, so nothing a
+// user typed is ever parsed as markup), French formats in Paris time, form fields whose errors
+// stand next to them, alerts, confirmation dialogs and tables.
+
+/** h('p', {class: 'x'}, 'text', child…): an element; attributes `on*` take listeners. */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === false || v === null || v === undefined) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+let uid = 0;
+export const nextId = (prefix) => `${prefix}-${++uid}`;
+
+// --- Formats (fr-FR, Europe/Paris).
+
+const TZ = 'Europe/Paris';
+const dayFmt = new Intl.DateTimeFormat('fr-FR', { timeZone: TZ, weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+const shortDayFmt = new Intl.DateTimeFormat('fr-FR', { timeZone: TZ, day: 'numeric', month: 'short', year: 'numeric' });
+const timeFmt = new Intl.DateTimeFormat('fr-FR', { timeZone: TZ, hour: '2-digit', minute: '2-digit' });
+const monthFmt = new Intl.DateTimeFormat('fr-FR', { timeZone: 'UTC', month: 'long', year: 'numeric' });
+const moneyFmt = new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR', minimumFractionDigits: 2 });
+
+/** A calendar day ("2027-01-14") read as that day, wherever the browser is. */
+const civil = (day) => new Date(`${day}T12:00:00Z`);
+export const formatDay = (day) => dayFmt.format(civil(day));
+export const formatShortDay = (day) => shortDayFmt.format(civil(day));
+export const formatDateTime = (iso) => `${shortDayFmt.format(new Date(iso))} à ${timeFmt.format(new Date(iso))}`;
+export const formatMonth = (ym) => monthFmt.format(new Date(`${ym}-01T12:00:00Z`));
+/** "4800.00" (the API's decimal string) → "4 800,00 €". */
+export const formatMoney = (amount) => moneyFmt.format(Number(amount));
+export const formatPercent = (permille) => (permille === null || permille === undefined
+  ? '–' : `${(permille / 10).toLocaleString('fr-FR', { maximumFractionDigits: 1 })} %`);
+
+/** The Paris calendar day of an instant, as "YYYY-MM-DD". */
+export function parisDay(date) {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit' }).format(date);
+  return parts;
+}
+
+export function sessionDates(s) {
+  const days = s.first_day === s.last_day
+    ? `le ${formatDay(s.first_day)}`
+    : `du ${formatDay(s.first_day)} au ${formatDay(s.last_day)}`;
+  return `${days}, ${s.daily_hours.replace('-', ' – ')} (heure de Paris)`;
+}
+
+export const MODALITIES = { 'présentiel': 'Présentiel', distanciel: 'Distanciel', hybride: 'Hybride' };
+
+export const STATUS_LABELS = {
+  confirmed: 'Inscrit',
+  waitlisted: 'Liste d’attente',
+  offered: 'Place proposée',
+  withdrawn: 'Désisté',
+  declined: 'A renoncé',
+  offer_expired: 'Proposition expirée',
+  attended: 'Présent',
+  absent: 'Absent',
+  excused: 'Excusé',
+};
+
+const STATUS_BADGES = {
+  confirmed: 'success', attended: 'success', offered: 'new', waitlisted: 'info',
+  withdrawn: 'warning', declined: 'warning', offer_expired: 'warning', absent: 'error', excused: 'info',
+};
+
+export const statusBadge = (status) => h('p', { class: `fr-badge fr-badge--sm fr-badge--${STATUS_BADGES[status] || 'info'}` }, STATUS_LABELS[status] || status);
+
+export function seatsBadge(s) {
+  if (s.status === 'cancelled') return h('p', { class: 'fr-badge fr-badge--sm fr-badge--error' }, 'Annulée');
+  if (s.seats_left > 0) {
+    return h('p', { class: 'fr-badge fr-badge--sm fr-badge--success' },
+      s.seats_left === 1 ? '1 place restante' : `${s.seats_left} places restantes`);
+  }
+  return h('p', { class: 'fr-badge fr-badge--sm fr-badge--warning' },
+    s.waiting_list_open ? `Complet – ${s.waiting_list_length} en attente` : 'Complet');
+}
+
+// --- Page furniture.
+
+/** Replaces the page's content, sets the title, and moves focus to the heading. */
+export function render(title, ...content) {
+  document.title = `${title} – Cassiopée`;
+  const page = document.getElementById('page');
+  const heading = h('h1', { tabindex: '-1', id: 'titre-page' }, title);
+  page.replaceChildren(heading, ...content.flat());
+  heading.focus({ preventScroll: false });
+  return page;
+}
+
+export function announce(text) {
+  const live = document.getElementById('annonces');
+  live.textContent = '';
+  setTimeout(() => { live.textContent = text; }, 50);
+}
+
+/** A DSFR alert; `type` success, error, info or warning. */
+export function alert(type, title, text, opts = {}) {
+  return h('div', { class: `fr-alert fr-alert--${type} fr-alert--sm fr-mb-3w`, role: opts.role || (type === 'error' ? 'alert' : 'status'), tabindex: opts.focus ? '-1' : null },
+    title ? h('h3', { class: 'fr-alert__title' }, title) : null,
+    text ? h('p', {}, text) : null);
+}
+
+/** Shows a message in a placeholder, and moves focus there so that it is read out. */
+export function notify(slot, type, title, text) {
+  const a = alert(type, title, text, { focus: true });
+  slot.replaceChildren(a);
+  a.focus();
+  return a;
+}
+
+export const loading = () => h('p', { class: 'fr-text--sm', role: 'status' }, 'Chargement…');
+
+export function errorBlock(err) {
+  return alert('error', 'Une erreur est survenue', err.message || String(err));
+}
+
+export const link = (href, text, attrs = {}) => h('a', { href, class: 'fr-link', ...attrs }, text);
+export const button = (text, onclick, cls = '', attrs = {}) => h('button', { type: 'button', class: `fr-btn ${cls}`.trim(), onclick, ...attrs }, text);
+
+export function badgeGroup(...badges) {
+  return h('ul', { class: 'fr-badges-group' }, badges.filter(Boolean).map((b) => h('li', {}, b)));
+}
+
+// --- Forms.
+
+/**
+ * A DSFR input group: label tied to the field, hint, and an error message slot that the
+ * field is described by. `kind` is an input type, or 'select' (with `options` [[value,
+ * label]]) or 'textarea'.
+ */
+export function field(name, label, opts = {}) {
+  const id = opts.id || nextId(`champ-${name}`);
+  const hintId = `${id}-aide`;
+  const msgId = `${id}-message`;
+  const kind = opts.kind || 'text';
+  const common = { id, name, 'aria-describedby': `${opts.hint ? hintId : ''} ${msgId}`.trim(), required: opts.required || null, ...(opts.attrs || {}) };
+  let control;
+  if (kind === 'select') {
+    control = h('select', { class: 'fr-select', ...common },
+      opts.placeholder !== undefined ? h('option', { value: '' }, opts.placeholder) : null,
+      (opts.options || []).map(([v, l]) => h('option', { value: v, selected: String(v) === String(opts.value ?? '') || null }, l)));
+  } else if (kind === 'textarea') {
+    control = h('textarea', { class: 'fr-input', ...common }, opts.value ?? '');
+  } else {
+    control = h('input', { class: 'fr-input', type: kind, value: opts.value ?? null, ...common });
+  }
+  const group = h('div', { class: `${kind === 'select' ? 'fr-select-group' : 'fr-input-group'} fr-mb-2w`, dataset: { field: name } },
+    h('label', { class: 'fr-label', for: id }, label, opts.required ? ' (obligatoire)' : null,
+      opts.hint ? h('span', { class: 'fr-hint-text', id: hintId }, opts.hint) : null),
+    control,
+    h('div', { class: 'fr-messages-group', id: msgId, 'aria-live': 'polite' }));
+  return group;
+}
+
+export function checkbox(name, label, checked = false) {
+  const id = nextId(`case-${name}`);
+  return h('div', { class: 'fr-checkbox-group fr-mb-2w', dataset: { field: name } },
+    h('input', { type: 'checkbox', id, name, checked: checked || null }),
+    h('label', { class: 'fr-label', for: id }, label));
+}
+
+/** Clears the errors a form shows. */
+export function clearErrors(form) {
+  for (const g of form.querySelectorAll('[data-field]')) {
+    g.classList.remove('fr-input-group--error', 'fr-select-group--error');
+    const c = g.querySelector('input, select, textarea');
+    if (c) c.removeAttribute('aria-invalid');
+    const m = g.querySelector('.fr-messages-group');
+    if (m) m.replaceChildren();
+  }
+}
+
+/**
+ * Shows an API error on a form: each field error next to its field (focus goes to the first),
+ * anything else in the form's alert slot.
+ */
+export function showErrors(form, slot, err) {
+  clearErrors(form);
+  let first = null;
+  for (const { field: name, detail } of err.fields || []) {
+    const g = form.querySelector(`[data-field="${CSS.escape(name)}"]`);
+    if (!g) continue;
+    g.classList.add(g.classList.contains('fr-select-group') ? 'fr-select-group--error' : 'fr-input-group--error');
+    const c = g.querySelector('input, select, textarea');
+    c.setAttribute('aria-invalid', 'true');
+    g.querySelector('.fr-messages-group').replaceChildren(h('p', { class: 'fr-message fr-message--error', role: 'alert' }, detail));
+    first = first || c;
+  }
+  if (first) {
+    slot.replaceChildren(alert('error', null, 'Le formulaire contient des erreurs : corrigez les champs signalés.'));
+    first.focus();
+  } else {
+    notify(slot, 'error', 'L’action n’a pas abouti', err.message);
+  }
+}
+
+export function formValues(form) {
+  const out = {};
+  for (const el of form.elements) {
+    if (!el.name) continue;
+    if (el.type === 'checkbox') out[el.name] = el.checked;
+    else out[el.name] = el.value.trim();
+  }
+  return out;
+}
+
+// --- Confirmation dialog (DSFR modal on a native <dialog>).
+
+/**
+ * Asks before an action. Resolves true when confirmed. `body` is text or nodes. Escape,
+ * the close button and "Annuler" resolve false; focus returns to what had it.
+ */
+export function confirmDialog({ title, body, confirm, cancel = 'Annuler', danger = false }) {
+  return new Promise((resolve) => {
+    const back = document.activeElement;
+    const id = nextId('dialogue');
+    let done = false;
+    const dialog = h('dialog', { id, class: 'fr-modal', 'aria-labelledby': `${id}-titre`, role: 'dialog' });
+    const close = (answer) => {
+      if (done) return;
+      done = true;
+      dialog.classList.remove('fr-modal--opened');
+      if (dialog.open) dialog.close();
+      dialog.remove();
+      document.documentElement.classList.remove('cassiopee-modal-open');
+      if (back && back.isConnected) back.focus();
+      resolve(answer);
+    };
+    const ok = button(confirm, () => close(true), danger ? 'fr-btn--secondary cassiopee-danger' : '');
+    dialog.append(h('div', { class: 'fr-container fr-container--fluid fr-container-md' },
+      h('div', { class: 'fr-grid-row fr-grid-row--center' },
+        h('div', { class: 'fr-col-12 fr-col-md-8 fr-col-lg-6' },
+          h('div', { class: 'fr-modal__body' },
+            h('div', { class: 'fr-modal__header' },
+              h('button', { type: 'button', class: 'fr-btn--close fr-btn', title: 'Fermer', onclick: () => close(false) }, 'Fermer')),
+            h('div', { class: 'fr-modal__content' },
+              h('h2', { class: 'fr-modal__title', id: `${id}-titre` }, title),
+              typeof body === 'string' ? h('p', {}, body) : body),
+            h('div', { class: 'fr-modal__footer' },
+              h('ul', { class: 'fr-btns-group fr-btns-group--right fr-btns-group--inline-reverse fr-btns-group--inline-lg' },
+                h('li', {}, ok),
+                h('li', {}, button(cancel, () => close(false), 'fr-btn--secondary')))))))));
+    dialog.addEventListener('cancel', (e) => { e.preventDefault(); close(false); });
+    document.body.append(dialog);
+    dialog.showModal();
+    dialog.classList.add('fr-modal--opened');
+    document.documentElement.classList.add('cassiopee-modal-open');
+    ok.focus();
+  });
+}
+
+// --- Tables.
+
+/** A DSFR table: `columns` [[label, (row) => cell]], with a caption read by screen readers. */
+export function table(caption, columns, rows, opts = {}) {
+  return h('div', { class: `fr-table fr-table--no-scroll ${opts.bordered ? 'fr-table--bordered' : ''}`.trim() },
+    h('div', { class: 'fr-table__wrapper' },
+      h('div', { class: 'fr-table__container' },
+        h('div', { class: 'fr-table__content' },
+          h('table', {},
+            h('caption', { class: opts.showCaption ? '' : 'fr-sr-only' }, caption),
+            h('thead', {}, h('tr', {}, columns.map(([label]) => h('th', { scope: 'col' }, label)))),
+            h('tbody', {}, rows.length
+              ? rows.map((r) => h('tr', {}, columns.map(([, cell]) => h('td', {}, cell(r)))))
+              : h('tr', {}, h('td', { colspan: columns.length }, opts.empty || 'Aucune ligne.'))))))));
+}
+
+/** Saves bytes as a file the browser downloads. */
+export function download(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const a = h('a', { href: url, download: filename, class: 'fr-sr-only' }, filename);
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
