@@ -98,7 +98,10 @@ export async function newPage(context) {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+  // An API refusal is a normal answer for the page (it shows it); anything else is a fault.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(`console: ${m.text()}`);
+  });
   page.errors = errors;
   return page;
 }
@@ -131,14 +134,17 @@ export const axeLog = [];
 /** Screenshots of the whole page at 360 px and at 1280 px, named after `name`. */
 export async function screenshots(page, name) {
   mkdirSync(ARTIFACTS, { recursive: true });
-  for (const width of [360, 1280]) {
-    await page.setViewportSize({ width, height: width === 360 ? 780 : 900 });
-    await page.waitForTimeout(150);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    assert.ok(overflow <= 1, `${name} is ${overflow}px wider than a ${width}px screen`);
-    await page.screenshot({ path: join(ARTIFACTS, `${name}-${width}.png`), fullPage: true });
+  try {
+    for (const width of [360, 1280]) {
+      await page.setViewportSize({ width, height: width === 360 ? 780 : 900 });
+      await page.waitForTimeout(150);
+      await page.screenshot({ path: join(ARTIFACTS, `${name}-${width}.png`), fullPage: true });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 1, `${name} is ${overflow}px wider than a ${width}px screen`);
+    }
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 900 });
   }
-  await page.setViewportSize({ width: 1280, height: 900 });
 }
 
 /** Every check a page gets: no script error, axe-core clean, and both screenshots. */
@@ -146,4 +152,15 @@ export async function checkPage(page, name) {
   assert.deepEqual(page.errors, [], `script errors on ${name}`);
   await assertAccessible(page, name);
   await screenshots(page, name);
+}
+
+/** The confirmation dialog named `name`, once its opening transition is over. */
+export async function openedDialog(page, name) {
+  const dialog = page.getByRole('dialog', { name });
+  await dialog.waitFor();
+  await page.waitForFunction(() => {
+    const d = document.querySelector('dialog.fr-modal--opened');
+    return d && getComputedStyle(d).opacity === '1';
+  });
+  return dialog;
 }

@@ -1,14 +1,21 @@
-// Manual look: node tests/smoke.mjs URL PATH EMAIL → prints errors and axe results, saves a png.
+// A manual look while working on the front: node tests/smoke.mjs URL EMAIL PATH…
+// prints script errors and axe-core's findings per page, and saves /tmp/web-smoke-N.png.
 import { startBrowser, newPage, signIn, waitReady, assertAccessible } from './harness.mjs';
-const [base, path, email] = process.argv.slice(2);
+
+const [base, email, ...paths] = process.argv.slice(2);
 const { context, close } = await startBrowser();
 const page = await newPage(context);
 try {
-  if (email) await signIn(page, base, email);
-  await page.goto(`${base}${path}`);
-  await waitReady(page, path.split('?')[0]);
-  await page.screenshot({ path: `/tmp/web-smoke.png`, fullPage: true });
-  console.log('errors', page.errors);
-  await assertAccessible(page, path);
-  console.log('axe ok');
-} catch (e) { console.log(String(e.message).slice(0, 3000)); } finally { await close(); }
+  await signIn(page, base, email);
+  for (const [i, path] of paths.entries()) {
+    page.errors.length = 0;
+    await page.goto(`${base}${path}`);
+    try {
+      await waitReady(page, path.split('?')[0]);
+      await page.screenshot({ path: `/tmp/web-smoke-${i}.png`, fullPage: true });
+      console.log(path, 'errors', page.errors, 'title', await page.title());
+      await assertAccessible(page, path);
+      console.log(path, 'axe ok');
+    } catch (e) { console.log(path, String(e.message).slice(0, 1500)); }
+  }
+} finally { await close(); }

@@ -31,18 +31,21 @@ function header(user) {
   const tools = document.getElementById('outils');
   const path = location.pathname;
   const items = user ? MENUS[user.role] : [];
-  // The current entry: the longest menu path that prefixes the page's path.
-  const current = items.map(([p]) => p).filter((p) => path === p || path.startsWith(`${p}/`))
+  // The current entry: the longest menu path that prefixes the page's path (a session's pages
+  // belong to the planning; the dashboard matches only itself).
+  const section = path.startsWith('/personnel/sessions/') ? '/personnel/planning' : path;
+  const current = items.map(([p]) => p)
+    .filter((p) => section === p || (p !== '/personnel' && section.startsWith(`${p}/`)))
     .sort((a, b) => b.length - a.length)[0];
   menu.replaceChildren(...items.map(([href, label]) => h('li', { class: 'fr-nav__item' },
     h('a', { class: 'fr-nav__link', href, 'aria-current': href === current ? 'page' : null }, label))));
   tools.replaceChildren(...(user
-    ? [h('li', {}, h('span', { class: 'fr-btn fr-icon-account-circle-line cassiopee-user' }, user.name)),
+    ? [h('li', {}, h('span', { class: 'fr-btn cassiopee-user' }, user.name)),
       h('li', {}, h('button', { type: 'button', class: 'fr-btn', id: 'deconnexion', onclick: () => { signOut(); navigate('/connexion'); } }, 'Se déconnecter'))]
     : [h('li', {}, h('a', { class: 'fr-btn', href: '/connexion' }, 'Se connecter'))]));
   // A link followed from the mobile menu closes it.
   const modal = document.getElementById('menu-modal');
-  if (modal.classList.contains('fr-modal--opened') && window.dsfr) window.dsfr(modal).modal.conceal();
+  if (modal.classList.contains('fr-modal--opened')) window.dsfr?.(modal)?.modal?.conceal();
 }
 
 async function signInPage() {

@@ -131,7 +131,6 @@ export async function sessionPage({ id }, _query, flash) {
       const msg = alert('success', title, text, { focus: true });
       await sessionPage({ id }, _query, msg);
       msg.focus();
-      announce(title);
     } catch (err) {
       notify(slot, 'error', `${label} : échec`, err.message);
     }

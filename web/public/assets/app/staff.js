@@ -214,7 +214,6 @@ async function sessionPage({ id }, query, flash) {
     const msg = alert('success', title, text, { focus: true });
     await sessionPage({ id }, new URLSearchParams(), msg);
     msg.focus();
-    announce(title);
   };
   const fail = (label) => (err) => notify(slot, 'error', label, err.message);
   const name = (l) => `${l.officer.grade} ${l.officer.first_name} ${l.officer.last_name}`;
@@ -225,7 +224,8 @@ async function sessionPage({ id }, query, flash) {
   const others = roster.filter((l) => !seated.includes(l) && !waiting.includes(l));
 
   const markAttendance = (l) => {
-    if (!['confirmed', 'attended', 'absent', 'excused'].includes(l.status)) return statusBadge(l.status);
+    if (!started) return 'Après le début';
+    if (!['confirmed', 'attended', 'absent', 'excused'].includes(l.status)) return '–';
     const id2 = `presence-${l.officer.id}`;
     const select = h('select', { class: 'fr-select', id: id2, name: 'status' },
       h('option', { value: '', disabled: true, selected: l.status === 'confirmed' || null }, 'À marquer'),
@@ -484,7 +484,7 @@ async function importsPage() {
 function barChart(title, rows, format) {
   const max = Math.max(1, ...rows.map((r) => r.value ?? 0));
   const barH = 22;
-  const labelW = 150;
+  const labelW = 190;
   const width = 560;
   const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
   svg.setAttribute('viewBox', `0 0 ${width} ${rows.length * (barH + 8) + 4}`);
@@ -500,7 +500,7 @@ function barChart(title, rows, format) {
       if (text !== undefined) el.textContent = text;
       svg.append(el);
     };
-    mk('text', { x: labelW - 6, y: y + barH * 0.7, 'text-anchor': 'end', class: 'cassiopee-chart__label' }, r.label.length > 22 ? `${r.label.slice(0, 21)}…` : r.label);
+    mk('text', { x: labelW - 6, y: y + barH * 0.7, 'text-anchor': 'end', class: 'cassiopee-chart__label' }, r.label.length > 26 ? `${r.label.slice(0, 25)}…` : r.label);
     mk('rect', { x: labelW, y, width: Math.max(w, 1), height: barH, class: 'cassiopee-chart__bar' });
     mk('text', { x: labelW + w + 6, y: y + barH * 0.7, class: 'cassiopee-chart__value' }, format(r.value));
   });

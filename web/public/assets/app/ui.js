@@ -96,7 +96,7 @@ export function render(title, ...content) {
   document.title = `${title} – Cassiopée`;
   const page = document.getElementById('page');
   const heading = h('h1', { tabindex: '-1', id: 'titre-page' }, title);
-  page.replaceChildren(heading, ...content.flat());
+  page.replaceChildren(heading, ...content.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
   heading.focus({ preventScroll: false });
   return page;
 }
@@ -110,7 +110,7 @@ export function announce(text) {
 /** A DSFR alert; `type` success, error, info or warning. */
 export function alert(type, title, text, opts = {}) {
   return h('div', { class: `fr-alert fr-alert--${type} fr-alert--sm fr-mb-3w`, role: opts.role || (type === 'error' ? 'alert' : 'status'), tabindex: opts.focus ? '-1' : null },
-    title ? h('h3', { class: 'fr-alert__title' }, title) : null,
+    title ? h('p', { class: 'fr-alert__title' }, title) : null,
     text ? h('p', {}, text) : null);
 }
 
@@ -218,48 +218,67 @@ export function formValues(form) {
   return out;
 }
 
-// --- Confirmation dialog (DSFR modal on a native <dialog>).
+// --- Confirmation dialog (the DSFR modal, driven through the DSFR's own API).
+
+const nextFrame = () => new Promise((r) => requestAnimationFrame(r));
 
 /**
- * Asks before an action. Resolves true when confirmed. `body` is text or nodes. Escape,
- * the close button and "Annuler" resolve false; focus returns to what had it.
+ * Opens a DSFR modal once the DSFR has set it up (it does so on the following frames, and
+ * ignores a disclose until then). False when the DSFR's script is not there.
+ */
+async function disclose(el) {
+  for (let i = 0; i < 120; i++) {
+    const api = window.dsfr && window.dsfr(el)?.modal;
+    if (api) api.disclose();
+    await nextFrame();
+    if (el.classList.contains('fr-modal--opened')) return true;
+  }
+  return false;
+}
+
+/**
+ * Asks before an action. Resolves true when confirmed. `body` is text or nodes. Escape, the
+ * close button and the cancel button resolve false; focus then returns to what had it.
  */
 export function confirmDialog({ title, body, confirm, cancel = 'Annuler', danger = false }) {
   return new Promise((resolve) => {
     const back = document.activeElement;
     const id = nextId('dialogue');
-    let done = false;
-    const dialog = h('dialog', { id, class: 'fr-modal', 'aria-labelledby': `${id}-titre`, role: 'dialog' });
-    const close = (answer) => {
-      if (done) return;
-      done = true;
-      dialog.classList.remove('fr-modal--opened');
-      if (dialog.open) dialog.close();
-      dialog.remove();
-      document.documentElement.classList.remove('cassiopee-modal-open');
-      if (back && back.isConnected) back.focus();
-      resolve(answer);
-    };
-    const ok = button(confirm, () => close(true), danger ? 'fr-btn--secondary cassiopee-danger' : '');
+    let answer = false;
+    const dialog = h('dialog', { id, class: 'fr-modal', 'aria-labelledby': `${id}-titre` });
+    const ok = h('button', { type: 'button', class: `fr-btn ${danger ? 'fr-btn--secondary cassiopee-danger' : ''}`.trim(), 'aria-controls': id, onclick: () => { answer = true; } }, confirm);
     dialog.append(h('div', { class: 'fr-container fr-container--fluid fr-container-md' },
       h('div', { class: 'fr-grid-row fr-grid-row--center' },
         h('div', { class: 'fr-col-12 fr-col-md-8 fr-col-lg-6' },
           h('div', { class: 'fr-modal__body' },
             h('div', { class: 'fr-modal__header' },
-              h('button', { type: 'button', class: 'fr-btn--close fr-btn', title: 'Fermer', onclick: () => close(false) }, 'Fermer')),
+              h('button', { type: 'button', class: 'fr-btn--close fr-btn', title: 'Fermer', 'aria-controls': id }, 'Fermer')),
             h('div', { class: 'fr-modal__content' },
               h('h2', { class: 'fr-modal__title', id: `${id}-titre` }, title),
               typeof body === 'string' ? h('p', {}, body) : body),
             h('div', { class: 'fr-modal__footer' },
               h('ul', { class: 'fr-btns-group fr-btns-group--right fr-btns-group--inline-reverse fr-btns-group--inline-lg' },
                 h('li', {}, ok),
-                h('li', {}, button(cancel, () => close(false), 'fr-btn--secondary')))))))));
-    dialog.addEventListener('cancel', (e) => { e.preventDefault(); close(false); });
-    document.body.append(dialog);
-    dialog.showModal();
-    dialog.classList.add('fr-modal--opened');
-    document.documentElement.classList.add('cassiopee-modal-open');
-    ok.focus();
+                h('li', {}, h('button', { type: 'button', class: 'fr-btn fr-btn--secondary', 'aria-controls': id }, cancel)))))))));
+    // The DSFR opens a modal from a button that controls it: a hidden one stands in for it.
+    const trigger = h('button', { type: 'button', class: 'fr-sr-only', tabindex: '-1', 'aria-controls': id, 'data-fr-opened': 'false' }, title);
+    dialog.addEventListener('dsfr.conceal', () => {
+      setTimeout(() => {
+        dialog.remove();
+        trigger.remove();
+        if (back && back.isConnected) back.focus();
+        resolve(answer);
+      }, 0);
+    });
+    document.body.append(trigger, dialog);
+    disclose(dialog).then((opened) => {
+      if (!opened) {
+        // Without the DSFR's script the dialog still works, as a plain native one.
+        dialog.classList.add('fr-modal--opened');
+        dialog.showModal();
+        dialog.addEventListener('click', (e) => { if (e.target.closest('[aria-controls]')) { dialog.close(); dialog.dispatchEvent(new Event('dsfr.conceal')); } });
+      }
+    });
   });
 }
 
@@ -267,7 +286,7 @@ export function confirmDialog({ title, body, confirm, cancel = 'Annuler', danger
 
 /** A DSFR table: `columns` [[label, (row) => cell]], with a caption read by screen readers. */
 export function table(caption, columns, rows, opts = {}) {
-  return h('div', { class: `fr-table fr-table--no-scroll ${opts.bordered ? 'fr-table--bordered' : ''}`.trim() },
+  return h('div', { class: `fr-table ${opts.bordered ? 'fr-table--bordered' : ''}`.trim() },
     h('div', { class: 'fr-table__wrapper' },
       h('div', { class: 'fr-table__container' },
         h('div', { class: 'fr-table__content' },
