@@ -10,6 +10,7 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
+use cassiopee_api::routes::ROUTES;
 use std::path::PathBuf;
 
 mod embedded {
@@ -87,6 +88,17 @@ fn safe(rel: &str) -> bool {
             .all(|s| !s.is_empty() && s != "." && s != ".." && !s.contains('\\'))
 }
 
+fn first_segment(path: &str) -> &str {
+    path.trim_start_matches('/').split('/').next().unwrap_or("")
+}
+
+/// Paths whose first segment is one of the API's (`/sessions`, `/me`, `/admin`…) or `/dev`
+/// belong to the API, found or not: they are answered in problem+json, never with a page.
+fn in_api_namespace(path: &str) -> bool {
+    let first = first_segment(path);
+    first == "dev" || ROUTES.iter().any(|r| first_segment(r.path) == first)
+}
+
 fn wants_html(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
@@ -105,7 +117,7 @@ pub fn serve(
     if method != Method::GET && method != Method::HEAD {
         return None;
     }
-    if path == "/dev" || path.starts_with("/dev/") {
+    if in_api_namespace(path) {
         return None;
     }
     let rel = path.trim_start_matches('/');
@@ -224,6 +236,8 @@ mod tests {
         assert!(serve(&s, &Method::GET, "/officier/sessions", &html()).is_some());
         assert!(serve(&s, &Method::GET, "/officier/sessions", &HeaderMap::new()).is_none());
         assert!(serve(&s, &Method::GET, "/dev/nothing", &html()).is_none());
+        assert!(serve(&s, &Method::GET, "/admin/nowhere", &html()).is_none());
+        assert!(serve(&s, &Method::GET, "/me", &html()).is_none());
         assert!(serve(&s, &Method::GET, "/assets/missing.js", &html()).is_none());
         assert!(serve(&s, &Method::POST, "/officier/sessions", &html()).is_none());
         assert!(serve(&s, &Method::GET, "/assets/../../Cargo.toml", &html()).is_none());

@@ -4,7 +4,7 @@ import { get, request, serverNow, idempotencyKey, ApiError } from './api.js';
 import {
   h, render, alert, notify, loading, errorBlock, link, button, badgeGroup, field, checkbox,
   formValues, confirmDialog, table, formatShortDay, formatDateTime, formatMonth,
-  sessionDates, seatsBadge, statusBadge, MODALITIES, STATUS_LABELS, parisDay, announce,
+  sessionDates, seatsBadge, statusBadge, MODALITIES, STATUS_LABELS, parisDay,
 } from './ui.js';
 import { navigate } from './router.js';
 

@@ -5,7 +5,7 @@ import {
   h, render, alert, notify, loading, link, button, badgeGroup, field, formValues,
   showErrors, clearErrors, confirmDialog, table, download, formatShortDay, formatDateTime,
   formatMonth, formatMoney, formatPercent, sessionDates, seatsBadge, statusBadge, MODALITIES,
-  parisDay, announce,
+  parisDay,
 } from './ui.js';
 import { navigate } from './router.js';
 
@@ -456,7 +456,7 @@ async function importsPage() {
     progress.hidden = false;
     bar.max = chosen.length;
     bar.value = 0;
-    reports.replaceChildren();
+    reports.replaceChildren(h('h2', { class: 'fr-h4 fr-mt-4w' }, 'Rapport d’import'));
     slot.replaceChildren();
     form.querySelector('button[type=submit]').disabled = true;
     let failed = 0;
@@ -473,7 +473,6 @@ async function importsPage() {
     }
     state.textContent = `Import terminé : ${chosen.length - failed} fichier(s) traité(s)${failed ? `, ${failed} en échec` : ''}.`;
     form.querySelector('button[type=submit]').disabled = false;
-    announce(state.textContent);
   });
   render('Imports', slot, form, progress, reports);
 }

@@ -101,12 +101,6 @@ export function render(title, ...content) {
   return page;
 }
 
-export function announce(text) {
-  const live = document.getElementById('annonces');
-  live.textContent = '';
-  setTimeout(() => { live.textContent = text; }, 50);
-}
-
 /** A DSFR alert; `type` success, error, info or warning. */
 export function alert(type, title, text, opts = {}) {
   return h('div', { class: `fr-alert fr-alert--${type} fr-alert--sm fr-mb-3w`, role: opts.role || (type === 'error' ? 'alert' : 'status'), tabindex: opts.focus ? '-1' : null },

@@ -1,6 +1,6 @@
-// A manual look while working on the front: node tests/smoke.mjs URL EMAIL PATH…
+// A manual look while working on the front: node scripts/smoke.mjs URL EMAIL PATH…
 // prints script errors and axe-core's findings per page, and saves /tmp/web-smoke-N.png.
-import { startBrowser, newPage, signIn, waitReady, assertAccessible } from './harness.mjs';
+import { startBrowser, newPage, signIn, waitReady, assertAccessible } from '../tests/harness.mjs';
 
 const [base, email, ...paths] = process.argv.slice(2);
 const { context, close } = await startBrowser();
