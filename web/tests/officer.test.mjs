@@ -160,7 +160,7 @@ async function screenshotsOfDialog() {
   await screenshots(page, 'officier-desistement-tardif');
 }
 
-test('my trainings: upcoming, past, programme and the calendar link', async () => {
+test('my trainings: upcoming, past, programme, interest in a training and the calendar link', async () => {
   await page.goto(`${server.url}/officier/sessions`);
   await waitReady(page, '/officier/sessions');
   await page.getByRole('link', { name: 'Mes formations' }).first().click();
@@ -169,6 +169,13 @@ test('my trainings: upcoming, past, programme and the calendar link', async () =
   const past = page.getByRole('table', { name: 'Mes sessions passées' });
   assert.equal(await past.locator('tbody tr').count(), json.enrolments.length);
   assert.match(await past.textContent(), /Désisté/);
+  const { json: catalogue } = await server.api('GET', '/trainings', { token });
+  const training = catalogue.trainings[0];
+  await page.getByRole('button', { name: `Cette formation m’intéresse : ${training.title}` }).click();
+  await page.locator('#message-interet').getByText('Intérêt enregistré').waitFor();
+  const staff = await server.token('hugues.vidal@intradef.example');
+  const { json: demand } = await server.api('GET', '/admin/trainings', { token: staff });
+  assert.equal(demand.trainings.find((t) => t.id === training.id).interested, 1);
   await page.getByRole('button', { name: 'Obtenir mon lien d’agenda' }).click();
   const calendar = await server.api('GET', '/me/calendar', { token });
   if (calendar.status === 404) {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer, startBrowser, newPage, signIn, waitReady, checkPage, assertAccessible } from './harness.mjs';
+import { startServer, startBrowser, newPage, signIn, waitReady, checkPage, assertAccessible, openedDialog } from './harness.mjs';
 
 const STAFF = 'hugues.vidal@intradef.example';
 const OFFICER = 'herve.kerjean@intradef.example';
@@ -153,4 +153,40 @@ test('imports a spreadsheet with a per-row report and its progress', async () =>
   const expected = readFileSync(join(demoData, 'catalogue.csv'), 'utf8').trim().split('\n').length - 1;
   assert.match(await page.locator('#rapports').textContent(), new RegExp(`${expected} inchangé\\(s\\)`));
   await checkPage(page, 'personnel-imports');
+});
+
+test('reorders a waiting list with a reason, then cancels the session after confirming', async () => {
+  await server.api('POST', '/dev/clock', { body: { now: '2026-12-01T10:00:00+01:00' } });
+  const { json: catalogue } = await server.api('GET', '/admin/trainings', { token });
+  const training = catalogue.trainings.find((t) => t.code === 'DRT-01');
+  const s = (await server.api('POST', '/admin/sessions', {
+    token,
+    body: {
+      training_id: training.id, first_day: '2027-02-01', last_day: '2027-02-01', daily_hours: '09:00-12:00',
+      place: 'Visioconférence', capacity: 1, enrolment_closes_at: '2027-01-25', free_withdrawal_until: '2027-01-20',
+    },
+  })).json;
+  const { json } = await server.api('GET', '/admin/officers', { token });
+  const three = json.officers.slice(0, 3);
+  for (const o of three) {
+    const r = await server.api('POST', `/admin/sessions/${s.id}/enrolments`, { token, body: { officer_id: o.id } });
+    assert.equal(r.status, 201);
+  }
+  await go(`/personnel/sessions/${s.id}`);
+  const second = three[2];
+  await page.getByLabel('Motif du changement d’ordre').fill('Priorité de reconversion');
+  await page.getByRole('button', { name: `Monter ${second.grade} ${second.first_name} ${second.last_name} en position 1` }).click();
+  await message().getByText('Liste d’attente réordonnée').waitFor();
+  const roster = (await server.api('GET', `/admin/sessions/${s.id}/roster`, { token })).json.roster;
+  const waiting = roster.filter((l) => l.status === 'waitlisted').sort((a, b) => a.position - b.position);
+  assert.deepEqual(waiting.map((l) => l.officer.id), [three[2].id, three[1].id]);
+  await checkPage(page, 'personnel-session-attente');
+
+  await page.getByRole('button', { name: 'Annuler la session' }).click();
+  const dialog = await openedDialog(page, `Annuler la session ${s.reference}`);
+  assert.match(await dialog.textContent(), /3 personne\(s\)/);
+  await assertAccessible(page, 'personnel-annulation-dialogue');
+  await dialog.getByRole('button', { name: 'Annuler la session' }).click();
+  await message().getByText('Session annulée').waitFor();
+  assert.equal((await server.api('GET', `/admin/sessions/${s.id}`, { token })).json.status, 'cancelled');
 });

@@ -216,6 +216,18 @@ export async function myTrainingsPage() {
     }
   };
   const done = programme.planned ? Math.round((programme.done / programme.planned) * 100) : 0;
+  const { trainings } = await get('/trainings');
+  const interestSlot = h('div', { id: 'message-interet' });
+  const interested = (t) => async () => {
+    try {
+      const r = await request('POST', `/trainings/${encodeURIComponent(t.id)}/interest`, { raw: true });
+      notify(interestSlot, 'success', 'Intérêt enregistré', r.status === 201
+        ? `Votre intérêt pour « ${t.title} » est transmis à la MiRVOG, qui en tient compte pour planifier les prochaines sessions.`
+        : `Votre intérêt pour « ${t.title} » était déjà enregistré.`);
+    } catch (err) {
+      notify(interestSlot, 'error', 'Intérêt non enregistré', err.message);
+    }
+  };
   render('Mes formations',
     h('h2', { class: 'fr-h4' }, 'À venir'),
     enrolmentTable('Mes sessions à venir', up.enrolments, 'Aucune session à venir.'),
@@ -232,6 +244,13 @@ export async function myTrainingsPage() {
           ['Session', (i) => (i.session_id ? link(`/officier/sessions/${i.session_id}`, 'Voir la session') : '–')],
         ], programme.items)]
       : h('p', {}, 'Votre conseiller n’a pas encore établi votre programme.'),
+    h('h2', { class: 'fr-h4 fr-mt-4w' }, 'Formations du catalogue'),
+    h('p', {}, 'Signalez les formations qui vous intéressent : la MiRVOG en tient compte pour ouvrir des sessions.'),
+    interestSlot,
+    table('Formations du catalogue', [
+      ['Formation', (t) => t.title], ['Thème', (t) => t.theme], ['Modalité', (t) => MODALITIES[t.modality] || t.modality],
+      ['Action', (t) => button('Cette formation m’intéresse', interested(t), 'fr-btn--tertiary fr-btn--sm', { 'aria-label': `Cette formation m’intéresse : ${t.title}` })],
+    ], trainings.filter((t) => !t.archived)),
     h('h2', { class: 'fr-h4 fr-mt-4w' }, 'Mon agenda'),
     h('p', {}, 'Ajoutez vos sessions à votre agenda personnel.'),
     button('Obtenir mon lien d’agenda', calendar, 'fr-btn--secondary'),

@@ -278,18 +278,22 @@ export function confirmDialog({ title, body, confirm, cancel = 'Annuler', danger
 
 // --- Tables.
 
-/** A DSFR table: `columns` [[label, (row) => cell]], with a caption read by screen readers. */
+/**
+ * A DSFR table: `columns` [[label, (row) => cell]], with a caption read by screen readers. On
+ * a phone each row stacks into a block whose cells carry their column's name; the ARIA roles
+ * keep it a table for assistive technologies whatever its display.
+ */
 export function table(caption, columns, rows, opts = {}) {
-  return h('div', { class: `fr-table ${opts.bordered ? 'fr-table--bordered' : ''}`.trim() },
+  return h('div', { class: `fr-table cassiopee-table ${opts.bordered ? 'fr-table--bordered' : ''}`.trim() },
     h('div', { class: 'fr-table__wrapper' },
       h('div', { class: 'fr-table__container' },
         h('div', { class: 'fr-table__content' },
-          h('table', {},
+          h('table', { role: 'table' },
             h('caption', { class: opts.showCaption ? '' : 'fr-sr-only' }, caption),
-            h('thead', {}, h('tr', {}, columns.map(([label]) => h('th', { scope: 'col' }, label)))),
-            h('tbody', {}, rows.length
-              ? rows.map((r) => h('tr', {}, columns.map(([, cell]) => h('td', {}, cell(r)))))
-              : h('tr', {}, h('td', { colspan: columns.length }, opts.empty || 'Aucune ligne.'))))))));
+            h('thead', { role: 'rowgroup' }, h('tr', { role: 'row' }, columns.map(([label]) => h('th', { scope: 'col', role: 'columnheader' }, label)))),
+            h('tbody', { role: 'rowgroup' }, rows.length
+              ? rows.map((r) => h('tr', { role: 'row' }, columns.map(([label, cell]) => h('td', { role: 'cell', 'data-label': label }, cell(r)))))
+              : h('tr', { role: 'row' }, h('td', { role: 'cell', colspan: columns.length, class: 'cassiopee-table__empty' }, opts.empty || 'Aucune ligne.'))))))));
 }
 
 /** Saves bytes as a file the browser downloads. */
