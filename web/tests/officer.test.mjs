@@ -186,14 +186,49 @@ test('my trainings: upcoming, past, programme, interest in a training and the ca
   await checkPage(page, 'officier-mes-formations');
 });
 
-test('my notifications list the emails sent', async () => {
+test('my notifications list the emails sent, reached from the phone menu', async () => {
+  // On a phone the navigation sits behind the header's menu button.
+  await page.setViewportSize({ width: 360, height: 780 });
   await page.goto(`${server.url}/officier/mes-formations`);
   await waitReady(page, '/officier/mes-formations');
-  await page.getByRole('link', { name: 'Mes notifications' }).first().click();
+  assert.equal(await page.getByRole('link', { name: 'Mes notifications' }).isVisible(), false);
+  await page.getByRole('button', { name: 'Menu' }).click();
+  await page.getByRole('link', { name: 'Mes notifications' }).click();
   await waitReady(page, '/officier/notifications');
+  await page.waitForFunction(() => !document.getElementById('menu-modal').classList.contains('fr-modal--opened'));
+  await page.setViewportSize({ width: 1280, height: 900 });
   const { json } = await server.api('GET', '/me/notifications', { token });
   assert.ok(json.notifications.length >= 4, 'enrolment, waiting list and withdrawals were told');
   assert.equal(await page.locator('tbody tr').count(), json.notifications.length);
   assert.match(await page.locator('tbody').textContent(), /Inscription confirmée/);
   await checkPage(page, 'officier-notifications');
+});
+
+test('accepts a place offered from the waiting list', async () => {
+  await server.api('POST', '/dev/clock', { body: { now: '2026-12-01T10:00:00+01:00' } });
+  const staff = await server.token('hugues.vidal@intradef.example');
+  const { json: catalogue } = await server.api('GET', '/admin/trainings', { token: staff });
+  const s = (await server.api('POST', '/admin/sessions', {
+    token: staff,
+    body: {
+      training_id: catalogue.trainings[0].id, first_day: '2027-03-01', last_day: '2027-03-01', daily_hours: '14:00-17:00',
+      place: 'Visioconférence', capacity: 1, enrolment_closes_at: '2027-02-20', free_withdrawal_until: '2027-02-15',
+      waitlist_mode: 'offer', offer_hours: 48,
+    },
+  })).json;
+  const { json } = await server.api('GET', '/admin/officers', { token: staff });
+  const first = json.officers.find((o) => o.email !== OFFICER);
+  assert.equal((await server.api('POST', `/admin/sessions/${s.id}/enrolments`, { token: staff, body: { officer_id: first.id } })).json.status, 'confirmed');
+  assert.equal((await server.api('POST', `/sessions/${s.id}/enrolment`, { token })).json.status, 'waitlisted');
+  await server.api('DELETE', `/admin/sessions/${s.id}/enrolments/${first.id}`, { token: staff });
+  await server.api('POST', '/dev/jobs/promote-waitlist');
+  assert.equal((await standing(s.id)).me.status, 'offered');
+
+  await page.goto(`${server.url}/officier/sessions/${s.id}`);
+  await waitReady(page, `/officier/sessions/${s.id}`);
+  assert.match(await page.locator('#ma-situation').textContent(), /Une place vous est proposée jusqu’au/);
+  await checkPage(page, 'officier-session-proposition');
+  await page.getByRole('button', { name: 'Accepter la place' }).click();
+  await page.locator('#message-action').getByText('Place acceptée').waitFor();
+  assert.equal((await standing(s.id)).me.status, 'confirmed');
 });

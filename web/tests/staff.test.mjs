@@ -90,6 +90,21 @@ test('creates a session, told first of a wrong field next to it', async () => {
   assert.equal(s.enrolment_closes_at, '2026-12-08T18:00:00+01:00');
 });
 
+test('edits the session it planned', async () => {
+  await page.getByRole('link', { name: 'Modifier la session' }).click();
+  await waitReady(page, `/personnel/sessions/${created}/modifier`);
+  assert.equal(await page.getByLabel('Horaires de chaque jour').inputValue(), '09:00-12:30');
+  assert.equal(await page.getByLabel('Clôture des inscriptions').inputValue(), '2026-12-08T18:00');
+  await page.getByLabel('Lieu').fill('École militaire, amphithéâtre Lyautey');
+  await page.getByRole('button', { name: 'Enregistrer les modifications' }).click();
+  await page.waitForURL(/modifiee=1$/);
+  await message().getByText('Session modifiée').waitFor();
+  const s = (await server.api('GET', `/admin/sessions/${created}`, { token })).json;
+  assert.equal(s.place, 'École militaire, amphithéâtre Lyautey');
+  assert.equal(s.daily_hours, '09:00-12:30');
+  assert.equal(s.enrolment_closes_at, '2026-12-08T18:00:00+01:00');
+});
+
 test('enrols an officer on their behalf, then marks attendance once the session has started', async () => {
   const { json } = await server.api('GET', '/admin/officers', { token });
   const officer = json.officers.find((o) => o.email === OFFICER);
