@@ -153,6 +153,15 @@ test('trainings, officers and statistics pages', async () => {
   await go('/personnel/officiers?q=kerjean');
   await page.getByRole('link', { name: /KERJEAN Hervé/ }).click();
   await page.getByRole('heading', { name: 'Inscriptions' }).waitFor();
+  const officerId = new URL(page.url()).pathname.split('/').pop();
+  const { json: catalogue } = await server.api('GET', '/admin/trainings', { token });
+  const training = catalogue.trainings.find((t) => t.code === 'FIN-01');
+  await page.getByLabel('Formation').selectOption(training.id);
+  await page.getByLabel('Nature').selectOption('required');
+  await page.getByRole('button', { name: 'Ajouter au programme' }).click();
+  await page.locator('#message-officier').getByText('Programme mis à jour').waitFor();
+  const { json: detail } = await server.api('GET', `/admin/officers/${officerId}`, { token });
+  assert.deepEqual(detail.programme.items.map((i) => [i.training.code, i.kind]), [['FIN-01', 'required']]);
   await checkPage(page, 'personnel-officier');
   await go('/personnel/statistiques');
   assert.equal(await page.locator('svg.cassiopee-chart').count(), 4);
@@ -197,9 +206,20 @@ test('reorders a waiting list with a reason, then cancels the session after conf
   assert.deepEqual(waiting.map((l) => l.officer.id), [three[2].id, three[1].id]);
   await checkPage(page, 'personnel-session-attente');
 
+  // Withdrawing the one seated officer on their behalf seats the first one waiting.
+  const seated = three[0];
+  await page.getByRole('button', { name: `Désinscrire ${seated.grade} ${seated.first_name} ${seated.last_name}` }).click();
+  const confirm = await openedDialog(page, `Désinscrire ${seated.grade} ${seated.first_name} ${seated.last_name}`);
+  assert.match(await confirm.textContent(), /dans le délai sans pénalité/);
+  await confirm.getByRole('button', { name: 'Désinscrire' }).click();
+  await message().getByText('Désinscription enregistrée').waitFor();
+  const after = (await server.api('GET', `/admin/sessions/${s.id}/roster`, { token })).json.roster;
+  assert.equal(after.find((l) => l.officer.id === seated.id).status, 'withdrawn');
+  assert.equal(after.find((l) => l.officer.id === three[2].id).status, 'confirmed');
+
   await page.getByRole('button', { name: 'Annuler la session' }).click();
   const dialog = await openedDialog(page, `Annuler la session ${s.reference}`);
-  assert.match(await dialog.textContent(), /3 personne\(s\)/);
+  assert.match(await dialog.textContent(), /Les 2 personne\(s\) inscrites ou en attente/);
   await assertAccessible(page, 'personnel-annulation-dialogue');
   await dialog.getByRole('button', { name: 'Annuler la session' }).click();
   await message().getByText('Session annulée').waitFor();
