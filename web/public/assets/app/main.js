@@ -126,6 +126,7 @@ async function show() {
   } catch (err) {
     render('Une erreur est survenue', errorBlock(err), h('p', {}, link(home(user), 'Retour à l’accueil')));
   }
+  // Says which page has finished rendering (the browser tests wait for it).
   document.body.dataset.ready = path;
   return undefined;
 }

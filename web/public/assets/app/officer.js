@@ -56,7 +56,7 @@ export async function sessionsPage(_, query) {
     const q = new URLSearchParams();
     for (const k of ['theme', 'modality', 'month']) if (v[k]) q.set(k, v[k]);
     if (v.available) q.set('available', 'true');
-    navigate(`/officier/sessions${q.toString() ? `?${q}` : ''}`, { keepFocus: true });
+    navigate(`/officier/sessions${q.toString() ? `?${q}` : ''}`);
   });
   page.replaceChildren(page.firstChild, form, results);
   const api = new URLSearchParams();
@@ -110,7 +110,7 @@ const WITHDRAWN_TEXT = {
   declined_offer: () => ['Place refusée', 'La place proposée est rendue à la liste d’attente.'],
 };
 
-export async function sessionPage({ id }, _query, flash) {
+export async function sessionPage({ id }, query, flash) {
   render('Session', loading());
   let s;
   try {
@@ -129,7 +129,7 @@ export async function sessionPage({ id }, _query, flash) {
       const outcome = await fn();
       const [title, text] = texts[outcome.status](outcome);
       const msg = alert('success', title, text, { focus: true });
-      await sessionPage({ id }, _query, msg);
+      await sessionPage({ id }, query, msg);
       msg.focus();
     } catch (err) {
       notify(slot, 'error', `${label} : échec`, err.message);
