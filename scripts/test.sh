@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, the SAM template, then every unit and integration
-# test, the AWS adapters against a local emulator (moto) over HTTP.
-# Needs the Rust toolchain and python3; installs the rest from PyPI into .venv.
+# test, the AWS adapters against a local emulator (moto) over HTTP, then the web front in a
+# headless Chromium (scripts/web-tests.sh).
+# Needs the Rust toolchain, python3 and Node.js; installs the rest from PyPI into .venv, from
+# npm into web/node_modules, and Chromium from Debian's packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -62,6 +64,13 @@ PATH="$PWD/.venv/bin:$PATH" .venv/bin/python tests/lambda_invoke.py 2>&1 | tee -
 invoke_status=${PIPESTATUS[0]}
 set -e
 [ "$invoke_status" -eq 0 ] || status=$invoke_status
+
+echo "== Web front: vendored DSFR, browser tests in Chromium"
+set +e
+scripts/web-tests.sh 2>&1 | tee -a "$log"
+web_status=${PIPESTATUS[0]}
+set -e
+[ "$web_status" -eq 0 ] || [ "$status" -ne 0 ] || status=$web_status
 
 # One closing line for the whole suite (cargo prints one per test binary, the last of which is
 # often an empty doc-test run; the other runners print `<name>: N passed, M failed`).

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::body::{Body as AxumBody, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use base64::Engine;
 use cassiopee_api::http::MAX_IMPORT_BODY;
@@ -21,7 +21,6 @@ use std::collections::HashMap;
 
 pub fn router(local: Local) -> Router {
     Router::new()
-        .route("/", get(index))
         .route("/dev/sign-in", post(dev::sign_in))
         .route("/dev/clock", get(dev::get_clock).post(dev::set_clock))
         .route("/dev/outbox", get(dev::outbox))
@@ -72,10 +71,6 @@ async fn problem_for_bare_errors(response: Response) -> Response {
     r
 }
 
-async fn index() -> Html<&'static str> {
-    Html(include_str!("index.html"))
-}
-
 /// Converts a function's answer into the server's.
 pub fn to_axum(r: lambda_http::Response<LambdaBody>) -> Response {
     let (parts, body) = r.into_parts();
@@ -96,7 +91,13 @@ fn refuse(status: StatusCode, code: &str, detail: &str) -> Response {
 async fn gateway(State(local): State<Local>, req: Request) -> Response {
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
-    let (route_key, function, params) = match lookup(&method, &path) {
+    let found = lookup(&method, &path);
+    if matches!(found, Lookup::NotFound)
+        && let Some(page) = crate::web::serve(&local.web, req.method(), &path, req.headers())
+    {
+        return page;
+    }
+    let (route_key, function, params) = match found {
         Lookup::Found(route, params) => (
             format!("{} {}", route.method, route.path),
             Some(route.function),

@@ -6,11 +6,12 @@
 //! authorizer) and Lambda (the event), and the handlers cannot tell the difference.
 //!
 //! Beside them, routes that exist only here, under `/dev/`: sign-in, a settable clock, the
-//! outbox of written emails, and the scheduled jobs on demand.
+//! outbox of written emails, and the scheduled jobs on demand; and the web front at `/`.
 
 pub mod dev;
 pub mod gateway;
 pub mod seed;
+pub mod web;
 
 use anyhow::Context;
 use cassiopee_adapters::SettableClock;
@@ -27,6 +28,8 @@ pub struct Local {
     pub clock: Arc<SettableClock>,
     pub outbox_dir: PathBuf,
     pub signer: Arc<dev::Signer>,
+    /// Where the web front's files come from.
+    pub web: web::Source,
 }
 
 impl Local {
@@ -62,6 +65,7 @@ impl Local {
             clock,
             outbox_dir: settings.outbox_dir.clone(),
             signer,
+            web: web::Source::from_env(),
         })
     }
 

@@ -51,6 +51,7 @@ async fn main() -> anyhow::Result<()> {
         "Cassiopée écoute sur {url} (données : {})",
         settings.data_dir.display()
     );
+    println!("Application web : ouvrez {url}/ dans un navigateur");
     println!("Connexion d'un officier :");
     println!(
         "  curl -s -X POST {url}/dev/sign-in -H 'content-type: application/json' -d '{{\"email\": \"herve.kerjean@intradef.example\"}}'"

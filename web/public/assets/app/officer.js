@@ -1,0 +1,293 @@
+// The officer's pages: upcoming sessions, a session and what I can do in it, my trainings,
+// my notifications.
+import { get, request, serverNow, idempotencyKey, ApiError } from './api.js';
+import {
+  h, render, alert, notify, loading, errorBlock, link, button, badgeGroup, field, checkbox,
+  formValues, confirmDialog, table, formatShortDay, formatDateTime, formatMonth,
+  sessionDates, seatsBadge, statusBadge, MODALITIES, STATUS_LABELS, parisDay,
+} from './ui.js';
+import { navigate } from './router.js';
+
+const tag = (text) => h('p', { class: 'fr-tag fr-tag--sm' }, text);
+
+function monthOptions(now, count = 18) {
+  const [y, m] = parisDay(now).split('-').map(Number);
+  return Array.from({ length: count }, (_, i) => {
+    const d = new Date(Date.UTC(y, m - 1 + i, 1));
+    const ym = d.toISOString().slice(0, 7);
+    return [ym, formatMonth(ym)];
+  });
+}
+
+function lastDayOf(ym) {
+  const [y, m] = ym.split('-').map(Number);
+  return new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
+}
+
+function sessionCard(s, href) {
+  return h('div', { class: 'fr-card fr-enlarge-link fr-card--sm' },
+    h('div', { class: 'fr-card__body' },
+      h('div', { class: 'fr-card__content' },
+        h('h2', { class: 'fr-card__title' }, h('a', { href }, s.training.title)),
+        h('p', { class: 'fr-card__desc' }, sessionDates(s), h('br'), s.place),
+        h('div', { class: 'fr-card__start' },
+          h('ul', { class: 'fr-tags-group' }, h('li', {}, tag(s.training.theme)), h('li', {}, tag(MODALITIES[s.training.modality] || s.training.modality)))),
+        h('div', { class: 'fr-card__end' }, badgeGroup(seatsBadge(s))))));
+}
+
+// --- Upcoming sessions.
+
+export async function sessionsPage(_, query) {
+  const page = render('Sessions à venir', loading());
+  const [now, { trainings }] = await Promise.all([serverNow(), get('/trainings')]);
+  const themes = [...new Set(trainings.map((t) => t.theme))].sort((a, b) => a.localeCompare(b, 'fr'));
+  const form = h('form', { class: 'cassiopee-filters fr-mb-4w', role: 'search', 'aria-label': 'Filtrer les sessions' },
+    h('div', { class: 'fr-grid-row fr-grid-row--gutters' },
+      h('div', { class: 'fr-col-12 fr-col-md-3' }, field('theme', 'Thème', { kind: 'select', placeholder: 'Tous les thèmes', options: themes.map((t) => [t, t]), value: query.get('theme') })),
+      h('div', { class: 'fr-col-12 fr-col-md-3' }, field('modality', 'Modalité', { kind: 'select', placeholder: 'Toutes', options: Object.entries(MODALITIES), value: query.get('modality') })),
+      h('div', { class: 'fr-col-12 fr-col-md-3' }, field('month', 'Mois', { kind: 'select', placeholder: 'Tous les mois', options: monthOptions(now), value: query.get('month') })),
+      h('div', { class: 'fr-col-12 fr-col-md-3 cassiopee-filters__end' },
+        checkbox('available', 'Avec des places restantes', query.get('available') === 'true'),
+        h('button', { type: 'submit', class: 'fr-btn' }, 'Filtrer'))));
+  const results = h('div', { id: 'resultats' });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const v = formValues(form);
+    const q = new URLSearchParams();
+    for (const k of ['theme', 'modality', 'month']) if (v[k]) q.set(k, v[k]);
+    if (v.available) q.set('available', 'true');
+    navigate(`/officier/sessions${q.toString() ? `?${q}` : ''}`);
+  });
+  page.replaceChildren(page.firstChild, form, results);
+  const api = new URLSearchParams();
+  if (query.get('theme')) api.set('theme', query.get('theme'));
+  if (query.get('modality')) api.set('modality', query.get('modality'));
+  if (query.get('month')) {
+    api.set('from', `${query.get('month')}-01`);
+    api.set('to', lastDayOf(query.get('month')));
+  }
+  if (query.get('available') === 'true') api.set('available', 'true');
+  const { sessions } = await get(`/sessions?${api}`);
+  const count = sessions.length === 0 ? 'Aucune session ne correspond à ces critères.'
+    : sessions.length === 1 ? '1 session' : `${sessions.length} sessions`;
+  results.append(h('p', { role: 'status', class: 'fr-text--lead' }, count),
+    h('ul', { class: 'fr-grid-row fr-grid-row--gutters cassiopee-plain-list' },
+      sessions.map((s) => h('li', { class: 'fr-col-12 fr-col-md-6 fr-col-lg-4' }, sessionCard(s, `/officier/sessions/${s.id}`)))));
+}
+
+// --- One session.
+
+function facts(s) {
+  const rows = [
+    ['Dates', sessionDates(s)],
+    ['Lieu', s.place],
+    ['Formateur', s.trainer || 'À préciser'],
+    ['Places', `${s.seats_left} restantes sur ${s.capacity}`],
+    ['Liste d’attente', s.waitlist.mode === 'off' ? 'Pas de liste d’attente' : `${s.waiting_list_length} personne(s) en attente`],
+    ['Clôture des inscriptions', formatDateTime(s.enrolment_closes_at)],
+    ['Désistement sans pénalité jusqu’au', formatDateTime(s.free_withdrawal_until)],
+  ];
+  return h('dl', { class: 'cassiopee-facts' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
+function standingText(me) {
+  switch (me.status) {
+    case 'confirmed': return 'Vous êtes inscrit à cette session.';
+    case 'waitlisted': return `Vous êtes sur la liste d’attente, en position ${me.position ?? '?'}.`;
+    case 'offered': return `Une place vous est proposée${me.offer_expires_at ? ` jusqu’au ${formatDateTime(me.offer_expires_at)}` : ''} : acceptez-la ou refusez-la.`;
+    default: return `Votre situation : ${STATUS_LABELS[me.status] || me.status}${me.late ? ' (tardif)' : ''}.`;
+  }
+}
+
+const ENROLLED_TEXT = {
+  confirmed: () => ['Inscription confirmée', 'Votre place est réservée. Un courriel de confirmation vous est envoyé.'],
+  waitlisted: (o) => ['Inscription sur la liste d’attente', `La session est complète : vous êtes en position ${o.position}. Vous serez prévenu par courriel si une place se libère.`],
+};
+
+const WITHDRAWN_TEXT = {
+  withdrawn: (o) => ['Désistement enregistré', o.late ? 'Votre désistement est compté comme tardif.' : 'Votre place est libérée, sans pénalité.'],
+  left_waitlist: () => ['Vous avez quitté la liste d’attente', 'Vous n’êtes plus en attente pour cette session.'],
+  declined_offer: () => ['Place refusée', 'La place proposée est rendue à la liste d’attente.'],
+};
+
+export async function sessionPage({ id }, query, flash) {
+  render('Session', loading());
+  let s;
+  try {
+    s = await get(`/sessions/${encodeURIComponent(id)}`);
+  } catch (err) {
+    render('Session introuvable', errorBlock(err), h('p', {}, link('/officier/sessions', 'Retour aux sessions à venir')));
+    return;
+  }
+  const now = await serverNow();
+  const slot = h('div', { id: 'message-action' });
+  if (flash) slot.append(flash);
+  const me = s.me && ['confirmed', 'waitlisted', 'offered'].includes(s.me.status) ? s.me : null;
+  const open = s.status === 'scheduled' && now <= new Date(s.enrolment_closes_at) && now < new Date(s.starts_at);
+  const act = async (label, fn, texts) => {
+    try {
+      const outcome = await fn();
+      const [title, text] = texts[outcome.status](outcome);
+      const msg = alert('success', title, text, { focus: true });
+      await sessionPage({ id }, query, msg);
+      msg.focus();
+    } catch (err) {
+      notify(slot, 'error', `${label} : échec`, err.message);
+    }
+  };
+  const enrol = () => act('Inscription', () => request('POST', `/sessions/${id}/enrolment`, { headers: { 'idempotency-key': idempotencyKey() } }), ENROLLED_TEXT);
+  const withdraw = async () => {
+    const late = now > new Date(s.free_withdrawal_until);
+    const body = h('div', {},
+      h('p', {}, `Vous allez libérer votre place pour la session ${s.reference} (${sessionDates(s)}).`),
+      late
+        ? alert('warning', 'Désistement tardif', `Le délai de désistement sans pénalité a pris fin le ${formatDateTime(s.free_withdrawal_until)}. Ce désistement sera compté comme tardif et la place pourra vous être facturée.`)
+        : h('p', {}, `Vous êtes dans le délai : ce désistement est sans pénalité (jusqu’au ${formatDateTime(s.free_withdrawal_until)}).`));
+    if (await confirmDialog({ title: 'Confirmer le désistement', body, confirm: late ? 'Me désister malgré tout' : 'Confirmer le désistement', danger: true })) {
+      await act('Désistement', () => request('DELETE', `/sessions/${id}/enrolment`), WITHDRAWN_TEXT);
+    }
+  };
+  const leave = async () => {
+    if (await confirmDialog({ title: 'Quitter la liste d’attente', body: `Vous perdrez votre position (${me.position ?? '?'}) sur la liste d’attente de cette session.`, confirm: 'Quitter la liste d’attente', danger: true })) {
+      await act('Retrait de la liste d’attente', () => request('DELETE', `/sessions/${id}/enrolment`), WITHDRAWN_TEXT);
+    }
+  };
+  const accept = () => act('Acceptation', () => request('POST', `/sessions/${id}/offer/accept`), {
+    confirmed: () => ['Place acceptée', 'Vous êtes inscrit à cette session.'],
+  });
+  const decline = async () => {
+    if (await confirmDialog({ title: 'Refuser la place proposée', body: 'La place sera proposée à la personne suivante sur la liste d’attente.', confirm: 'Refuser la place', danger: true })) {
+      await act('Refus', () => request('POST', `/sessions/${id}/offer/decline`), { declined: () => WITHDRAWN_TEXT.declined_offer() });
+    }
+  };
+
+  const actions = [];
+  if (me?.status === 'confirmed' && now < new Date(s.starts_at)) actions.push(button('Me désister', withdraw, 'fr-btn--secondary'));
+  if (me?.status === 'waitlisted') actions.push(button('Quitter la liste d’attente', leave, 'fr-btn--secondary'));
+  if (me?.status === 'offered') actions.push(button('Accepter la place', accept), button('Refuser la place', decline, 'fr-btn--secondary'));
+  if (!me && open && s.seats_left > 0) actions.push(button('M’inscrire', enrol));
+  if (!me && open && s.seats_left === 0 && s.waiting_list_open) actions.push(button('Rejoindre la liste d’attente', enrol));
+  const closedNote = !me && !open ? h('p', {}, s.status === 'cancelled' ? 'Cette session est annulée.' : 'Les inscriptions à cette session sont closes.')
+    : !me && s.seats_left === 0 && !s.waiting_list_open ? h('p', {}, 'Cette session est complète et n’a pas de liste d’attente.') : null;
+
+  render(s.training.title,
+    h('p', { class: 'fr-text--lead' }, `Session ${s.reference}`),
+    h('ul', { class: 'fr-tags-group' }, h('li', {}, tag(s.training.theme)), h('li', {}, tag(MODALITIES[s.training.modality] || s.training.modality))),
+    badgeGroup(seatsBadge(s)),
+    slot,
+    h('div', { class: 'fr-grid-row fr-grid-row--gutters fr-mt-2w' },
+      h('div', { class: 'fr-col-12 fr-col-md-7' }, h('h2', { class: 'fr-h4' }, 'En pratique'), facts(s)),
+      h('div', { class: 'fr-col-12 fr-col-md-5' },
+        h('div', { class: 'fr-callout' },
+          h('h2', { class: 'fr-callout__title fr-h4' }, 'Ma situation'),
+          h('p', { class: 'fr-callout__text', id: 'ma-situation' }, me ? standingText(me) : s.me ? standingText(s.me) : 'Vous n’êtes pas inscrit à cette session.'),
+          closedNote,
+          actions.length ? h('ul', { class: 'fr-btns-group fr-btns-group--inline-md fr-mt-2w' }, actions.map((a) => h('li', {}, a))) : null))),
+    h('p', { class: 'fr-mt-4w' }, link('/officier/sessions', 'Retour aux sessions à venir')));
+}
+
+// --- My trainings.
+
+function enrolmentTable(caption, list, empty) {
+  return table(caption, [
+    ['Formation', (e) => link(`/officier/sessions/${e.session.id}`, e.session.training.title)],
+    ['Dates', (e) => e.session.first_day === e.session.last_day ? formatShortDay(e.session.first_day) : `${formatShortDay(e.session.first_day)} – ${formatShortDay(e.session.last_day)}`],
+    ['Lieu', (e) => e.session.place],
+    ['Situation', (e) => [statusBadge(e.status), e.position ? ` position ${e.position}` : '', e.late ? ' (tardif)' : '']],
+  ], list, { empty });
+}
+
+const PROGRESS = { done: ['Suivie', 'success'], enrolled: ['Inscrit', 'info'], waiting: ['En attente', 'new'], todo: ['À programmer', 'warning'] };
+
+export async function myTrainingsPage() {
+  render('Mes formations', loading());
+  const [up, past, programme] = await Promise.all([
+    get('/me/enrolments?when=upcoming'), get('/me/enrolments?when=past'), get('/me/programme')]);
+  const calendarSlot = h('div', {});
+  const calendar = async () => {
+    try {
+      const r = await request('GET', '/me/calendar', { raw: true, accept: 'application/json' });
+      const body = await r.json();
+      calendarSlot.replaceChildren(h('p', {}, 'Abonnez votre agenda à cette adresse : ', h('code', {}, body.url)));
+    } catch (err) {
+      const missing = err instanceof ApiError && [404, 405, 406].includes(err.status);
+      notify(calendarSlot, missing ? 'info' : 'error', missing ? 'Lien d’agenda pas encore disponible' : 'Lien d’agenda indisponible',
+        missing ? 'Le service ne propose pas encore de lien d’agenda. Vos sessions figurent dans les courriels de confirmation.' : err.message);
+    }
+  };
+  const done = programme.planned ? Math.round((programme.done / programme.planned) * 100) : 0;
+  const { trainings } = await get('/trainings');
+  const interestSlot = h('div', { id: 'message-interet' });
+  const interested = (t) => async () => {
+    try {
+      const r = await request('POST', `/trainings/${encodeURIComponent(t.id)}/interest`, { raw: true });
+      notify(interestSlot, 'success', 'Intérêt enregistré', r.status === 201
+        ? `Votre intérêt pour « ${t.title} » est transmis à la MiRVOG, qui en tient compte pour planifier les prochaines sessions.`
+        : `Votre intérêt pour « ${t.title} » était déjà enregistré.`);
+    } catch (err) {
+      notify(interestSlot, 'error', 'Intérêt non enregistré', err.message);
+    }
+  };
+  render('Mes formations',
+    h('h2', { class: 'fr-h4' }, 'À venir'),
+    enrolmentTable('Mes sessions à venir', up.enrolments, 'Aucune session à venir.'),
+    h('h2', { class: 'fr-h4 fr-mt-4w' }, 'Passées'),
+    enrolmentTable('Mes sessions passées', past.enrolments, 'Aucune session passée.'),
+    h('h2', { class: 'fr-h4 fr-mt-4w' }, 'Mon programme'),
+    programme.planned
+      ? [h('p', {}, `${programme.done} formation(s) suivie(s) sur ${programme.planned} prévue(s) ; ${programme.required_left} obligatoire(s) restante(s).`),
+        h('div', { class: 'cassiopee-meter' }, h('progress', { max: 100, value: done, 'aria-label': 'Avancement du programme' }), ` ${done} %`),
+        table('Mon programme', [
+          ['Formation', (i) => i.training.title],
+          ['Nature', (i) => (i.kind === 'required' ? 'Obligatoire' : 'Recommandée')],
+          ['Avancement', (i) => h('p', { class: `fr-badge fr-badge--sm fr-badge--${PROGRESS[i.progress]?.[1] || 'info'}` }, PROGRESS[i.progress]?.[0] || i.progress)],
+          ['Session', (i) => (i.session_id ? link(`/officier/sessions/${i.session_id}`, 'Voir la session') : '–')],
+        ], programme.items)]
+      : h('p', {}, 'Votre conseiller n’a pas encore établi votre programme.'),
+    h('h2', { class: 'fr-h4 fr-mt-4w' }, 'Formations du catalogue'),
+    h('p', {}, 'Signalez les formations qui vous intéressent : la MiRVOG en tient compte pour ouvrir des sessions.'),
+    interestSlot,
+    table('Formations du catalogue', [
+      ['Formation', (t) => t.title], ['Thème', (t) => t.theme], ['Modalité', (t) => MODALITIES[t.modality] || t.modality],
+      ['Action', (t) => button('Cette formation m’intéresse', interested(t), 'fr-btn--tertiary fr-btn--sm', { 'aria-label': `Cette formation m’intéresse : ${t.title}` })],
+    ], trainings.filter((t) => !t.archived)),
+    h('h2', { class: 'fr-h4 fr-mt-4w' }, 'Mon agenda'),
+    h('p', {}, 'Ajoutez vos sessions à votre agenda personnel.'),
+    button('Obtenir mon lien d’agenda', calendar, 'fr-btn--secondary'),
+    calendarSlot);
+}
+
+// --- Notifications.
+
+export const NOTICE_LABELS = {
+  enrolment_confirmed: 'Inscription confirmée',
+  waitlisted: 'Inscription en liste d’attente',
+  waitlist_moved: 'Position en liste d’attente modifiée',
+  offer_made: 'Place proposée',
+  promoted: 'Place obtenue depuis la liste d’attente',
+  offer_expired: 'Proposition expirée',
+  offer_declined: 'Proposition refusée',
+  withdrawn: 'Désistement',
+  left_waitlist: 'Sortie de la liste d’attente',
+  session_changed: 'Session modifiée',
+  session_cancelled: 'Session annulée',
+  reminder_j7: 'Rappel à une semaine',
+  reminder_j1: 'Rappel la veille',
+  session_opened: 'Nouvelle session ouverte',
+};
+
+export async function notificationsPage() {
+  render('Mes notifications', loading());
+  const [{ notifications }, { enrolments }] = await Promise.all([get('/me/notifications'), get('/me/enrolments')]);
+  const titles = new Map(enrolments.map((e) => [e.session.id, `${e.session.training.title} (${e.session.reference})`]));
+  const list = [...notifications].sort((a, b) => b.queued_at.localeCompare(a.queued_at));
+  render('Mes notifications',
+    h('p', {}, 'Les courriels que Cassiopée vous a adressés, du plus récent au plus ancien.'),
+    table('Mes notifications', [
+      ['Date', (n) => formatDateTime(n.sent_at || n.queued_at)],
+      ['Objet', (n) => NOTICE_LABELS[n.kind] || n.kind],
+      ['Session', (n) => (titles.has(n.session_id) ? link(`/officier/sessions/${n.session_id}`, titles.get(n.session_id)) : '–')],
+      ['Envoi', (n) => (n.sent_at ? 'Envoyé' : 'En attente d’envoi')],
+    ], list, { empty: 'Aucune notification pour le moment.' }));
+}
+

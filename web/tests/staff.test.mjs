@@ -1,0 +1,227 @@
+// A staff member in the browser: plans a session (an error first, shown next to its field),
+// enrols an officer on their behalf, marks attendance once the session has started, exports
+// the roster; and every console page is clean for axe-core and shot at 360 and 1280 px.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServer, startBrowser, newPage, signIn, waitReady, checkPage, assertAccessible, openedDialog } from './harness.mjs';
+
+const STAFF = 'hugues.vidal@intradef.example';
+const OFFICER = 'herve.kerjean@intradef.example';
+const demoData = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'demo', 'data');
+let server;
+let browser;
+let page;
+let token;
+let created;
+
+const go = async (path) => {
+  await page.goto(`${server.url}${path}`);
+  await waitReady(page, path.split('?')[0]);
+};
+const message = () => page.locator('#message-action');
+
+before(async () => {
+  server = await startServer();
+  browser = await startBrowser();
+  page = await newPage(browser.context);
+  token = await server.token(STAFF);
+  await signIn(page, server.url, STAFF);
+  await waitReady(page, '/personnel');
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test('the dashboard shows the next sessions, those under their minimum and late withdrawals', async () => {
+  const next = page.getByRole('table', { name: 'Prochaines sessions et leur remplissage' });
+  assert.match(await next.textContent(), /COM-02-S058/);
+  assert.ok(await page.getByRole('heading', { name: 'Sessions sous leur minimum' }).isVisible());
+  assert.ok(await page.getByRole('heading', { name: 'Désistements tardifs' }).isVisible());
+  await checkPage(page, 'personnel-tableau-de-bord');
+});
+
+test('the planning shows a month and a list', async () => {
+  await page.getByRole('link', { name: 'Planning' }).first().click();
+  await waitReady(page, '/personnel/planning');
+  assert.match(await page.title(), /décembre 2026/);
+  assert.match(await page.locator('.cassiopee-month').textContent(), /COM-02-S058/);
+  await checkPage(page, 'personnel-planning-mois');
+  await page.getByRole('link', { name: 'Afficher la liste' }).click();
+  await page.getByRole('link', { name: 'Afficher le mois' }).waitFor();
+  await checkPage(page, 'personnel-planning-liste');
+});
+
+test('creates a session, told first of a wrong field next to it', async () => {
+  const { json } = await server.api('GET', '/admin/trainings', { token });
+  const training = json.trainings.find((t) => t.code === 'COM-01');
+  await go('/personnel/sessions/nouvelle');
+  await page.getByLabel('Formation').selectOption(training.id);
+  await page.getByLabel('Premier jour').fill('2026-12-10');
+  await page.getByLabel('Dernier jour').fill('2026-12-10');
+  await page.getByLabel('Horaires de chaque jour').fill('18:00-09:00');
+  await page.getByLabel('Lieu').fill('École militaire, salle Foch');
+  await page.getByLabel('Nombre de places').fill('3');
+  await page.getByLabel('Clôture des inscriptions').fill('2026-12-08T18:00');
+  await page.getByLabel('Désistement sans pénalité jusqu’au').fill('2026-12-05T18:00');
+  await page.getByRole('button', { name: 'Planifier la session' }).click();
+  const hours = page.getByLabel('Horaires de chaque jour');
+  const error = page.locator('[data-field="daily_hours"] .fr-message--error');
+  await error.waitFor();
+  assert.equal(await hours.getAttribute('aria-invalid'), 'true');
+  assert.ok(await hours.evaluate((el) => el === document.activeElement), 'focus goes to the wrong field');
+  assert.ok((await hours.getAttribute('aria-describedby')).includes(await error.evaluate((e) => e.parentElement.id)));
+  await checkPage(page, 'personnel-session-nouvelle-erreur');
+  await hours.fill('09:00-12:30');
+  await page.getByRole('button', { name: 'Planifier la session' }).click();
+  await page.waitForURL(/\/personnel\/sessions\/[0-9A-Z]{26}\?creee=1$/);
+  created = new URL(page.url()).pathname.split('/').pop();
+  await waitReady(page, `/personnel/sessions/${created}`);
+  await message().getByText('Session planifiée').waitFor();
+  const s = (await server.api('GET', `/admin/sessions/${created}`, { token })).json;
+  assert.equal(s.capacity, 3);
+  assert.equal(s.daily_hours, '09:00-12:30');
+  assert.equal(s.place, 'École militaire, salle Foch');
+  assert.equal(s.training.code, 'COM-01');
+  assert.equal(s.enrolment_closes_at, '2026-12-08T18:00:00+01:00');
+});
+
+test('edits the session it planned', async () => {
+  await page.getByRole('link', { name: 'Modifier la session' }).click();
+  await waitReady(page, `/personnel/sessions/${created}/modifier`);
+  assert.equal(await page.getByLabel('Horaires de chaque jour').inputValue(), '09:00-12:30');
+  assert.equal(await page.getByLabel('Clôture des inscriptions').inputValue(), '2026-12-08T18:00');
+  await page.getByLabel('Lieu').fill('École militaire, amphithéâtre Lyautey');
+  await page.getByRole('button', { name: 'Enregistrer les modifications' }).click();
+  await page.waitForURL(/modifiee=1$/);
+  await message().getByText('Session modifiée').waitFor();
+  const s = (await server.api('GET', `/admin/sessions/${created}`, { token })).json;
+  assert.equal(s.place, 'École militaire, amphithéâtre Lyautey');
+  assert.equal(s.daily_hours, '09:00-12:30');
+  assert.equal(s.enrolment_closes_at, '2026-12-08T18:00:00+01:00');
+});
+
+test('enrols an officer on their behalf, then marks attendance once the session has started', async () => {
+  const { json } = await server.api('GET', '/admin/officers', { token });
+  const officer = json.officers.find((o) => o.email === OFFICER);
+  await page.getByLabel('Officier', { exact: true }).selectOption(officer.id);
+  await page.getByRole('button', { name: 'Inscrire', exact: true }).click();
+  await message().getByText('Inscription enregistrée').waitFor();
+  let roster = (await server.api('GET', `/admin/sessions/${created}/roster`, { token })).json.roster;
+  assert.deepEqual(roster.map((l) => [l.officer.email, l.status, l.origin]), [[OFFICER, 'confirmed', 'staff']]);
+
+  await server.api('POST', '/dev/clock', { body: { now: '2026-12-10T10:00:00+01:00' } });
+  await go(`/personnel/sessions/${created}`);
+  const presence = page.getByLabel(`Présence de ${officer.grade} ${officer.first_name} ${officer.last_name}`);
+  await presence.selectOption('attended');
+  await message().getByText('Présence enregistrée').waitFor();
+  roster = (await server.api('GET', `/admin/sessions/${created}/roster`, { token })).json.roster;
+  assert.equal(roster[0].status, 'attended');
+  assert.equal(await page.getByLabel(`Présence de ${officer.grade} ${officer.first_name} ${officer.last_name}`).inputValue(), 'attended');
+  await checkPage(page, 'personnel-session-presences');
+});
+
+test('exports the roster as CSV, or says that the export is not available yet', async () => {
+  const csv = await server.api('GET', `/admin/sessions/${created}/roster`, { token, accept: 'text/csv' });
+  const isCsv = csv.status === 200 && (csv.headers.get('content-type') || '').includes('text/csv');
+  const exportButton = page.getByRole('button', { name: 'Exporter la liste (CSV)' });
+  if (isCsv) {
+    const [download] = await Promise.all([page.waitForEvent('download'), exportButton.click()]);
+    const bytes = readFileSync(await download.path(), 'utf8');
+    assert.equal(bytes, csv.text);
+    assert.match(bytes, /Kerjean/i);
+    await page.getByText('Export téléchargé').waitFor();
+  } else {
+    await exportButton.click();
+    await page.getByText('Export CSV pas encore disponible').waitFor();
+  }
+  await assertAccessible(page, 'personnel-session-export');
+});
+
+test('trainings, officers and statistics pages', async () => {
+  await go('/personnel/formations');
+  assert.match(await page.locator('table').textContent(), /COM-01/);
+  await checkPage(page, 'personnel-formations');
+  await page.getByRole('link', { name: 'COM-01', exact: true }).click();
+  await waitReady(page, page.url().replace(server.url, ''));
+  assert.equal(await page.getByLabel('Code').inputValue(), 'COM-01');
+  await checkPage(page, 'personnel-formation');
+  await go('/personnel/officiers?q=kerjean');
+  await page.getByRole('link', { name: /KERJEAN Hervé/ }).click();
+  await page.getByRole('heading', { name: 'Inscriptions' }).waitFor();
+  const officerId = new URL(page.url()).pathname.split('/').pop();
+  const { json: catalogue } = await server.api('GET', '/admin/trainings', { token });
+  const training = catalogue.trainings.find((t) => t.code === 'FIN-01');
+  await page.getByLabel('Formation').selectOption(training.id);
+  await page.getByLabel('Nature').selectOption('required');
+  await page.getByRole('button', { name: 'Ajouter au programme' }).click();
+  await page.locator('#message-officier').getByText('Programme mis à jour').waitFor();
+  const { json: detail } = await server.api('GET', `/admin/officers/${officerId}`, { token });
+  assert.deepEqual(detail.programme.items.map((i) => [i.training.code, i.kind]), [['FIN-01', 'required']]);
+  await checkPage(page, 'personnel-officier');
+  await go('/personnel/statistiques');
+  assert.equal(await page.locator('svg.cassiopee-chart').count(), 4);
+  await checkPage(page, 'personnel-statistiques');
+});
+
+test('imports a spreadsheet with a per-row report and its progress', async () => {
+  await go('/personnel/imports');
+  await page.setInputFiles('#fichier-trainings', join(demoData, 'catalogue.csv'));
+  await page.getByRole('button', { name: 'Importer' }).click();
+  await page.getByText('Import terminé : 1 fichier(s) traité(s).').waitFor();
+  assert.equal(await page.locator('#progression-import').evaluate((p) => p.value), 1);
+  const expected = readFileSync(join(demoData, 'catalogue.csv'), 'utf8').trim().split('\n').length - 1;
+  assert.match(await page.locator('#rapports').textContent(), new RegExp(`${expected} inchangé\\(s\\)`));
+  await checkPage(page, 'personnel-imports');
+});
+
+test('reorders a waiting list with a reason, then cancels the session after confirming', async () => {
+  await server.api('POST', '/dev/clock', { body: { now: '2026-12-01T10:00:00+01:00' } });
+  const { json: catalogue } = await server.api('GET', '/admin/trainings', { token });
+  const training = catalogue.trainings.find((t) => t.code === 'DRT-01');
+  const s = (await server.api('POST', '/admin/sessions', {
+    token,
+    body: {
+      training_id: training.id, first_day: '2027-02-01', last_day: '2027-02-01', daily_hours: '09:00-12:00',
+      place: 'Visioconférence', capacity: 1, enrolment_closes_at: '2027-01-25', free_withdrawal_until: '2027-01-20',
+    },
+  })).json;
+  const { json } = await server.api('GET', '/admin/officers', { token });
+  const three = json.officers.slice(0, 3);
+  for (const o of three) {
+    const r = await server.api('POST', `/admin/sessions/${s.id}/enrolments`, { token, body: { officer_id: o.id } });
+    assert.equal(r.status, 201);
+  }
+  await go(`/personnel/sessions/${s.id}`);
+  const second = three[2];
+  await page.getByLabel('Motif du changement d’ordre').fill('Priorité de reconversion');
+  await page.getByRole('button', { name: `Monter ${second.grade} ${second.first_name} ${second.last_name} en position 1` }).click();
+  await message().getByText('Liste d’attente réordonnée').waitFor();
+  const roster = (await server.api('GET', `/admin/sessions/${s.id}/roster`, { token })).json.roster;
+  const waiting = roster.filter((l) => l.status === 'waitlisted').sort((a, b) => a.position - b.position);
+  assert.deepEqual(waiting.map((l) => l.officer.id), [three[2].id, three[1].id]);
+  await checkPage(page, 'personnel-session-attente');
+
+  // Withdrawing the one seated officer on their behalf seats the first one waiting.
+  const seated = three[0];
+  await page.getByRole('button', { name: `Désinscrire ${seated.grade} ${seated.first_name} ${seated.last_name}` }).click();
+  const confirm = await openedDialog(page, `Désinscrire ${seated.grade} ${seated.first_name} ${seated.last_name}`);
+  assert.match(await confirm.textContent(), /dans le délai sans pénalité/);
+  await confirm.getByRole('button', { name: 'Désinscrire' }).click();
+  await message().getByText('Désinscription enregistrée').waitFor();
+  const after = (await server.api('GET', `/admin/sessions/${s.id}/roster`, { token })).json.roster;
+  assert.equal(after.find((l) => l.officer.id === seated.id).status, 'withdrawn');
+  assert.equal(after.find((l) => l.officer.id === three[2].id).status, 'confirmed');
+
+  await page.getByRole('button', { name: 'Annuler la session' }).click();
+  const dialog = await openedDialog(page, `Annuler la session ${s.reference}`);
+  assert.match(await dialog.textContent(), /Les 2 personne\(s\) inscrites ou en attente/);
+  await assertAccessible(page, 'personnel-annulation-dialogue');
+  await dialog.getByRole('button', { name: 'Annuler la session' }).click();
+  await message().getByText('Session annulée').waitFor();
+  assert.equal((await server.api('GET', `/admin/sessions/${s.id}`, { token })).json.status, 'cancelled');
+});
