@@ -254,7 +254,11 @@ async fn main() -> anyhow::Result<()> {
     let stand_in = StandIn::start().await?;
     let http = cassiopee_api::routes::Function::ALL
         .iter()
-        .filter(|f| cassiopee_api::routes::ROUTES.iter().any(|r| r.function == **f))
+        .filter(|f| {
+            cassiopee_api::routes::ROUTES
+                .iter()
+                .any(|r| r.function == **f)
+        })
         .map(|f| f.name())
         .collect::<Vec<_>>();
 
@@ -266,7 +270,10 @@ async fn main() -> anyhow::Result<()> {
         "{:<20} {:<14} {:>6} {:>10} {:>10} {:>10} {:>10}",
         "", "", "", "ms", "ms", "ms", "ms"
     );
-    for function in cassiopee_api::routes::Function::ALL.iter().map(|f| f.name()) {
+    for function in cassiopee_api::routes::Function::ALL
+        .iter()
+        .map(|f| f.name())
+    {
         let bootstrap = std::path::Path::new(dir).join(function).join("bootstrap");
         let mut cases = Vec::new();
         if http.contains(&function) {
