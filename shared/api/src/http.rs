@@ -297,6 +297,98 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
     }
 }
 
+/// What a route that also exports can answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+}
+
+/// The weight (`q`) the `Accept` header gives a media type: that of the most specific range
+/// that matches it (`type/subtype`, then `type/*`, then `*/*`), 0 when none does.
+fn weight(accept: &str, kind: &str, subtype: &str) -> u32 {
+    let mut best: Option<(u8, u32)> = None;
+    for range in accept.split(',') {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .next()
+            .map(parse_q)
+            .unwrap_or(1000);
+        let (t, s) = media.split_once('/').unwrap_or((media.as_str(), ""));
+        let specificity = match (t, s) {
+            _ if t == kind && s == subtype => 3,
+            _ if t == kind && s == "*" => 2,
+            ("*", "*") => 1,
+            _ => continue,
+        };
+        if best.is_none_or(|(sp, _)| specificity > sp) {
+            best = Some((specificity, q));
+        }
+    }
+    best.map(|(_, q)| q).unwrap_or(0)
+}
+
+/// A `q` value in thousandths; anything unreadable counts as 0.
+fn parse_q(raw: &str) -> u32 {
+    let raw = raw.trim();
+    let (units, decimals) = raw.split_once('.').unwrap_or((raw, ""));
+    if decimals.len() > 3 || !decimals.chars().all(|c| c.is_ascii_digit()) {
+        return 0;
+    }
+    let thousandths = format!("{decimals:0<3}").parse::<u32>().unwrap_or(0);
+    match units {
+        "1" => 1000,
+        "0" | "" => thousandths,
+        _ => 0,
+    }
+}
+
+/// Chooses JSON or CSV from the `Accept` header: no header, `*/*` or a tie answer JSON; CSV
+/// when `text/csv` weighs more; 406 when the caller accepts neither.
+pub fn negotiate(req: &Incoming) -> Result<Format> {
+    let Some(accept) = req.header("accept").filter(|a| !a.trim().is_empty()) else {
+        return Ok(Format::Json);
+    };
+    let json = weight(accept, "application", "json");
+    let csv = weight(accept, "text", "csv");
+    if json == 0 && csv == 0 {
+        return Err(DomainError::not_acceptable("application/json, text/csv"));
+    }
+    Ok(if csv > json {
+        Format::Csv
+    } else {
+        Format::Json
+    })
+}
+
+/// A CSV download. API Gateway passes a text body through as text (no base64).
+pub fn csv(file_name: &str, bytes: Vec<u8>) -> Response<Body> {
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => return crate::problem::problem(&DomainError::internal(e)),
+    };
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "text/csv; charset=utf-8")
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file_name}\""),
+        )
+        .header(header::VARY, "Accept")
+        .body(Body::Text(text))
+        .unwrap_or_default()
+}
+
+/// A JSON answer of a route that also exports: it varies with `Accept`.
+pub fn json_varying<T: Serialize>(value: &T) -> Response<Body> {
+    let mut r = json(StatusCode::OK, value);
+    r.headers_mut()
+        .insert(header::VARY, header::HeaderValue::from_static("Accept"));
+    r
+}
+
 pub fn no_content() -> Response<Body> {
     Response::builder()
         .status(StatusCode::NO_CONTENT)
@@ -307,6 +399,25 @@ pub fn no_content() -> Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accept_weights_follow_the_most_specific_range() {
+        assert_eq!(weight("text/csv", "text", "csv"), 1000);
+        assert_eq!(weight("text/csv", "application", "json"), 0);
+        assert_eq!(weight("*/*", "application", "json"), 1000);
+        assert_eq!(
+            weight("text/*;q=0.5, text/csv;q=0", "text", "csv"),
+            0,
+            "the exact range wins over text/*"
+        );
+        assert_eq!(
+            weight("application/json;q=0.25", "application", "json"),
+            250
+        );
+        assert_eq!(parse_q("0.8"), 800);
+        assert_eq!(parse_q("2"), 0);
+        assert_eq!(parse_q("abc"), 0);
+    }
 
     #[test]
     fn cognito_groups_parse_in_every_shape_api_gateway_sends() {

@@ -2114,7 +2114,11 @@ async fn people_catalogue_programme_and_statistics_read_back_as_written(b: Backe
     assert!(store.statistics().await.expect("stats").is_none());
     let snapshot = StatisticsSnapshot {
         computed_at: t0,
+        group: "training".into(),
+        from: NaiveDate::from_ymd_opt(2027, 1, 1),
+        to: None,
         rows: Vec::new(),
+        total: None,
     };
     store.save_statistics(&snapshot).await.expect("save");
     store.save_statistics(&snapshot).await.expect("save again");
