@@ -1400,3 +1400,20 @@ async fn publish(deps: &Deps, events: Vec<DomainEvent>) {
         tracing::error!(error = %e, "could not publish domain events");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trainings_are_expected_done_pro_rata_of_the_accompaniment_rounded_up() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("date");
+        let (start, end) = (d(2026, 1, 1), d(2027, 1, 1));
+        assert_eq!(expected_done(4, start, end, d(2025, 6, 1)), 0);
+        assert_eq!(expected_done(4, start, end, start), 0);
+        assert_eq!(expected_done(4, start, end, d(2026, 1, 2)), 1);
+        assert_eq!(expected_done(4, start, end, d(2026, 7, 2)), 2);
+        assert_eq!(expected_done(4, start, end, end), 4);
+        assert_eq!(expected_done(0, start, end, d(2026, 7, 2)), 0);
+    }
+}
