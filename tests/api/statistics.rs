@@ -321,6 +321,20 @@ async fn feedback_is_given_once_by_those_present_and_read_by_staff_only() {
         1
     );
     assert_eq!(s.app.emails_to(&fb1.email, "Votre avis"), 0);
+
+    // The app asks too: the officer's past enrolments say whether feedback is due.
+    let mine = |token: String| {
+        let app = &s.app;
+        async move {
+            let a = app
+                .call("GET", "/me/enrolments?when=past", Some(&token), None)
+                .await;
+            a.body["enrolments"][0]["feedback"].clone()
+        }
+    };
+    assert_eq!(mine(s.hostile.token.clone()).await, "requested");
+    assert_eq!(mine(fb1.token.clone()).await, "given");
+    assert_eq!(mine(fb2.token.clone()).await, Value::Null);
 }
 
 #[tokio::test]

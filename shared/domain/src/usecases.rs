@@ -593,6 +593,9 @@ pub struct MyEnrolment {
     pub enrolment: Enrolment,
     pub position: Option<u32>,
     pub session: SessionSummary,
+    /// For a session attended: `given` once the officer answered, `requested` after the
+    /// session has ended (the app asks, as the email does).
+    pub feedback: Option<&'static str>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -633,10 +636,26 @@ pub async fn my_enrolments(
             } else {
                 None
             };
+            let feedback = if e.status == EnrolmentStatus::Attended {
+                let given = deps
+                    .store
+                    .session_feedback(&e.session_id)
+                    .await?
+                    .iter()
+                    .any(|f| f.officer_id == *officer);
+                match (given, session.ends_at <= now) {
+                    (true, _) => Some("given"),
+                    (false, true) => Some("requested"),
+                    (false, false) => None,
+                }
+            } else {
+                None
+            };
             out.push(MyEnrolment {
                 enrolment: e,
                 position,
                 session: summarise(session, training, deps.now()),
+                feedback,
             });
         }
     }
