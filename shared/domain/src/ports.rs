@@ -269,6 +269,22 @@ pub struct StatisticsRow {
     pub rating_mean_hundredths: Option<u32>,
     /// Mean relevance to the officers' projects out of 5, in hundredths.
     pub relevance_mean_hundredths: Option<u32>,
+    /// The same figures as staff read them, for display only.
+    #[serde(default)]
+    pub display: RowDisplay,
+}
+
+/// A row's money, rates and means written the French way: `2 000,00 €`, `75,0 %`, `4,50`;
+/// empty where the figure has no value.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RowDisplay {
+    pub cost: String,
+    pub cost_per_present: String,
+    pub fill_rate: String,
+    pub attendance: String,
+    pub rating_mean: String,
+    pub relevance_mean: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

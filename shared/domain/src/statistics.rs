@@ -26,10 +26,11 @@
 //!   returns those).
 
 use crate::error::{DomainError, Result};
+use crate::export;
 use crate::ids::{SessionId, TrainingId};
 use crate::model::{Enrolment, EnrolmentStatus, Feedback, Money, Session, SessionStatus, Training};
 use crate::notices::MONTHS;
-use crate::ports::{Figures, StatisticsRow, StatisticsSnapshot};
+use crate::ports::{Figures, RowDisplay, StatisticsRow, StatisticsSnapshot};
 use crate::time::Instant;
 use chrono::{Datelike, NaiveDate};
 use std::collections::{BTreeMap, HashMap};
@@ -189,20 +190,37 @@ pub fn row(scope: &str, key: String, label: String, figures: Figures) -> Statist
         Money::from_cents(((cents * 2 + present) / (present * 2)) as i64)
     });
     let answers = u64::from(figures.feedback_answers);
+    let fill_rate_permille = permille(figures.confirmed_at_start, figures.capacity);
+    // Over the seats whose attendance is marked: a session whose roster is not yet filled in
+    // does not count as absences.
+    let attendance_permille = permille(
+        figures.attended,
+        figures.attended + figures.absent + figures.excused,
+    );
+    let rating_mean_hundredths = ratio_rounded(u64::from(figures.rating_sum), answers, 100);
+    let relevance_mean_hundredths = ratio_rounded(u64::from(figures.relevance_sum), answers, 100);
+    let rate = |p: Option<u32>| {
+        p.map(|_| format!("{}\u{202f}%", export::percent(p)))
+            .unwrap_or_default()
+    };
+    let display = RowDisplay {
+        cost: figures.cost.to_french(),
+        cost_per_present: cost_per_present.map(Money::to_french).unwrap_or_default(),
+        fill_rate: rate(fill_rate_permille),
+        attendance: rate(attendance_permille),
+        rating_mean: export::hundredths(rating_mean_hundredths),
+        relevance_mean: export::hundredths(relevance_mean_hundredths),
+    };
     StatisticsRow {
         scope: scope.to_string(),
         key,
         label,
-        fill_rate_permille: permille(figures.confirmed_at_start, figures.capacity),
-        // Over the seats whose attendance is marked: a session whose roster is not yet filled
-        // in does not count as absences.
-        attendance_permille: permille(
-            figures.attended,
-            figures.attended + figures.absent + figures.excused,
-        ),
+        fill_rate_permille,
+        attendance_permille,
         cost_per_present,
-        rating_mean_hundredths: ratio_rounded(u64::from(figures.rating_sum), answers, 100),
-        relevance_mean_hundredths: ratio_rounded(u64::from(figures.relevance_sum), answers, 100),
+        rating_mean_hundredths,
+        relevance_mean_hundredths,
+        display,
         figures,
     }
 }

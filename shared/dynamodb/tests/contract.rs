@@ -2351,6 +2351,45 @@ mod dynamodb_only {
         Ok(true)
     }
 
+    /// A session item written before the peak was kept has no `waiting_peak`: the waiting
+    /// list still grows, and the peak starts from the list as it is.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_session_item_without_a_stored_peak_gets_one_at_the_next_join() {
+        let Some(b) = dynamo().await else {
+            return;
+        };
+        let d = b.dynamo.clone().expect("dynamo");
+        let store = &*b.store;
+        let (session, o) = setup(store, 4, 1, WaitlistMode::Direct).await;
+        let t0 = at("2027-05-01T10:00");
+        enrol(store, &session, &o[0], t0).await;
+        enrol(store, &session, &o[1], t0).await;
+        d.client
+            .update_item()
+            .table_name(&d.table)
+            .key("pk", s(&format!("SESSION#{session}")))
+            .key("sk", s("SESSION"))
+            .update_expression("REMOVE waiting_peak")
+            .send()
+            .await
+            .expect("remove the peak");
+        let read = |s: Option<cassiopee_domain::model::Session>| {
+            let s = s.expect("session");
+            (s.waiting, s.waiting_peak)
+        };
+        assert_eq!(read(store.session(&session).await.expect("read")), (1, 1));
+        // Another store, as another Lambda instance: its gate knows nothing of the tail.
+        let other = d.another_store();
+        for officer in &o[2..] {
+            let e = other
+                .enrol(&enrol_cmd(&session, officer, t0))
+                .await
+                .expect("enrol");
+            assert!(matches!(e.outcome, EnrolOutcome::Waitlisted { .. }));
+        }
+        assert_eq!(read(store.session(&session).await.expect("read")), (3, 3));
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn an_enrolment_without_the_seat_condition_overbooks_under_the_same_storm() {
         let Some(b) = dynamo().await else {

@@ -100,14 +100,7 @@ const MIGRATIONS: &[&str] = &[
     // replaying each session's history in order); soft-deleted sessions; one feedback answer
     // per officer and session.
     "ALTER TABLE sessions ADD COLUMN waiting_peak INTEGER NOT NULL DEFAULT 0;
-     UPDATE sessions SET waiting_peak = MAX(waiting, COALESCE((
-         SELECT MAX(level) FROM (
-             SELECT SUM(CASE
-                 WHEN c.to_status = 'waitlisted' AND c.from_status IS NOT 'waitlisted' THEN 1
-                 WHEN c.from_status = 'waitlisted' AND c.to_status != 'waitlisted' THEN -1
-                 ELSE 0 END) OVER (ORDER BY c.id) AS level
-             FROM enrolment_changes c JOIN enrolments e ON e.id = c.enrolment_id
-             WHERE e.session_id = sessions.id)), 0));
+     UPDATE sessions SET waiting_peak = 0;
      ALTER TABLE sessions ADD COLUMN deleted_at INTEGER;
      CREATE TABLE feedback (
          session_id  TEXT NOT NULL REFERENCES sessions(id),
@@ -120,6 +113,17 @@ const MIGRATIONS: &[&str] = &[
      );",
 ];
 
+/// Rebuilds each session's `waiting_peak` from its enrolments' history, replayed in order:
+/// +1 for each change into the waiting list, −1 for each change out of it. Migration 2 runs it.
+const BACKFILL_WAITING_PEAK: &str = "UPDATE sessions SET waiting_peak = MAX(waiting, COALESCE((
+    SELECT MAX(level) FROM (
+        SELECT SUM(CASE
+            WHEN c.to_status = 'waitlisted' AND c.from_status IS NOT 'waitlisted' THEN 1
+            WHEN c.from_status = 'waitlisted' AND c.to_status != 'waitlisted' THEN -1
+            ELSE 0 END) OVER (ORDER BY c.id) AS level
+        FROM enrolment_changes c JOIN enrolments e ON e.id = c.enrolment_id
+        WHERE e.session_id = sessions.id)), 0))";
+
 fn migrate(conn: &Connection) -> Result<()> {
     let applied: usize = conn
         .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
@@ -127,8 +131,13 @@ fn migrate(conn: &Connection) -> Result<()> {
         .try_into()
         .unwrap_or(0);
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let backfill = if i + 1 == 2 {
+            format!("{BACKFILL_WAITING_PEAK};")
+        } else {
+            String::new()
+        };
         conn.execute_batch(&format!(
-            "BEGIN; {sql} PRAGMA user_version = {}; COMMIT;",
+            "BEGIN; {sql} {backfill} PRAGMA user_version = {}; COMMIT;",
             i + 1
         ))
         .map_err(db)?;

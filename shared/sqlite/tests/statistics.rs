@@ -367,6 +367,24 @@ async fn statistics_of_the_hand_worked_history_are_exact() {
         (Some(400), Some(400))
     );
     assert_eq!(total.figures.relevance_sum, 12);
+    // As staff read them.
+    let d = &total.display;
+    assert_eq!(
+        [
+            d.cost.as_str(),
+            &d.cost_per_present,
+            &d.fill_rate,
+            &d.attendance,
+            &d.rating_mean
+        ],
+        [
+            "2\u{202f}800,66\u{a0}€",
+            "700,17\u{a0}€",
+            "83,3\u{202f}%",
+            "80,0\u{202f}%",
+            "4,00"
+        ]
+    );
 
     // The same sessions by theme, by month and by year.
     let deps = &f.deps;
