@@ -227,6 +227,16 @@ async fn the_format_follows_the_accept_header() {
             "{accept}"
         );
     }
+    // XLSX: a binary download whose cells are all text.
+    let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    let (status, headers, bytes) = download(&s.app, &path, &s.staff, xlsx).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&headers, "content-type"), xlsx);
+    assert_eq!(
+        header(&headers, "content-disposition"),
+        format!("attachment; filename=\"emargement-{}.xlsx\"", s.reference)
+    );
+    assert_eq!(&bytes[..4], b"PK\x03\x04", "a zip archive");
     let (status, headers, bytes) = download(&s.app, &path, &s.staff, "application/xml").await;
     assert_eq!(status, StatusCode::NOT_ACCEPTABLE);
     assert_eq!(header(&headers, "content-type"), "application/problem+json");

@@ -2,7 +2,8 @@
 //! claims only; officer routes act on the caller's own data.
 
 use crate::http::{
-    Format, Incoming, MAX_IMPORT_BODY, csv, json, json_varying, negotiate, no_content, too_large,
+    Format, Incoming, MAX_IMPORT_BODY, download, json, json_varying, negotiate, no_content,
+    too_large,
 };
 use crate::routes::{Op, Route};
 use cassiopee_domain::error::{DomainError, Result};
@@ -166,7 +167,7 @@ fn statistics_query(req: &Incoming) -> Result<StatisticsQuery> {
     StatisticsQuery::new(query_day(req, "from")?, query_day(req, "to")?, group)
 }
 
-/// `statistiques-month-2027-01-01_2027-06-30.csv`.
+/// `statistiques-month-2027-01-01_2027-06-30`.
 fn statistics_file(q: &StatisticsQuery) -> String {
     let day = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
     let period = if q.from.is_some() || q.to.is_some() {
@@ -174,7 +175,7 @@ fn statistics_file(q: &StatisticsQuery) -> String {
     } else {
         String::new()
     };
-    export::file_name(&format!("statistiques-{}{period}", q.group.as_str()))
+    format!("statistiques-{}{period}", q.group.as_str())
 }
 
 fn idempotency_key(req: &Incoming) -> Result<Option<String>> {
@@ -640,11 +641,12 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
             let (session, lines) = uc::roster(deps, &session_id(req)?).await?;
             Ok(match format {
                 Format::Json => json_varying(&json!({ "session": session, "roster": lines })),
-                Format::Csv => {
+                f => {
                     let reference = &session.session.reference;
-                    csv(
-                        &export::file_name(&format!("emargement-{reference}")),
-                        export::roster_table(reference, &lines).to_csv(),
+                    download(
+                        f,
+                        &format!("emargement-{reference}"),
+                        &export::roster_table(reference, &lines),
                     )
                 }
             })
@@ -660,10 +662,7 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
             let lines = uc::enrolment_lines(deps, from, to).await?;
             Ok(match format {
                 Format::Json => json_varying(&json!({ "enrolments": lines, "count": lines.len() })),
-                Format::Csv => csv(
-                    "inscriptions.csv",
-                    export::enrolments_table(&lines).to_csv(),
-                ),
+                f => download(f, "inscriptions", &export::enrolments_table(&lines)),
             })
         }
         Op::AdminEnrol => {
@@ -743,12 +742,9 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
                 Format::Json => {
                     json_varying(&json!({ "officers": officers, "count": officers.len() }))
                 }
-                Format::Csv => {
+                f => {
                     let staff = deps.store.staff_list().await?;
-                    csv(
-                        "officiers.csv",
-                        export::officers_table(&officers, &staff).to_csv(),
-                    )
+                    download(f, "officiers", &export::officers_table(&officers, &staff))
                 }
             })
         }
@@ -823,9 +819,10 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
             let snapshot = uc::statistics(deps, &query).await?;
             Ok(match format {
                 Format::Json => json_varying(&snapshot),
-                Format::Csv => csv(
+                f => download(
+                    f,
                     &statistics_file(&query),
-                    export::statistics_table(&snapshot).to_csv(),
+                    &export::statistics_table(&snapshot),
                 ),
             })
         }

@@ -2,6 +2,7 @@
 
 use crate::routes::PathParams;
 use cassiopee_domain::error::{DomainError, Result};
+use cassiopee_domain::export::{self, Table};
 use lambda_http::http::{HeaderMap, Response, StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
@@ -302,7 +303,10 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
 pub enum Format {
     Json,
     Csv,
+    Xlsx,
 }
+
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// The weight (`q`) the `Accept` header gives a media type: that of the most specific range
 /// that matches it (`type/subtype`, then `type/*`, then `*/*`), 0 when none does.
@@ -345,39 +349,59 @@ fn parse_q(raw: &str) -> u32 {
     }
 }
 
-/// Chooses JSON or CSV from the `Accept` header: no header, `*/*` or a tie answer JSON; CSV
-/// when `text/csv` weighs more; 406 when the caller accepts neither.
+/// Chooses the format from the `Accept` header: the heaviest of JSON, CSV and XLSX, JSON
+/// first on a tie (so no header or `*/*` answer JSON); 406 when the caller accepts none.
 pub fn negotiate(req: &Incoming) -> Result<Format> {
     let Some(accept) = req.header("accept").filter(|a| !a.trim().is_empty()) else {
         return Ok(Format::Json);
     };
-    let json = weight(accept, "application", "json");
-    let csv = weight(accept, "text", "csv");
-    if json == 0 && csv == 0 {
-        return Err(DomainError::not_acceptable("application/json, text/csv"));
+    let (kind, subtype) = XLSX.split_once('/').unwrap_or_default();
+    let weights = [
+        (Format::Json, weight(accept, "application", "json")),
+        (Format::Csv, weight(accept, "text", "csv")),
+        (Format::Xlsx, weight(accept, kind, subtype)),
+    ];
+    let mut best = (Format::Json, 0);
+    for (format, w) in weights {
+        if w > best.1 {
+            best = (format, w);
+        }
     }
-    Ok(if csv > json {
-        Format::Csv
-    } else {
-        Format::Json
-    })
+    if best.1 == 0 {
+        return Err(DomainError::not_acceptable(&format!(
+            "application/json, text/csv, {XLSX}"
+        )));
+    }
+    Ok(best.0)
 }
 
-/// A CSV download. API Gateway passes a text body through as text (no base64).
-pub fn csv(file_name: &str, bytes: Vec<u8>) -> Response<Body> {
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => return crate::problem::problem(&DomainError::internal(e)),
+/// A download of `table`, as CSV (a text body, which API Gateway passes through as text) or
+/// as XLSX (a binary body, which Lambda base64-encodes and API Gateway decodes).
+pub fn download(format: Format, stem: &str, table: &Table) -> Response<Body> {
+    let stem = export::file_stem(stem);
+    let (content_type, file, body) = match format {
+        Format::Xlsx => match table.to_xlsx(&stem) {
+            Ok(bytes) => (XLSX, format!("{stem}.xlsx"), Body::Binary(bytes)),
+            Err(e) => return crate::problem::problem(&DomainError::internal(e)),
+        },
+        Format::Csv | Format::Json => match String::from_utf8(table.to_csv()) {
+            Ok(text) => (
+                "text/csv; charset=utf-8",
+                format!("{stem}.csv"),
+                Body::Text(text),
+            ),
+            Err(e) => return crate::problem::problem(&DomainError::internal(e)),
+        },
     };
     Response::builder()
         .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, "text/csv; charset=utf-8")
+        .header(header::CONTENT_TYPE, content_type)
         .header(
             header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{file_name}\""),
+            format!("attachment; filename=\"{file}\""),
         )
         .header(header::VARY, "Accept")
-        .body(Body::Text(text))
+        .body(body)
         .unwrap_or_default()
 }
 

@@ -7,6 +7,9 @@
 //! (CSV injection). Every cell goes through [`neutralise`], which puts an apostrophe in front
 //! of such a cell in the file: Excel shows the text as typed and runs nothing. The stored
 //! value is never changed.
+//!
+//! The same tables also export as XLSX ([`Table::to_xlsx`]), where every cell is a text cell:
+//! nothing in it is ever a formula, so the text is written exactly as stored.
 
 use crate::model::{EnrolmentStatus, Money, Officer, Staff};
 use crate::ports::{RosterLine, StatisticsSnapshot};
@@ -43,6 +46,27 @@ impl Table {
 
     pub fn push(&mut self, row: Vec<String>) {
         self.rows.push(row);
+    }
+
+    /// An XLSX workbook of one sheet named `sheet`: the header line in bold and frozen, every
+    /// cell a text cell, columns fitted to their content.
+    pub fn to_xlsx(&self, sheet: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+        use rust_xlsxwriter::{Format, Workbook};
+        let mut book = Workbook::new();
+        let bold = Format::new().set_bold();
+        let ws = book.add_worksheet();
+        ws.set_name(sheet_name(sheet))?;
+        for (col, h) in self.headers.iter().enumerate() {
+            ws.write_string_with_format(0, col as u16, h, &bold)?;
+        }
+        for (i, row) in self.rows.iter().enumerate() {
+            for (col, cell) in row.iter().enumerate() {
+                ws.write_string(i as u32 + 1, col as u16, cell)?;
+            }
+        }
+        ws.set_freeze_panes(1, 0)?;
+        ws.autofit();
+        book.save_to_buffer()
     }
 
     /// The CSV file, as bytes (UTF-8, BOM first).
@@ -97,10 +121,24 @@ pub fn yes_no(b: bool) -> String {
     if b { "oui" } else { "non" }.to_string()
 }
 
-/// A file name made only of letters, digits, `-` and `_`, whatever a reference holds.
-pub fn file_name(stem: &str) -> String {
-    let safe: String = stem
+/// A sheet name Excel accepts: at most 31 characters, none of `[]:*?/\`.
+fn sheet_name(name: &str) -> String {
+    let cleaned: String = name
         .chars()
+        .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
+        .take(31)
+        .collect();
+    if cleaned.trim().is_empty() {
+        "Export".to_string()
+    } else {
+        cleaned
+    }
+}
+
+/// A file name (without its extension) made only of letters, digits, `-` and `_`, whatever a
+/// reference holds.
+pub fn file_stem(stem: &str) -> String {
+    stem.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
                 c
@@ -109,8 +147,7 @@ pub fn file_name(stem: &str) -> String {
             }
         })
         .take(80)
-        .collect();
-    format!("{safe}.csv")
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -326,7 +363,39 @@ mod tests {
         assert_eq!(hundredths(Some(433)), "4,33");
         let t = crate::time::parse_instant("2026-07-01T09:05:00Z").expect("instant");
         assert_eq!(paris_datetime(t), "01/07/2026 11:05");
-        assert_eq!(file_name("émargement COM/02"), "_margement_COM_02.csv");
+        assert_eq!(file_stem("émargement COM/02"), "_margement_COM_02");
+        assert_eq!(sheet_name("a/b:c"), "a_b_c");
+    }
+
+    fn unzip(bytes: &[u8], name: &str) -> String {
+        use std::io::Read;
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("zip");
+        let mut text = String::new();
+        archive
+            .by_name(name)
+            .expect("part")
+            .read_to_string(&mut text)
+            .expect("read");
+        text
+    }
+
+    #[test]
+    fn the_workbook_holds_text_cells_only_written_as_stored() {
+        let mut t = Table::new(&["Nom", "Téléphone"]);
+        t.push(vec!["=SOMME(A1;A2)".into(), "+33 1 23 45 67 89".into()]);
+        let bytes = t.to_xlsx("Émargement").expect("xlsx");
+        assert_eq!(&bytes[..4], b"PK\x03\x04");
+        let sheet = unzip(&bytes, "xl/worksheets/sheet1.xml");
+        assert!(!sheet.contains("<f>"), "no formula: {sheet}");
+        assert_eq!(
+            sheet.matches("t=\"s\"").count(),
+            4,
+            "four text cells: {sheet}"
+        );
+        let strings = unzip(&bytes, "xl/sharedStrings.xml");
+        assert!(strings.contains("<t>=SOMME(A1;A2)</t>"), "{strings}");
+        assert!(strings.contains("<t>+33 1 23 45 67 89</t>"), "{strings}");
+        assert!(unzip(&bytes, "xl/workbook.xml").contains("name=\"Émargement\""));
     }
 
     proptest! {
