@@ -167,13 +167,13 @@ fn statistics_query(req: &Incoming) -> Result<StatisticsQuery> {
     StatisticsQuery::new(query_day(req, "from")?, query_day(req, "to")?, group)
 }
 
-/// `statistiques-month-2027-01-01_2027-06-30`.
+/// `statistiques-month-2027-01-01_2027-06-30`, `statistiques-theme-depuis-2027-01-01`.
 fn statistics_file(q: &StatisticsQuery) -> String {
-    let day = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
-    let period = if q.from.is_some() || q.to.is_some() {
-        format!("-{}_{}", day(q.from), day(q.to))
-    } else {
-        String::new()
+    let period = match (q.from, q.to) {
+        (Some(f), Some(t)) => format!("-{f}_{t}"),
+        (Some(f), None) => format!("-depuis-{f}"),
+        (None, Some(t)) => format!("-jusqu-au-{t}"),
+        (None, None) => String::new(),
     };
     format!("statistiques-{}{period}", q.group.as_str())
 }
