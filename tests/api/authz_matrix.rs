@@ -40,7 +40,7 @@ const CALLERS: [Caller; 5] = [
 /// action, a token whose address is no officer's and carries no staff group). 400 and 422: the
 /// caller was let through and met validation of the empty body. 404 for officer B: the
 /// enrolment or offer addressed is A's, and B's own does not exist. 409 for officer A: already
-/// enrolled.
+/// enrolled; for staff deleting the session: A holds a seat in it.
 const MATRIX: &[(&str, [u16; 5])] = &[
     ("GET /sessions", [401, 200, 200, 200, 403]),
     ("GET /sessions/{id}", [401, 200, 200, 200, 403]),
@@ -57,6 +57,10 @@ const MATRIX: &[(&str, [u16; 5])] = &[
     ("GET /me", [401, 200, 200, 200, 403]),
     ("GET /me/enrolments", [401, 200, 200, 403, 403]),
     ("GET /me/programme", [401, 200, 200, 403, 403]),
+    (
+        "POST /me/enrolments/{id}/feedback",
+        [401, 400, 400, 403, 403],
+    ),
     ("GET /me/notifications", [401, 200, 200, 403, 403]),
     ("GET /trainings", [401, 200, 200, 200, 403]),
     ("POST /trainings/{id}/interest", [401, 201, 201, 403, 403]),
@@ -97,6 +101,13 @@ const MATRIX: &[(&str, [u16; 5])] = &[
         "PUT /admin/sessions/{id}/attendance/{officer_id}",
         [401, 403, 403, 400, 403],
     ),
+    ("DELETE /admin/sessions/{id}", [401, 403, 403, 409, 403]),
+    (
+        "GET /admin/sessions/{id}/feedback",
+        [401, 403, 403, 200, 403],
+    ),
+    ("GET /admin/enrolments", [401, 403, 403, 200, 403]),
+    ("GET /admin/programmes", [401, 403, 403, 200, 403]),
     ("GET /admin/officers", [401, 403, 403, 200, 403]),
     ("GET /admin/officers/{id}", [401, 403, 403, 200, 403]),
     (

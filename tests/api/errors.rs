@@ -502,7 +502,7 @@ async fn a_wrong_method_is_a_405_naming_the_allowed_ones() {
     let delete = w
         .app
         .call(
-            "DELETE",
+            "PUT",
             &format!("/admin/sessions/{}", w.session),
             Some(&w.staff),
             None,
@@ -527,7 +527,7 @@ async fn a_wrong_method_is_a_405_naming_the_allowed_ones() {
     }
     assert_eq!(allow(&put), vec!["DELETE", "POST"], "{put:?}");
     assert_eq!(allow(&patch), vec!["GET"], "{patch:?}");
-    assert_eq!(allow(&delete), vec!["GET", "PATCH"], "{delete:?}");
+    assert_eq!(allow(&delete), vec!["DELETE", "GET", "PATCH"], "{delete:?}");
     assert_eq!(w.state().await, before);
 }
 

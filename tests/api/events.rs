@@ -90,7 +90,8 @@ async fn every_job_sample_event_runs_its_job() {
     )
     .await
     .unwrap();
-    assert!(stats["rows"].as_u64().unwrap() > 50, "{stats}");
+    // One row per training with a session started by the clock of the demo data.
+    assert!(stats["rows"].as_u64().unwrap() > 10, "{stats}");
 }
 
 #[test]

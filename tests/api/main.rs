@@ -12,4 +12,5 @@ mod events;
 mod import;
 mod rules;
 mod staff_workflows;
+mod statistics;
 mod storms;

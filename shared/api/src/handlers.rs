@@ -1,9 +1,13 @@
 //! One function per operation: parse, call the use case, render. Identity comes from the
 //! claims only; officer routes act on the caller's own data.
 
-use crate::http::{Incoming, MAX_IMPORT_BODY, json, no_content, too_large};
+use crate::http::{
+    Format, Incoming, MAX_IMPORT_BODY, download, json, json_varying, negotiate, no_content,
+    too_large,
+};
 use crate::routes::{Op, Route};
 use cassiopee_domain::error::{DomainError, Result};
+use cassiopee_domain::export;
 use cassiopee_domain::ids::{OfficerId, SessionId, TrainingId};
 use cassiopee_domain::import::ImportKind;
 use cassiopee_domain::model::{
@@ -11,8 +15,11 @@ use cassiopee_domain::model::{
 };
 use cassiopee_domain::ports::{EnrolOutcome, SessionPatch, SessionQuery};
 use cassiopee_domain::rules::Schedule;
+use cassiopee_domain::statistics::{Grouping, StatisticsQuery};
 use cassiopee_domain::time::{self, DailyHours, Instant, paris_end_of_day, paris_start_of_day};
-use cassiopee_domain::usecases::{self as uc, Caller, Deps, SessionInput, TrainingInput, When};
+use cassiopee_domain::usecases::{
+    self as uc, Caller, Deps, FeedbackInput, SessionInput, TrainingInput, When,
+};
 use chrono::NaiveDate;
 use lambda_http::Body;
 use lambda_http::http::{Response, StatusCode};
@@ -134,6 +141,41 @@ fn session_query(req: &Incoming) -> Result<SessionQuery> {
         available_only,
         include_cancelled: false,
     })
+}
+
+/// A Paris calendar day in a query string (`2027-03-31`).
+fn query_day(req: &Incoming, name: &str) -> Result<Option<NaiveDate>> {
+    req.query(name)
+        .map(|raw| {
+            NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
+                DomainError::field(name, "Date attendue au format AAAA-MM-JJ (ex. 2027-03-31).")
+            })
+        })
+        .transpose()
+}
+
+fn statistics_query(req: &Incoming) -> Result<StatisticsQuery> {
+    let group = match req.query("group") {
+        None => Grouping::Training,
+        Some(g) => Grouping::parse(g).ok_or_else(|| {
+            DomainError::field(
+                "group",
+                "Regroupement attendu : session, training, theme, month ou year.",
+            )
+        })?,
+    };
+    StatisticsQuery::new(query_day(req, "from")?, query_day(req, "to")?, group)
+}
+
+/// `statistiques-month-2027-01-01_2027-06-30`, `statistiques-theme-depuis-2027-01-01`.
+fn statistics_file(q: &StatisticsQuery) -> String {
+    let period = match (q.from, q.to) {
+        (Some(f), Some(t)) => format!("-{f}_{t}"),
+        (Some(f), None) => format!("-depuis-{f}"),
+        (None, Some(t)) => format!("-jusqu-au-{t}"),
+        (None, None) => String::new(),
+    };
+    format!("statistiques-{}{period}", q.group.as_str())
 }
 
 fn idempotency_key(req: &Incoming) -> Result<Option<String>> {
@@ -302,6 +344,14 @@ struct AttendanceBody {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct FeedbackBody {
+    rating: u32,
+    relevance: u32,
+    comment: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct PlanBody {
     kind: ProgrammeKind,
 }
@@ -394,6 +444,17 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
             let o = officer(&who)?;
             let list = deps.store.officer_notices(&o.id).await?;
             Ok(json(StatusCode::OK, &json!({ "notifications": list })))
+        }
+        Op::GiveFeedback => {
+            let o = officer(&who)?;
+            let b: FeedbackBody = req.json()?;
+            let input = FeedbackInput {
+                rating: b.rating,
+                relevance: b.relevance,
+                comment: b.comment,
+            };
+            let feedback = uc::give_feedback(deps, &session_id(req)?, &o.id, input).await?;
+            Ok(json(StatusCode::CREATED, &feedback))
         }
         Op::ListTrainings => {
             let list: Vec<_> = uc::trainings(deps, false)
@@ -570,12 +631,39 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
                 &uc::cancel_session(deps, &session_id(req)?, Actor::staff(&s.id)).await?,
             ))
         }
+        Op::AdminDeleteSession => {
+            let s = staff(&who)?;
+            uc::delete_session(deps, &session_id(req)?, Actor::staff(&s.id)).await?;
+            Ok(no_content())
+        }
         Op::AdminRoster => {
+            let format = negotiate(req)?;
             let (session, lines) = uc::roster(deps, &session_id(req)?).await?;
-            Ok(json(
-                StatusCode::OK,
-                &json!({ "session": session, "roster": lines }),
-            ))
+            Ok(match format {
+                Format::Json => json_varying(&json!({ "session": session, "roster": lines })),
+                f => {
+                    let reference = &session.session.reference;
+                    download(
+                        f,
+                        &format!("emargement-{reference}"),
+                        &export::roster_table(reference, &lines),
+                    )
+                }
+            })
+        }
+        Op::AdminSessionFeedback => Ok(json(
+            StatusCode::OK,
+            &uc::feedback_report(deps, &session_id(req)?).await?,
+        )),
+        Op::AdminListEnrolments => {
+            let format = negotiate(req)?;
+            let (from, to) = (query_day(req, "from")?, query_day(req, "to")?);
+            StatisticsQuery::new(from, to, Grouping::Session)?;
+            let lines = uc::enrolment_lines(deps, from, to).await?;
+            Ok(match format {
+                Format::Json => json_varying(&json!({ "enrolments": lines, "count": lines.len() })),
+                f => download(f, "inscriptions", &export::enrolments_table(&lines)),
+            })
         }
         Op::AdminEnrol => {
             let s = staff(&who)?;
@@ -648,11 +736,17 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
             Ok(json(StatusCode::OK, &json!({ "status": b.status })))
         }
         Op::AdminListOfficers => {
+            let format = negotiate(req)?;
             let officers = deps.store.officers().await?;
-            Ok(json(
-                StatusCode::OK,
-                &json!({ "officers": officers, "count": officers.len() }),
-            ))
+            Ok(match format {
+                Format::Json => {
+                    json_varying(&json!({ "officers": officers, "count": officers.len() }))
+                }
+                f => {
+                    let staff = deps.store.staff_list().await?;
+                    download(f, "officiers", &export::officers_table(&officers, &staff))
+                }
+            })
         }
         Op::AdminGetOfficer => {
             let id = req.id("id", OfficerId::parse, DomainError::officer_not_found)?;
@@ -702,12 +796,35 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
             StatusCode::OK,
             &json!({ "staff": deps.store.staff_list().await? }),
         )),
-        Op::AdminStatistics => {
-            let snapshot = match deps.store.statistics().await? {
-                Some(s) => s,
-                None => uc::compute_statistics(deps).await?,
+        Op::AdminProgrammes => {
+            let behind_only = match req.query("behind") {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(_) => {
+                    return Err(DomainError::field(
+                        "behind",
+                        "Valeur attendue : true ou false.",
+                    ));
+                }
             };
-            Ok(json(StatusCode::OK, &snapshot))
+            let list = uc::programme_follow_up(deps, behind_only).await?;
+            Ok(json(
+                StatusCode::OK,
+                &json!({ "officers": list, "count": list.len() }),
+            ))
+        }
+        Op::AdminStatistics => {
+            let format = negotiate(req)?;
+            let query = statistics_query(req)?;
+            let snapshot = uc::statistics(deps, &query).await?;
+            Ok(match format {
+                Format::Json => json_varying(&snapshot),
+                f => download(
+                    f,
+                    &statistics_file(&query),
+                    &export::statistics_table(&snapshot),
+                ),
+            })
         }
         Op::AdminImport => {
             let s = staff(&who)?;

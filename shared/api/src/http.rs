@@ -2,6 +2,7 @@
 
 use crate::routes::PathParams;
 use cassiopee_domain::error::{DomainError, Result};
+use cassiopee_domain::export::{self, Table};
 use lambda_http::http::{HeaderMap, Response, StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
@@ -297,6 +298,121 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
     }
 }
 
+/// What a route that also exports can answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+    Xlsx,
+}
+
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The weight (`q`) the `Accept` header gives a media type: that of the most specific range
+/// that matches it (`type/subtype`, then `type/*`, then `*/*`), 0 when none does.
+fn weight(accept: &str, kind: &str, subtype: &str) -> u32 {
+    let mut best: Option<(u8, u32)> = None;
+    for range in accept.split(',') {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .next()
+            .map(parse_q)
+            .unwrap_or(1000);
+        let (t, s) = media.split_once('/').unwrap_or((media.as_str(), ""));
+        let specificity = match (t, s) {
+            _ if t == kind && s == subtype => 3,
+            _ if t == kind && s == "*" => 2,
+            ("*", "*") => 1,
+            _ => continue,
+        };
+        if best.is_none_or(|(sp, _)| specificity > sp) {
+            best = Some((specificity, q));
+        }
+    }
+    best.map(|(_, q)| q).unwrap_or(0)
+}
+
+/// A `q` value in thousandths; anything unreadable counts as 0.
+fn parse_q(raw: &str) -> u32 {
+    let raw = raw.trim();
+    let (units, decimals) = raw.split_once('.').unwrap_or((raw, ""));
+    if decimals.len() > 3 || !decimals.chars().all(|c| c.is_ascii_digit()) {
+        return 0;
+    }
+    let thousandths = format!("{decimals:0<3}").parse::<u32>().unwrap_or(0);
+    match units {
+        "1" => 1000,
+        "0" | "" => thousandths,
+        _ => 0,
+    }
+}
+
+/// Chooses the format from the `Accept` header: the heaviest of JSON, CSV and XLSX, JSON
+/// first on a tie (so no header or `*/*` answer JSON); 406 when the caller accepts none.
+pub fn negotiate(req: &Incoming) -> Result<Format> {
+    let Some(accept) = req.header("accept").filter(|a| !a.trim().is_empty()) else {
+        return Ok(Format::Json);
+    };
+    let (kind, subtype) = XLSX.split_once('/').unwrap_or_default();
+    let weights = [
+        (Format::Json, weight(accept, "application", "json")),
+        (Format::Csv, weight(accept, "text", "csv")),
+        (Format::Xlsx, weight(accept, kind, subtype)),
+    ];
+    let mut best = (Format::Json, 0);
+    for (format, w) in weights {
+        if w > best.1 {
+            best = (format, w);
+        }
+    }
+    if best.1 == 0 {
+        return Err(DomainError::not_acceptable(&format!(
+            "application/json, text/csv, {XLSX}"
+        )));
+    }
+    Ok(best.0)
+}
+
+/// A download of `table`, as CSV (a text body, which API Gateway passes through as text) or
+/// as XLSX (a binary body, which Lambda base64-encodes and API Gateway decodes).
+pub fn download(format: Format, stem: &str, table: &Table) -> Response<Body> {
+    let stem = export::file_stem(stem);
+    let (content_type, file, body) = match format {
+        Format::Xlsx => match table.to_xlsx(&stem) {
+            Ok(bytes) => (XLSX, format!("{stem}.xlsx"), Body::Binary(bytes)),
+            Err(e) => return crate::problem::problem(&DomainError::internal(e)),
+        },
+        Format::Csv | Format::Json => match String::from_utf8(table.to_csv()) {
+            Ok(text) => (
+                "text/csv; charset=utf-8",
+                format!("{stem}.csv"),
+                Body::Text(text),
+            ),
+            Err(e) => return crate::problem::problem(&DomainError::internal(e)),
+        },
+    };
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, content_type)
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file}\""),
+        )
+        .header(header::VARY, "Accept")
+        .body(body)
+        .unwrap_or_default()
+}
+
+/// A JSON answer of a route that also exports: it varies with `Accept`.
+pub fn json_varying<T: Serialize>(value: &T) -> Response<Body> {
+    let mut r = json(StatusCode::OK, value);
+    r.headers_mut()
+        .insert(header::VARY, header::HeaderValue::from_static("Accept"));
+    r
+}
+
 pub fn no_content() -> Response<Body> {
     Response::builder()
         .status(StatusCode::NO_CONTENT)
@@ -307,6 +423,25 @@ pub fn no_content() -> Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accept_weights_follow_the_most_specific_range() {
+        assert_eq!(weight("text/csv", "text", "csv"), 1000);
+        assert_eq!(weight("text/csv", "application", "json"), 0);
+        assert_eq!(weight("*/*", "application", "json"), 1000);
+        assert_eq!(
+            weight("text/*;q=0.5, text/csv;q=0", "text", "csv"),
+            0,
+            "the exact range wins over text/*"
+        );
+        assert_eq!(
+            weight("application/json;q=0.25", "application", "json"),
+            250
+        );
+        assert_eq!(parse_q("0.8"), 800);
+        assert_eq!(parse_q("2"), 0);
+        assert_eq!(parse_q("abc"), 0);
+    }
 
     #[test]
     fn cognito_groups_parse_in_every_shape_api_gateway_sends() {

@@ -36,8 +36,8 @@ pub async fn dispatch(deps: &Deps, function: Function, payload: Value) -> Result
             Ok(json!({ "reminders_queued": queued }))
         }
         Function::ComputeStatistics => {
-            let snapshot = uc::compute_statistics(deps).await?;
-            Ok(json!({ "rows": snapshot.rows.len() }))
+            let (snapshot, asked) = uc::compute_statistics(deps).await?;
+            Ok(json!({ "rows": snapshot.rows.len(), "feedback_requests_queued": asked }))
         }
         other => Err(DomainError::internal(format!(
             "{} is not a job function",

@@ -17,6 +17,7 @@ pub fn status_of(e: &DomainError) -> StatusCode {
         ErrorKind::Conflict => StatusCode::CONFLICT,
         ErrorKind::Forbidden => StatusCode::FORBIDDEN,
         ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorKind::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
         ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -28,6 +29,7 @@ fn title_of(status: StatusCode) -> &'static str {
         403 => "Accès refusé",
         404 => "Introuvable",
         405 => "Méthode non autorisée",
+        406 => "Format non disponible",
         409 => "Conflit",
         413 => "Requête trop volumineuse",
         415 => "Type de contenu non pris en charge",

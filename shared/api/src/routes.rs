@@ -64,6 +64,7 @@ pub enum Op {
     MyEnrolments,
     MyProgramme,
     MyNotifications,
+    GiveFeedback,
     ListTrainings,
     RegisterInterest,
     AdminListTrainings,
@@ -76,7 +77,10 @@ pub enum Op {
     AdminGetSession,
     AdminUpdateSession,
     AdminCancelSession,
+    AdminDeleteSession,
     AdminRoster,
+    AdminSessionFeedback,
+    AdminListEnrolments,
     AdminEnrol,
     AdminWithdraw,
     AdminMoveInWaitlist,
@@ -87,6 +91,7 @@ pub enum Op {
     AdminPlanTraining,
     AdminUnplanTraining,
     AdminListStaff,
+    AdminProgrammes,
     AdminStatistics,
     AdminImport,
 }
@@ -139,6 +144,12 @@ pub const ROUTES: &[Route] = &[
         "/me/notifications",
         F::OfficerProfile,
         Op::MyNotifications,
+    ),
+    r(
+        "POST",
+        "/me/enrolments/{id}/feedback",
+        F::OfficerProfile,
+        Op::GiveFeedback,
     ),
     r("GET", "/trainings", F::OfficerProfile, Op::ListTrainings),
     r(
@@ -208,6 +219,24 @@ pub const ROUTES: &[Route] = &[
         Op::AdminCancelSession,
     ),
     r(
+        "DELETE",
+        "/admin/sessions/{id}",
+        F::StaffSessions,
+        Op::AdminDeleteSession,
+    ),
+    r(
+        "GET",
+        "/admin/sessions/{id}/feedback",
+        F::StaffSessions,
+        Op::AdminSessionFeedback,
+    ),
+    r(
+        "GET",
+        "/admin/enrolments",
+        F::StaffSessions,
+        Op::AdminListEnrolments,
+    ),
+    r(
         "GET",
         "/admin/sessions/{id}/roster",
         F::StaffSessions,
@@ -268,6 +297,12 @@ pub const ROUTES: &[Route] = &[
         Op::AdminUnplanTraining,
     ),
     r("GET", "/admin/staff", F::StaffOfficers, Op::AdminListStaff),
+    r(
+        "GET",
+        "/admin/programmes",
+        F::StaffOfficers,
+        Op::AdminProgrammes,
+    ),
     r(
         "GET",
         "/admin/statistics",

@@ -17,6 +17,8 @@ pub enum ErrorKind {
     Forbidden,
     /// The caller is not identified (HTTP 401).
     Unauthenticated,
+    /// No format the caller accepts can be served (HTTP 406).
+    NotAcceptable,
     /// Something failed on our side (HTTP 500); the detail shown is generic.
     Internal,
 }
@@ -77,6 +79,16 @@ impl DomainError {
         Self::new(ErrorKind::Forbidden, "forbidden", detail)
     }
 
+    pub fn not_acceptable(available: &str) -> Self {
+        Self::new(
+            ErrorKind::NotAcceptable,
+            "not-acceptable",
+            format!(
+                "Aucun des formats demandés (en-tête Accept) n'est disponible ici : {available}."
+            ),
+        )
+    }
+
     pub fn unauthenticated() -> Self {
         Self::new(
             ErrorKind::Unauthenticated,
@@ -106,6 +118,31 @@ impl DomainError {
 
     pub fn officer_not_found() -> Self {
         Self::not_found("officer-not-found", "Cet officier n'existe pas.")
+    }
+
+    /// A session still has `live` enrolments (held, waiting or marked): it cannot be deleted.
+    pub fn session_not_deletable(live: u32) -> Self {
+        Self::conflict(
+            "session-not-deletable",
+            format!(
+                "Impossible de supprimer cette session : {live} inscription(s) y sont en cours ou \
+                 déjà pointées. Désinscrivez d'abord les officiers, ou annulez la session."
+            ),
+        )
+    }
+
+    pub fn feedback_not_attended() -> Self {
+        Self::conflict(
+            "feedback-not-attended",
+            "Seuls les officiers présents à la session peuvent donner leur avis.",
+        )
+    }
+
+    pub fn feedback_already_given() -> Self {
+        Self::conflict(
+            "feedback-already-given",
+            "Vous avez déjà donné votre avis sur cette session : une seule réponse est possible.",
+        )
     }
 
     pub fn enrolment_not_found() -> Self {

@@ -6,12 +6,14 @@
 //! about AWS or HTTP: handlers parse a request, call a use case and render its answer.
 
 pub mod error;
+pub mod export;
 pub mod ids;
 pub mod import;
 pub mod model;
 pub mod notices;
 pub mod ports;
 pub mod rules;
+pub mod statistics;
 pub mod time;
 pub mod usecases;
 

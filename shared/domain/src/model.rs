@@ -301,6 +301,9 @@ pub struct Session {
     pub seats_taken: u32,
     /// Officers on the waiting list (offers excluded).
     pub waiting: u32,
+    /// The longest the waiting list has ever been: raised with `waiting`, in the same
+    /// transaction, never lowered. The demand a session met, for the statistics.
+    pub waiting_peak: u32,
     /// Seats whose attendance has been marked (attended, absent, excused): taken at the start,
     /// and no longer in `seats_taken`. Read from the enrolments, never stored.
     pub seats_marked: u32,
@@ -505,6 +508,21 @@ pub struct Enrolment {
     /// Ordering key on the waiting list: join time, then the stable id.
     #[serde(skip)]
     pub rank: i64,
+}
+
+/// An officer's answer about a session they attended: one per (officer, session).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Feedback {
+    pub session_id: SessionId,
+    pub officer_id: OfficerId,
+    /// How good the session was, 1 to 5.
+    pub rating: u8,
+    /// How useful it is to the officer's project, 1 to 5.
+    pub relevance: u8,
+    /// Shown to staff only.
+    pub comment: Option<String>,
+    #[serde(with = "crate::time::paris_serde")]
+    pub at: Instant,
 }
 
 /// One line of an enrolment's history.

@@ -57,6 +57,8 @@ pub enum NoticeKind {
     ReminderJ1,
     /// A session opened for a training the officer registered interest in.
     SessionOpened,
+    /// The session is over and the officer attended: their opinion is asked, once.
+    FeedbackRequest,
 }
 
 impl NoticeKind {
@@ -78,6 +80,7 @@ impl NoticeKind {
             NoticeKind::ReminderJ7 => "reminder_j7",
             NoticeKind::ReminderJ1 => "reminder_j1",
             NoticeKind::SessionOpened => "session_opened",
+            NoticeKind::FeedbackRequest => "feedback_request",
         }
     }
 }
@@ -146,7 +149,7 @@ pub struct Attachment {
 const DAYS: [&str; 7] = [
     "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
 ];
-const MONTHS: [&str; 12] = [
+pub(crate) const MONTHS: [&str; 12] = [
     "janvier",
     "février",
     "mars",
@@ -361,6 +364,17 @@ pub fn render(
                 "Une session de la formation « {title} », qui vous intéresse, est ouverte aux \
                  inscriptions.\n\n{details}\nClôture des inscriptions : {}",
                 french_datetime(session.enrolment_closes_at)
+            ),
+        ),
+        NoticeKind::FeedbackRequest => (
+            format!("Votre avis sur la session : {title}"),
+            format!(
+                "Vous avez suivi la session « {title} » {}. Votre avis aide la cellule \
+                 formation à choisir les prochaines sessions.\n\n\
+                 Dans l'application, rubrique « Mes formations », notez la session (de 1 à 5) \
+                 et son intérêt pour votre projet (de 1 à 5) ; un commentaire est facultatif et \
+                 n'est lu que par la cellule formation. Une seule réponse par session.",
+                french_dates(session)
             ),
         ),
     };

@@ -11,8 +11,8 @@ use crate::error::Result;
 use crate::ids::{EnrolmentId, OfficerId, SessionId, StaffId, TrainingId};
 use crate::import::{EnrolmentRow, OfficerRow, SessionRow, StaffRow, TrainingRow};
 use crate::model::{
-    Actor, Email, Enrolment, EnrolmentChange, EnrolmentStatus, Modality, Officer, ProgrammeItem,
-    Session, Staff, Training, WaitlistMode,
+    Actor, Email, Enrolment, EnrolmentChange, EnrolmentStatus, Feedback, Modality, Officer,
+    ProgrammeItem, Session, Staff, Training, WaitlistMode,
 };
 use crate::notices::{Notice, OutgoingEmail};
 use crate::time::Instant;
@@ -219,37 +219,90 @@ pub struct NoticeRecord {
     pub status: String,
 }
 
-/// Stored statistics of one scope (a session or a training).
+/// The figures of one session, or summed over a group of sessions. Counts are exact integers
+/// and money is cents; the rates are derived from these sums (see [`StatisticsRow`]), never
+/// averaged over sessions.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Figures {
     pub sessions: u32,
     pub capacity: u32,
+    /// Seats held when the session started (see `statistics::figures_of`).
     pub confirmed_at_start: u32,
     pub attended: u32,
+    /// No-shows: seated at the start, marked absent.
     pub absent: u32,
     pub excused: u32,
-    pub late_withdrawals: u32,
     pub on_time_withdrawals: u32,
+    pub late_withdrawals: u32,
+    /// Seats freed by a late withdrawal and still empty at the start.
+    pub seats_lost_late: u32,
+    /// Per session, the longest its waiting list has been; for a group, the sum of those.
+    pub waiting_peak: u32,
+    /// Officers still on the waiting list when the session started.
     pub waiting_never_served: u32,
+    /// Seats the provider bills: seated at the start, plus the seats lost to late withdrawals.
+    pub trainees_billed: u32,
+    /// Session cost plus cost per trainee × trainees billed.
+    pub cost: crate::model::Money,
+    pub feedback_answers: u32,
+    pub rating_sum: u32,
+    pub relevance_sum: u32,
 }
 
+/// One line of the statistics: a session, training, theme, month or year, or the total.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatisticsRow {
+    /// `session`, `training`, `theme`, `month`, `year`, or `total`.
     pub scope: String,
     pub key: String,
     pub label: String,
     pub figures: Figures,
-    /// Σ confirmed at start / Σ capacity, in per-mille, or None without capacity.
+    /// Σ confirmed at start / Σ capacity, in per-mille (a rate weighted by capacity, not a
+    /// mean of the sessions' rates), or None without capacity.
     pub fill_rate_permille: Option<u32>,
     /// Present / (present + absent + excused), in per-mille.
     pub attendance_permille: Option<u32>,
+    /// Cost / present, rounded half up to the cent; None when nobody was present.
+    pub cost_per_present: Option<crate::model::Money>,
+    /// Mean rating out of 5, in hundredths (`433` is 4.33), rounded half up.
+    pub rating_mean_hundredths: Option<u32>,
+    /// Mean relevance to the officers' projects out of 5, in hundredths.
+    pub relevance_mean_hundredths: Option<u32>,
+    /// The same figures as staff read them, for display only.
+    #[serde(default)]
+    pub display: RowDisplay,
+}
+
+/// A row's money, rates and means written the French way: `2 000,00 €`, `75,0 %`, `4,50`;
+/// empty where the figure has no value.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RowDisplay {
+    pub cost: String,
+    pub cost_per_present: String,
+    pub fill_rate: String,
+    pub attendance: String,
+    pub rating_mean: String,
+    pub relevance_mean: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatisticsSnapshot {
     #[serde(with = "chrono::serde::ts_microseconds")]
     pub computed_at: Instant,
+    /// The grouping of `rows` (`session`, `training`, …).
+    #[serde(default)]
+    pub group: String,
+    /// The Paris days the sessions started within, both included, when a period was asked.
+    #[serde(default)]
+    pub from: Option<chrono::NaiveDate>,
+    #[serde(default)]
+    pub to: Option<chrono::NaiveDate>,
     pub rows: Vec<StatisticsRow>,
+    /// Every session of the period together.
+    #[serde(default)]
+    pub total: Option<StatisticsRow>,
 }
 
 /// Storage. Every write is atomic; see the module documentation.
@@ -288,6 +341,11 @@ pub trait Store: Send + Sync {
     ) -> Result<SessionUpdated>;
     /// Cancels the session and queues one notice for everyone enrolled, offered or waiting.
     async fn cancel_session(&self, id: &SessionId, actor: &Actor, now: Instant) -> Result<Session>;
+    /// Soft-deletes a session planned by mistake or imported twice: refused while anyone holds
+    /// or waits for a seat, or has attendance marked (`session-not-deletable`). A deleted
+    /// session is gone from every read (`session` answers None) and counts nowhere; its
+    /// reference stays taken, and an import naming it is rejected.
+    async fn delete_session(&self, id: &SessionId, actor: &Actor, now: Instant) -> Result<()>;
 
     // Enrolments.
     async fn enrolment(
@@ -389,7 +447,17 @@ pub trait Store: Send + Sync {
         now: Instant,
     ) -> Result<Vec<RowOutcome>>;
 
+    // Feedback.
+    /// Stores an answer, once: refused when the officer was not marked present
+    /// (`feedback-not-attended`) or already answered (`feedback-already-given`).
+    async fn save_feedback(&self, feedback: &Feedback) -> Result<()>;
+    /// The answers about one session, by officer id.
+    async fn session_feedback(&self, session: &SessionId) -> Result<Vec<Feedback>>;
+    /// Every answer (for the statistics).
+    async fn all_feedback(&self) -> Result<Vec<Feedback>>;
+
     // Statistics.
+    /// Every live (not deleted) session with its enrolments.
     async fn all_sessions_with_enrolments(&self) -> Result<Vec<(Session, Vec<Enrolment>)>>;
     async fn save_statistics(&self, snapshot: &StatisticsSnapshot) -> Result<()>;
     async fn statistics(&self) -> Result<Option<StatisticsSnapshot>>;

@@ -267,6 +267,7 @@ mod tests {
             waitlist,
             seats_taken: 0,
             waiting: 0,
+            waiting_peak: 0,
             seats_marked: 0,
             schedule_version: 1,
         }

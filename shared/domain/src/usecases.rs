@@ -6,20 +6,21 @@ use crate::error::{DomainError, Result};
 use crate::ids::{OfficerId, SessionId, StaffId, TrainingId};
 use crate::import::{self, FileError, ImportKind, RejectedRow};
 use crate::model::{
-    Actor, Enrolment, EnrolmentStatus, Modality, Officer, ProgrammeItem, ProgrammeKind, Session,
-    SessionStatus, Staff, Training, WaitlistMode,
+    Actor, Enrolment, EnrolmentStatus, Feedback, Modality, Officer, ProgrammeItem, ProgrammeKind,
+    Session, SessionStatus, Staff, Training, WaitlistMode,
 };
 use crate::notices::{self, Notice, NoticeKind};
 use crate::ports::{
-    Clock, DomainEvent, EnrolCommand, Enrolled, EventPublisher, Figures, ImportCounts, Mailer,
-    Promoted, RosterLine, RowOutcome, SessionPatch, SessionQuery, StatisticsRow,
-    StatisticsSnapshot, Store, TrainingDemand, WithdrawCommand, WithdrawOutcome,
+    Clock, DomainEvent, EnrolCommand, Enrolled, EventPublisher, ImportCounts, Mailer, Promoted,
+    RosterLine, RowOutcome, SessionPatch, SessionQuery, StatisticsSnapshot, Store, TrainingDemand,
+    WithdrawCommand, WithdrawOutcome,
 };
 use crate::rules::{self, Schedule};
+use crate::statistics::{self, StatisticsQuery};
 use crate::time::{Instant, paris};
-use chrono::{Duration, NaiveTime};
+use chrono::{Duration, NaiveDate, NaiveTime};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Everything a use case needs, built once at cold start.
@@ -120,7 +121,7 @@ fn summarise(session: Session, training: &Training, now: Instant) -> SessionSumm
         training: training.into(),
         seats_left: session.seats_left(),
         seats_filled: session.seats_filled(),
-        fill_permille: permille(session.seats_filled(), session.capacity),
+        fill_permille: statistics::permille(session.seats_filled(), session.capacity),
         waiting_list_length: session.waiting,
         waiting_list_open: open && session.waitlist.is_on(),
         session,
@@ -368,94 +369,219 @@ pub async fn send_reminders(deps: &Deps) -> Result<u32> {
     Ok(queued)
 }
 
-fn permille(num: u32, den: u32) -> Option<u32> {
-    (den > 0).then(|| ((u64::from(num) * 1000 + u64::from(den) / 2) / u64::from(den)) as u32)
+/// Sessions whose officers are still asked for their opinion this many days after the end:
+/// older ones (such as the history imported on a first start) are not.
+pub const FEEDBACK_WINDOW_DAYS: i64 = 30;
+
+/// The longest feedback comment accepted, in characters.
+pub const MAX_FEEDBACK_COMMENT: usize = 2000;
+
+async fn statistics_inputs(
+    deps: &Deps,
+) -> Result<(
+    Vec<(Session, Vec<Enrolment>)>,
+    HashMap<TrainingId, Training>,
+    Vec<Feedback>,
+)> {
+    Ok((
+        deps.store.all_sessions_with_enrolments().await?,
+        trainings_by_id(deps).await?,
+        deps.store.all_feedback().await?,
+    ))
 }
 
-fn figures_of(session: &Session, enrolments: &[Enrolment]) -> Figures {
-    let count = |s: EnrolmentStatus| enrolments.iter().filter(|e| e.status == s).count() as u32;
-    let withdrawn = |late: bool| {
-        enrolments
-            .iter()
-            .filter(|e| e.status == EnrolmentStatus::Withdrawn && e.late == late)
-            .count() as u32
-    };
-    let attended = count(EnrolmentStatus::Attended);
-    let absent = count(EnrolmentStatus::Absent);
-    let excused = count(EnrolmentStatus::Excused);
-    Figures {
-        sessions: 1,
-        capacity: session.capacity,
-        confirmed_at_start: attended + absent + excused + count(EnrolmentStatus::Confirmed),
-        attended,
-        absent,
-        excused,
-        late_withdrawals: withdrawn(true),
-        on_time_withdrawals: withdrawn(false),
-        waiting_never_served: count(EnrolmentStatus::Waitlisted),
-    }
+/// The statistics staff read, computed now from the live records (see `statistics`).
+pub async fn statistics(deps: &Deps, query: &StatisticsQuery) -> Result<StatisticsSnapshot> {
+    let (sessions, trainings, feedback) = statistics_inputs(deps).await?;
+    Ok(statistics::compute(
+        deps.now(),
+        &sessions,
+        &trainings,
+        &feedback,
+        query,
+    ))
 }
 
-fn add(into: &mut Figures, f: &Figures) {
-    into.sessions += f.sessions;
-    into.capacity += f.capacity;
-    into.confirmed_at_start += f.confirmed_at_start;
-    into.attended += f.attended;
-    into.absent += f.absent;
-    into.excused += f.excused;
-    into.late_withdrawals += f.late_withdrawals;
-    into.on_time_withdrawals += f.on_time_withdrawals;
-    into.waiting_never_served += f.waiting_never_served;
-}
-
-fn row(scope: &str, key: String, label: String, figures: Figures) -> StatisticsRow {
-    StatisticsRow {
-        scope: scope.to_string(),
-        key,
-        label,
-        fill_rate_permille: permille(figures.confirmed_at_start, figures.capacity),
-        // Over the seats whose attendance is marked: a session whose roster is not yet filled
-        // in does not count as absences.
-        attendance_permille: permille(
-            figures.attended,
-            figures.attended + figures.absent + figures.excused,
-        ),
-        figures,
-    }
-}
-
-/// compute-statistics: per session that has started (cancelled ones excluded) and per
-/// training, the fill rate weighted by capacity (Σ confirmed at start / Σ capacity),
-/// attendance, no-shows and withdrawals.
-pub async fn compute_statistics(deps: &Deps) -> Result<StatisticsSnapshot> {
+/// compute-statistics: stores the all-time figures per training, and asks the officers who
+/// attended a session that ended in the last [`FEEDBACK_WINDOW_DAYS`] days for their opinion
+/// (each officer once per session: the outbox's uniqueness). Answers the snapshot and how
+/// many requests were queued.
+pub async fn compute_statistics(deps: &Deps) -> Result<(StatisticsSnapshot, u32)> {
     let now = deps.now();
-    let trainings = trainings_by_id(deps).await?;
-    let mut per_training: BTreeMap<String, (String, Figures)> = BTreeMap::new();
-    let mut rows = Vec::new();
-    for (session, enrolments) in deps.store.all_sessions_with_enrolments().await? {
-        if session.status == SessionStatus::Cancelled || session.starts_at > now {
+    let (sessions, trainings, feedback) = statistics_inputs(deps).await?;
+    let snapshot = statistics::compute(
+        now,
+        &sessions,
+        &trainings,
+        &feedback,
+        &StatisticsQuery::all_time(),
+    );
+    deps.store.save_statistics(&snapshot).await?;
+
+    let answered: std::collections::HashSet<(&SessionId, &OfficerId)> = feedback
+        .iter()
+        .map(|f| (&f.session_id, &f.officer_id))
+        .collect();
+    let window_start = now - Duration::days(FEEDBACK_WINDOW_DAYS);
+    let mut requests = Vec::new();
+    for (session, enrolments) in &sessions {
+        if session.status == SessionStatus::Cancelled
+            || session.ends_at > now
+            || session.ends_at < window_start
+        {
             continue;
         }
-        let f = figures_of(&session, &enrolments);
-        let training = trainings.get(&session.training_id);
-        let (code, title) = training
-            .map(|t| (t.code.clone(), t.title.clone()))
-            .unwrap_or_else(|| (session.training_id.to_string(), String::new()));
-        let entry = per_training
-            .entry(code.clone())
-            .or_insert_with(|| (title, Figures::default()));
-        add(&mut entry.1, &f);
-        rows.push(row("session", session.reference.clone(), code, f));
+        for e in enrolments {
+            if e.status == EnrolmentStatus::Attended
+                && !answered.contains(&(&session.id, &e.officer_id))
+            {
+                requests.push(Notice {
+                    officer_id: e.officer_id.clone(),
+                    session_id: session.id.clone(),
+                    kind: NoticeKind::FeedbackRequest,
+                    version: 1,
+                });
+            }
+        }
     }
-    for (code, (title, f)) in per_training {
-        rows.push(row("training", code, title, f));
+    let queued = deps.store.queue_notices(&requests, now).await?;
+    deliver_pending(deps).await;
+    Ok((snapshot, queued))
+}
+
+/// An officer's answer as typed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeedbackInput {
+    pub rating: u32,
+    pub relevance: u32,
+    pub comment: Option<String>,
+}
+
+fn check_score(field: &str, value: u32, what: &str) -> Result<u8> {
+    match u8::try_from(value) {
+        Ok(v @ 1..=5) => Ok(v),
+        _ => Err(DomainError::field(
+            field,
+            format!("{what} va de 1 à 5 (reçu : {value})."),
+        )),
     }
-    let snapshot = StatisticsSnapshot {
-        computed_at: now,
-        rows,
+}
+
+/// Trims a comment; refuses one over [`MAX_FEEDBACK_COMMENT`] characters or holding control
+/// characters other than line breaks and tabs. An empty comment is no comment.
+fn check_comment(raw: Option<&str>) -> Result<Option<String>> {
+    let Some(c) = raw.map(str::trim).filter(|c| !c.is_empty()) else {
+        return Ok(None);
     };
-    deps.store.save_statistics(&snapshot).await?;
-    Ok(snapshot)
+    let length = c.chars().count();
+    if length > MAX_FEEDBACK_COMMENT {
+        return Err(DomainError::field(
+            "comment",
+            format!(
+                "Le commentaire est limité à {MAX_FEEDBACK_COMMENT} caractères ({length} reçus)."
+            ),
+        ));
+    }
+    if c.chars()
+        .any(|ch| ch.is_control() && !matches!(ch, '\n' | '\r' | '\t'))
+    {
+        return Err(DomainError::field(
+            "comment",
+            "Le commentaire contient des caractères de contrôle non admis.",
+        ));
+    }
+    Ok(Some(c.to_string()))
+}
+
+/// An officer who attended a session gives their opinion, once.
+pub async fn give_feedback(
+    deps: &Deps,
+    session: &SessionId,
+    officer: &OfficerId,
+    input: FeedbackInput,
+) -> Result<Feedback> {
+    let feedback = Feedback {
+        session_id: session.clone(),
+        officer_id: officer.clone(),
+        rating: check_score("rating", input.rating, "La note")?,
+        relevance: check_score("relevance", input.relevance, "L'intérêt pour votre projet")?,
+        comment: check_comment(input.comment.as_deref())?,
+        at: deps.now(),
+    };
+    deps.store
+        .session(session)
+        .await?
+        .ok_or_else(DomainError::session_not_found)?;
+    deps.store.save_feedback(&feedback).await?;
+    Ok(feedback)
+}
+
+/// One answer as staff read it.
+#[derive(Clone, Debug, Serialize)]
+pub struct FeedbackLine {
+    #[serde(flatten)]
+    pub feedback: Feedback,
+    pub officer_name: String,
+}
+
+/// What staff read about a session's feedback: aggregates, then every answer with comments.
+#[derive(Clone, Debug, Serialize)]
+pub struct FeedbackReport {
+    pub session: SessionSummary,
+    pub answers: u32,
+    /// Officers marked present, who may answer.
+    pub attended: u32,
+    pub rating_mean_hundredths: Option<u32>,
+    pub relevance_mean_hundredths: Option<u32>,
+    /// How many answers gave 1, 2, 3, 4 and 5.
+    pub rating_counts: [u32; 5],
+    pub relevance_counts: [u32; 5],
+    pub lines: Vec<FeedbackLine>,
+}
+
+pub async fn feedback_report(deps: &Deps, id: &SessionId) -> Result<FeedbackReport> {
+    let (session, training) = load_session(deps, id).await?;
+    let roster = deps.store.roster(id).await?;
+    let names: HashMap<&OfficerId, String> = roster
+        .iter()
+        .map(|l| {
+            (
+                &l.officer.id,
+                format!("{} {}", l.officer.first_name, l.officer.last_name),
+            )
+        })
+        .collect();
+    let answers = deps.store.session_feedback(id).await?;
+    let refs: Vec<&Feedback> = answers.iter().collect();
+    let figures = statistics::figures_of(&session, Some(&training), &[], &refs);
+    let totals = statistics::row("session", String::new(), String::new(), figures);
+    let mut rating_counts = [0; 5];
+    let mut relevance_counts = [0; 5];
+    for a in &answers {
+        rating_counts[usize::from(a.rating.clamp(1, 5) - 1)] += 1;
+        relevance_counts[usize::from(a.relevance.clamp(1, 5) - 1)] += 1;
+    }
+    let attended = roster
+        .iter()
+        .filter(|l| l.enrolment.status == EnrolmentStatus::Attended)
+        .count() as u32;
+    let lines = answers
+        .into_iter()
+        .map(|f| FeedbackLine {
+            officer_name: names.get(&f.officer_id).cloned().unwrap_or_default(),
+            feedback: f,
+        })
+        .collect::<Vec<_>>();
+    Ok(FeedbackReport {
+        session: summarise(session, &training, deps.now()),
+        answers: lines.len() as u32,
+        attended,
+        rating_mean_hundredths: totals.rating_mean_hundredths,
+        relevance_mean_hundredths: totals.relevance_mean_hundredths,
+        rating_counts,
+        relevance_counts,
+        lines,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -467,6 +593,9 @@ pub struct MyEnrolment {
     pub enrolment: Enrolment,
     pub position: Option<u32>,
     pub session: SessionSummary,
+    /// For a session attended: `given` once the officer answered, `requested` after the
+    /// session has ended (the app asks, as the email does).
+    pub feedback: Option<&'static str>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -507,10 +636,26 @@ pub async fn my_enrolments(
             } else {
                 None
             };
+            let feedback = if e.status == EnrolmentStatus::Attended {
+                let given = deps
+                    .store
+                    .session_feedback(&e.session_id)
+                    .await?
+                    .iter()
+                    .any(|f| f.officer_id == *officer);
+                match (given, session.ends_at <= now) {
+                    (true, _) => Some("given"),
+                    (false, true) => Some("requested"),
+                    (false, false) => None,
+                }
+            } else {
+                None
+            };
             out.push(MyEnrolment {
                 enrolment: e,
                 position,
                 session: summarise(session, training, deps.now()),
+                feedback,
             });
         }
     }
@@ -543,27 +688,31 @@ pub struct Programme {
 /// An officer's programme, with progress derived from attendance and current enrolments.
 pub async fn programme(deps: &Deps, officer: &OfficerId) -> Result<Programme> {
     let trainings = trainings_by_id(deps).await?;
-    let now = deps.now();
-    let mut by_training: HashMap<TrainingId, Vec<(Enrolment, Session)>> = HashMap::new();
+    let mut mine = Vec::new();
     for e in deps.store.officer_enrolments(officer).await? {
         if let Some(s) = deps.store.session(&e.session_id).await? {
-            by_training
-                .entry(s.training_id.clone())
-                .or_default()
-                .push((e, s));
+            mine.push((e, s));
         }
     }
+    let items = deps.store.programme(officer).await?;
+    Ok(programme_of(items, &mine, &trainings, deps.now()))
+}
+
+/// Progress of each planned training, from the officer's enrolments and their sessions.
+fn programme_of(
+    planned: Vec<ProgrammeItem>,
+    mine: &[(Enrolment, Session)],
+    trainings: &HashMap<TrainingId, Training>,
+    now: Instant,
+) -> Programme {
     let mut items = Vec::new();
-    for item in deps.store.programme(officer).await? {
+    for item in planned {
         let Some(training) = trainings.get(&item.training_id) else {
             continue;
         };
-        let mine = by_training
-            .get(&item.training_id)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
         let find = |pred: &dyn Fn(&Enrolment, &Session) -> bool| {
             mine.iter()
+                .filter(|(_, s)| s.training_id == item.training_id)
                 .find(|(e, s)| pred(e, s))
                 .map(|(_, s)| s.id.clone())
         };
@@ -598,12 +747,195 @@ pub async fn programme(deps: &Deps, officer: &OfficerId) -> Result<Programme> {
         .iter()
         .filter(|i| i.kind == ProgrammeKind::Required && i.progress != "done")
         .count() as u32;
-    Ok(Programme {
+    Programme {
         planned: items.len() as u32,
         done,
         required_left,
         items,
-    })
+    }
+}
+
+/// How far one officer is with their programme, for staff.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProgrammeFollowUp {
+    pub officer: Officer,
+    pub planned: u32,
+    pub done: u32,
+    pub required_left: u32,
+    /// Planned trainings that should be done by today, pro rata of the accompaniment elapsed
+    /// (rounded up); all of them once it has ended.
+    pub expected_done: u32,
+    /// Fewer done than expected.
+    pub behind: bool,
+    /// Time spent in the sessions attended (any training, planned or not), in minutes.
+    pub minutes_attended: u32,
+    pub sessions_attended: u32,
+    /// Themes of the sessions attended, in alphabetical order.
+    pub themes_covered: Vec<String>,
+}
+
+/// Minutes of a session: its daily hours on each of its days.
+fn session_minutes(s: &Session) -> u32 {
+    let days = (s.last_day - s.first_day).num_days() + 1;
+    let daily = (s.hours.end - s.hours.start).num_minutes();
+    u32::try_from((days * daily).max(0)).unwrap_or(u32::MAX)
+}
+
+/// Planned trainings expected to be done by `today`: pro rata of the accompaniment elapsed.
+pub fn expected_done(planned: u32, start: NaiveDate, end: NaiveDate, today: NaiveDate) -> u32 {
+    if today >= end {
+        return planned;
+    }
+    if today <= start {
+        return 0;
+    }
+    let total = (end - start).num_days().max(1) as u64;
+    let elapsed = (today - start).num_days().max(0) as u64;
+    (u64::from(planned) * elapsed).div_ceil(total) as u32
+}
+
+/// Every officer's programme follow-up, sorted by the end of their accompaniment (soonest
+/// first); only those behind when `behind_only`.
+pub async fn programme_follow_up(deps: &Deps, behind_only: bool) -> Result<Vec<ProgrammeFollowUp>> {
+    let now = deps.now();
+    let today = crate::time::in_paris(now).date_naive();
+    let trainings = trainings_by_id(deps).await?;
+    let sessions: HashMap<SessionId, Session> = deps
+        .store
+        .sessions(&SessionQuery {
+            include_cancelled: true,
+            ..SessionQuery::default()
+        })
+        .await?
+        .into_iter()
+        .map(|s| (s.id.clone(), s))
+        .collect();
+    let mut out = Vec::new();
+    for officer in deps.store.officers().await? {
+        let mine: Vec<(Enrolment, Session)> = deps
+            .store
+            .officer_enrolments(&officer.id)
+            .await?
+            .into_iter()
+            .filter_map(|e| Some((e.clone(), sessions.get(&e.session_id)?.clone())))
+            .collect();
+        let items = deps.store.programme(&officer.id).await?;
+        let p = programme_of(items, &mine, &trainings, now);
+        let attended: Vec<&Session> = mine
+            .iter()
+            .filter(|(e, _)| e.status == EnrolmentStatus::Attended)
+            .map(|(_, s)| s)
+            .collect();
+        let mut themes: Vec<String> = attended
+            .iter()
+            .filter_map(|s| trainings.get(&s.training_id).map(|t| t.theme.clone()))
+            .collect();
+        themes.sort();
+        themes.dedup();
+        let expected = expected_done(
+            p.planned,
+            officer.accompaniment_start,
+            officer.accompaniment_end,
+            today,
+        );
+        let behind = p.done < expected;
+        if behind_only && !behind {
+            continue;
+        }
+        out.push(ProgrammeFollowUp {
+            planned: p.planned,
+            done: p.done,
+            required_left: p.required_left,
+            expected_done: expected,
+            behind,
+            minutes_attended: attended.iter().map(|s| session_minutes(s)).sum(),
+            sessions_attended: attended.len() as u32,
+            themes_covered: themes,
+            officer,
+        });
+    }
+    out.sort_by(|a, b| {
+        (
+            a.officer.accompaniment_end,
+            &a.officer.last_name,
+            &a.officer.id,
+        )
+            .cmp(&(
+                b.officer.accompaniment_end,
+                &b.officer.last_name,
+                &b.officer.id,
+            ))
+    });
+    Ok(out)
+}
+
+/// One enrolment as staff list and export them.
+#[derive(Clone, Debug, Serialize)]
+pub struct EnrolmentLine {
+    #[serde(flatten)]
+    pub enrolment: Enrolment,
+    pub session_reference: String,
+    #[serde(with = "crate::time::paris_serde")]
+    pub session_starts_at: Instant,
+    pub training_code: String,
+    pub training_title: String,
+    pub officer: Officer,
+}
+
+/// Every enrolment of the live sessions that start on a Paris day within `from..=to`, by
+/// session start, then officer name.
+pub async fn enrolment_lines(
+    deps: &Deps,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<Vec<EnrolmentLine>> {
+    let trainings = trainings_by_id(deps).await?;
+    let officers: HashMap<OfficerId, Officer> = deps
+        .store
+        .officers()
+        .await?
+        .into_iter()
+        .map(|o| (o.id.clone(), o))
+        .collect();
+    let mut out = Vec::new();
+    for (session, enrolments) in deps.store.all_sessions_with_enrolments().await? {
+        if from.is_some_and(|f| session.first_day < f) || to.is_some_and(|t| session.first_day > t)
+        {
+            continue;
+        }
+        let (code, title) = trainings
+            .get(&session.training_id)
+            .map(|t| (t.code.clone(), t.title.clone()))
+            .unwrap_or_default();
+        for e in enrolments {
+            let Some(officer) = officers.get(&e.officer_id) else {
+                continue;
+            };
+            out.push(EnrolmentLine {
+                enrolment: e,
+                session_reference: session.reference.clone(),
+                session_starts_at: session.starts_at,
+                training_code: code.clone(),
+                training_title: title.clone(),
+                officer: officer.clone(),
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        (
+            a.session_starts_at,
+            &a.session_reference,
+            &a.officer.last_name,
+            &a.officer.id,
+        )
+            .cmp(&(
+                b.session_starts_at,
+                &b.session_reference,
+                &b.officer.last_name,
+                &b.officer.id,
+            ))
+    });
+    Ok(out)
 }
 
 pub async fn register_interest(
@@ -799,6 +1131,7 @@ pub async fn create_session(deps: &Deps, input: SessionInput) -> Result<SessionS
         waitlist: input.waitlist,
         seats_taken: 0,
         waiting: 0,
+        waiting_peak: 0,
         seats_marked: 0,
         schedule_version: 1,
     };
@@ -860,6 +1193,11 @@ pub async fn cancel_session(deps: &Deps, id: &SessionId, actor: Actor) -> Result
         .await?
         .ok_or_else(DomainError::training_not_found)?;
     Ok(summarise(session, &training, deps.now()))
+}
+
+/// Soft-deletes a session planned by mistake or imported twice (see `Store::delete_session`).
+pub async fn delete_session(deps: &Deps, id: &SessionId, actor: Actor) -> Result<()> {
+    deps.store.delete_session(id, &actor, deps.now()).await
 }
 
 pub async fn roster(deps: &Deps, id: &SessionId) -> Result<(SessionSummary, Vec<RosterLine>)> {
@@ -1079,5 +1417,22 @@ async fn publish(deps: &Deps, events: Vec<DomainEvent>) {
     }
     if let Err(e) = deps.events.publish(&events).await {
         tracing::error!(error = %e, "could not publish domain events");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trainings_are_expected_done_pro_rata_of_the_accompaniment_rounded_up() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("date");
+        let (start, end) = (d(2026, 1, 1), d(2027, 1, 1));
+        assert_eq!(expected_done(4, start, end, d(2025, 6, 1)), 0);
+        assert_eq!(expected_done(4, start, end, start), 0);
+        assert_eq!(expected_done(4, start, end, d(2026, 1, 2)), 1);
+        assert_eq!(expected_done(4, start, end, d(2026, 7, 2)), 2);
+        assert_eq!(expected_done(4, start, end, end), 4);
+        assert_eq!(expected_done(0, start, end, d(2026, 7, 2)), 0);
     }
 }

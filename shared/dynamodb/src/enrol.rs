@@ -20,8 +20,9 @@
 //! waiting list or answer `session-full`.
 //!
 //! Joining the waiting list is a second transaction whose session item pins the list's tail
-//! as returned: `SET waiting = w + 1, last_rank = rank` on condition `waiting = w AND last_rank
-//! = r` (plus the window, the list being on, and the session still full). The newcomer's rank
+//! as returned: `SET waiting = w + 1, last_rank = rank, waiting_peak = max(p, w + 1)` on
+//! condition `waiting = w AND last_rank = r AND waiting_peak = p` (plus the window, the list
+//! being on, and the session still full). The newcomer's rank
 //! is above every rank handed out, so its position is exactly `w + 1`, known before the write
 //! and stored as the answer: positions stay 1..n with no gap or repeat however many join at
 //! once. A pinned condition that fails returns the new tail, and the join tries again.
@@ -48,6 +49,8 @@ use std::sync::{Arc, Mutex};
 pub(crate) struct Tail {
     waiting: u32,
     last_rank: i64,
+    /// `waiting_peak` as stored (None on an item written before it was kept).
+    peak: Option<u32>,
 }
 
 type Gate = Arc<tokio::sync::Mutex<Option<Tail>>>;
@@ -212,6 +215,7 @@ impl DynamoStore {
                     let written = Tail {
                         waiting: position,
                         last_rank: e.rank,
+                        peak: Some(tail.peak.unwrap_or(0).max(position)),
                     };
                     (
                         EnrolOutcome::Waitlisted { position },
@@ -275,7 +279,13 @@ impl DynamoStore {
                 None => None,
                 Some(f) => match &f.item {
                     None => return Err(DomainError::session_not_found()),
-                    Some(item) => Some(items::session_from(item)?),
+                    Some(item) => {
+                        let (session, meta) = items::session_from(item)?;
+                        if meta.deleted {
+                            return Err(DomainError::session_not_found());
+                        }
+                        Some((session, meta))
+                    }
                 },
             };
             if let Some((session, _)) = &snapshot {
@@ -312,6 +322,7 @@ impl DynamoStore {
                         let tail = Tail {
                             waiting: session.waiting,
                             last_rank: meta.last_rank,
+                            peak: meta.stored_peak,
                         };
                         if let Some(guard) = gate.as_mut() {
                             **guard = Some(tail);
@@ -342,6 +353,7 @@ impl DynamoStore {
             .add("seats_taken", n(1))
             .add("rev", n(1))
             .when_present()
+            .when(not_deleted)
             .when_eq("status", s("scheduled"))
             .when(|w| format!("{} > {}", w.name("starts_at"), w.value(n(now))))
             .when(|w| format!("{} < {}", w.name("seats_taken"), w.name("capacity")))
@@ -355,13 +367,24 @@ impl DynamoStore {
     }
 }
 
+fn not_deleted(w: &mut Write) -> String {
+    format!("attribute_not_exists({})", w.name(items::DELETED))
+}
+
 fn wait_write(session: &SessionId, cmd: &EnrolCommand, tail: Tail, rank: i64) -> Write {
     let now = micros(cmd.now);
+    let peak = tail.peak.unwrap_or(0).max(tail.waiting + 1);
     Write::update(Role::Session, keys::session(session))
         .set("waiting", n(tail.waiting + 1))
         .set("last_rank", n(rank))
+        .set("waiting_peak", n(peak))
         .add("rev", n(1))
         .when_present()
+        .when(not_deleted)
+        .when(|w| match tail.peak {
+            Some(p) => format!("{} = {}", w.name("waiting_peak"), w.value(n(p))),
+            None => format!("attribute_not_exists({})", w.name("waiting_peak")),
+        })
         .when_eq("status", s("scheduled"))
         .when(|w| format!("{} > {}", w.name("starts_at"), w.value(n(now))))
         .when(|w| format!("{} >= {}", w.name("closes_at"), w.value(n(now))))
@@ -401,6 +424,7 @@ mod tests {
         let tail = Tail {
             waiting: 3,
             last_rank: 9,
+            peak: Some(4),
         };
         assert_ne!(
             a,

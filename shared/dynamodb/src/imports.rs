@@ -18,6 +18,9 @@ use crate::keys::{self, Key};
 use crate::sessions::set_planning;
 use crate::tx::{Commit, MAX_OPTIMISTIC_ATTEMPTS, MAX_TX_ITEMS, Role, Write, backoff};
 use crate::{DynamoStore, Outbox, Prior, contention, record, save_counters};
+
+const SESSION_DELETED: &str =
+    "Cette session a été supprimée dans Cassiopée : la ligne n'est pas importée.";
 use aws_sdk_dynamodb::types::AttributeValue;
 use cassiopee_domain::error::{DomainError, Result};
 use cassiopee_domain::ids::{EnrolmentId, OfficerId, SessionId, StaffId, TrainingId};
@@ -449,6 +452,7 @@ impl DynamoStore {
                         waitlist: WaitlistMode::Direct,
                         seats_taken: 0,
                         waiting: 0,
+                        waiting_peak: 0,
                         seats_marked: 0,
                         schedule_version: 1,
                     },
@@ -480,6 +484,7 @@ impl DynamoStore {
                         rev: 0,
                         last_rank: 0,
                         edited_in_app: false,
+                        ..SessionMeta::default()
                     };
                     let mut guard = items::keyed(&targets[1]);
                     guard.insert("session_id".into(), items::s(new.id.as_str()));
@@ -491,6 +496,11 @@ impl DynamoStore {
                     plan.outcomes.push(RowOutcome::Created);
                     continue;
                 };
+                if meta.deleted {
+                    plan.outcomes
+                        .push(RowOutcome::Rejected(SESSION_DELETED.into()));
+                    continue;
+                }
                 if old == new {
                     plan.outcomes.push(RowOutcome::Unchanged);
                     continue;
@@ -594,8 +604,13 @@ impl DynamoStore {
                 .map(keys::session)
                 .collect();
             let mut read: HashMap<SessionId, (Session, SessionMeta)> = HashMap::new();
+            let mut deleted = Vec::new();
             for item in self.get_many(&session_keys).await?.values() {
                 let (s, meta) = items::session_from(item)?;
+                if meta.deleted {
+                    deleted.push(s.reference);
+                    continue;
+                }
                 read.insert(s.id.clone(), (s, meta));
             }
             let enrolment_keys: Vec<Key> = window
@@ -630,6 +645,11 @@ impl DynamoStore {
                     .and_then(|id| read.get(id))
                     .cloned()
                 else {
+                    if deleted.contains(&r.session_reference) {
+                        plan.outcomes
+                            .push(RowOutcome::Rejected(SESSION_DELETED.into()));
+                        continue;
+                    }
                     plan.outcomes.push(RowOutcome::Rejected(format!(
                         "Session {} inconnue : importez d'abord les sessions.",
                         r.session_reference
@@ -689,6 +709,7 @@ impl DynamoStore {
                 }
                 if r.status == EnrolmentStatus::Waitlisted {
                     session.waiting += 1;
+                    session.waiting_peak = session.waiting_peak.max(session.waiting);
                 }
                 match (from.is_some_and(is_marked), attendance) {
                     (false, true) => session.seats_marked += 1,

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use cassiopee_domain::error::{DomainError, Result};
 use cassiopee_domain::ids::{EnrolmentId, OfficerId, SessionId, StaffId, TrainingId};
 use cassiopee_domain::model::{
-    Email, Enrolment, EnrolmentChange, EnrolmentStatus, Modality, Money, Officer, Origin,
+    Email, Enrolment, EnrolmentChange, EnrolmentStatus, Feedback, Modality, Money, Officer, Origin,
     ProgrammeItem, ProgrammeKind, Session, SessionStatus, Staff, StaffRole, Training, WaitlistMode,
 };
 use cassiopee_domain::time::{DailyHours, Instant};
@@ -44,7 +44,7 @@ pub(crate) fn keyed(key: &Key) -> Item {
 pub(crate) struct Reader<'a>(pub &'a Item);
 
 impl Reader<'_> {
-    fn bad(&self, name: &str) -> DomainError {
+    pub(crate) fn bad(&self, name: &str) -> DomainError {
         let pk = match self.0.get(keys::PK) {
             Some(AttributeValue::S(pk)) => pk.as_str(),
             _ => "?",
@@ -239,6 +239,9 @@ pub(crate) fn training_item(t: &Training, edited_in_app: bool) -> Item {
     item
 }
 
+/// The attribute (epoch microseconds) of a soft-deleted session.
+pub(crate) const DELETED: &str = "deleted_at";
+
 /// The attribute that marks a session or training created or edited in the app.
 pub(crate) const EDITED: &str = "edited_in_app";
 
@@ -268,7 +271,7 @@ pub(crate) fn training_from(item: &Item) -> Result<Training> {
 // Sessions
 
 /// What a session item holds besides the domain's `Session`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct SessionMeta {
     /// Bumped by every write to the session or to one of its enrolments: a read-then-write
     /// operation conditions on it, so that nothing it read has changed when it commits.
@@ -277,6 +280,10 @@ pub(crate) struct SessionMeta {
     pub last_rank: i64,
     /// Created or edited in the app: a later spreadsheet import keeps it as it is.
     pub edited_in_app: bool,
+    /// `waiting_peak` as stored; None on items written before the peak was kept.
+    pub stored_peak: Option<u32>,
+    /// Soft-deleted: gone from every read, kept for its reference.
+    pub deleted: bool,
 }
 
 fn mode_parts(mode: WaitlistMode) -> (&'static str, u32) {
@@ -329,6 +336,7 @@ pub(crate) fn session_item(se: &Session, meta: SessionMeta) -> Item {
     }
     item.insert("seats_taken".into(), n(se.seats_taken));
     item.insert("waiting".into(), n(se.waiting));
+    item.insert("waiting_peak".into(), n(se.waiting_peak.max(se.waiting)));
     item.insert("seats_marked".into(), n(se.seats_marked));
     item.insert("last_rank".into(), n(meta.last_rank));
     item.insert("rev".into(), n(meta.rev));
@@ -345,6 +353,11 @@ pub(crate) fn session_from(item: &Item) -> Result<(Session, SessionMeta)> {
         "direct" => WaitlistMode::Direct,
         "offer" => WaitlistMode::Offer { hours },
         _ => return Err(r.bad("waitlist_mode")),
+    };
+    let waiting = r.u32("waiting")?;
+    let stored_peak = match r.opt_i64("waiting_peak")? {
+        None => None,
+        Some(v) => Some(u32::try_from(v).map_err(|_| r.bad("waiting_peak"))?),
     };
     let session = Session {
         id: SessionId::from_stored(r.s("id")?),
@@ -363,7 +376,8 @@ pub(crate) fn session_from(item: &Item) -> Result<(Session, SessionMeta)> {
         status: SessionStatus::parse(&r.s("status")?).ok_or_else(|| r.bad("status"))?,
         waitlist,
         seats_taken: r.u32("seats_taken")?,
-        waiting: r.u32("waiting")?,
+        waiting,
+        waiting_peak: stored_peak.unwrap_or(0).max(waiting),
         seats_marked: r.u32_or_zero("seats_marked")?,
         schedule_version: r.u32("schedule_version")?,
     };
@@ -371,6 +385,8 @@ pub(crate) fn session_from(item: &Item) -> Result<(Session, SessionMeta)> {
         rev: r.opt_i64("rev")?.unwrap_or(0),
         last_rank: r.opt_i64("last_rank")?.unwrap_or(0),
         edited_in_app: edited_in_app(item),
+        stored_peak,
+        deleted: item.contains_key(DELETED),
     };
     Ok((session, meta))
 }
@@ -483,5 +499,37 @@ pub(crate) fn change_from(item: &Item) -> Result<EnrolmentChange> {
         actor: r.s("actor")?,
         origin: r.origin("origin")?,
         reason: r.opt_s("reason")?,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Feedback
+
+pub(crate) fn feedback_item(f: &Feedback) -> Item {
+    let mut item = keyed(&keys::feedback(&f.session_id, &f.officer_id));
+    item.insert(keys::GSI1PK.into(), s(keys::FEEDBACK_KIND));
+    item.insert(
+        keys::GSI1SK.into(),
+        s(format!("{}#{}", f.session_id, f.officer_id)),
+    );
+    item.insert("session_id".into(), s(f.session_id.as_str()));
+    item.insert("officer_id".into(), s(f.officer_id.as_str()));
+    item.insert("rating".into(), n(f.rating));
+    item.insert("relevance".into(), n(f.relevance));
+    put_opt(&mut item, "comment", f.comment.as_deref().map(s));
+    item.insert("at".into(), n(micros(f.at)));
+    item
+}
+
+pub(crate) fn feedback_from(item: &Item) -> Result<Feedback> {
+    let r = Reader(item);
+    let score = |name: &str| u8::try_from(r.i64(name)?).map_err(|_| r.bad(name));
+    Ok(Feedback {
+        session_id: SessionId::from_stored(r.s("session_id")?),
+        officer_id: OfficerId::from_stored(r.s("officer_id")?),
+        rating: score("rating")?,
+        relevance: score("relevance")?,
+        comment: r.opt_s("comment")?,
+        at: r.instant("at")?,
     })
 }

@@ -38,6 +38,12 @@
 //! | notice fan-outs not yet expanded | gsi3 | `gsi3pk = FANOUT` |
 //! | a stored answer to an enrolment request | table | `pk = IDEM#enrol:<officer>#<key>`, `sk = IDEM` |
 //! | the statistics snapshot | table | `pk = STATISTICS`, `sk = STATISTICS` |
+//! | one officer's feedback on a session; its uniqueness | table | `pk = SESSION#<id>`, `sk = FEEDBACK#<officer>` |
+//! | a session's feedback | table | `pk = SESSION#<id>`, `sk` begins with `FEEDBACK#` |
+//! | all feedback (statistics) | gsi1 | `gsi1pk = FEEDBACK`, `gsi1sk = <session>#<officer>` |
+//!
+//! A soft-deleted session keeps its item (with `deleted_at`) and its reference guard, but
+//! loses `gsi1pk`: it leaves the session collection, and every read by id treats it as absent.
 //!
 //! Numbers inside sort keys go through [`sortable`], so that string order is numeric order.
 //! Nothing scans the table.
@@ -67,6 +73,7 @@ pub(crate) const STAFF_KIND: &str = "STAFF";
 pub(crate) const OFFICER_KIND: &str = "OFFICER";
 pub(crate) const TRAINING_KIND: &str = "TRAINING";
 pub(crate) const SESSION_KIND: &str = "SESSION";
+pub(crate) const FEEDBACK_KIND: &str = "FEEDBACK";
 pub(crate) const OFFERS_QUEUE: &str = "OFFERS";
 pub(crate) const OUTBOX_QUEUE: &str = "OUTBOX";
 pub(crate) const FANOUT_QUEUE: &str = "FANOUT";
@@ -77,6 +84,7 @@ pub(crate) const CHANGE_PREFIX: &str = "CHANGE#";
 pub(crate) const PLAN_PREFIX: &str = "PLAN#";
 pub(crate) const INTEREST_PREFIX: &str = "INTEREST#";
 pub(crate) const NOTICE_PREFIX: &str = "NOTICE#";
+pub(crate) const FEEDBACK_PREFIX: &str = "FEEDBACK#";
 
 /// A primary key: (`pk`, `sk`).
 pub(crate) type Key = (String, String);
@@ -201,6 +209,13 @@ pub(crate) fn fanout(session: &SessionId, kind_key: &str, version: u32) -> Key {
 
 pub(crate) fn idempotency(scope: &str, key: &str) -> Key {
     (format!("IDEM#{scope}#{key}"), "IDEM".into())
+}
+
+pub(crate) fn feedback(session: &SessionId, officer: &OfficerId) -> Key {
+    (
+        session_partition(session),
+        format!("{FEEDBACK_PREFIX}{officer}"),
+    )
 }
 
 pub(crate) fn statistics() -> Key {

@@ -44,8 +44,8 @@ use cassiopee_domain::error::{DomainError, Result};
 use cassiopee_domain::ids::{EnrolmentId, OfficerId, SessionId, StaffId, TrainingId};
 use cassiopee_domain::import::{EnrolmentRow, OfficerRow, SessionRow, StaffRow, TrainingRow};
 use cassiopee_domain::model::{
-    Actor, Email, Enrolment, EnrolmentChange, EnrolmentStatus, Officer, Origin, ProgrammeItem,
-    Session, Staff, Training,
+    Actor, Email, Enrolment, EnrolmentChange, EnrolmentStatus, Feedback, Officer, Origin,
+    ProgrammeItem, Session, Staff, Training,
 };
 use cassiopee_domain::notices::{Notice, Transition, notice_for};
 use cassiopee_domain::ports::{
@@ -285,6 +285,7 @@ pub(crate) fn save_counters(s: &Session, meta: SessionMeta, last_rank: Option<i6
     let mut w = Write::update(Role::Session, keys::session(&s.id))
         .set("seats_taken", n(s.seats_taken))
         .set("waiting", n(s.waiting))
+        .set("waiting_peak", n(s.waiting_peak.max(s.waiting)))
         .set("seats_marked", n(s.seats_marked))
         .add("rev", n(1))
         .when_eq("rev", n(meta.rev))
@@ -316,7 +317,7 @@ impl DynamoStore {
         id: &SessionId,
     ) -> Result<Option<(Session, SessionMeta)>> {
         match self.get(&keys::session(id)).await? {
-            Some(item) => Ok(Some(items::session_from(&item)?)),
+            Some(item) => Ok(Some(items::session_from(&item)?).filter(|(_, meta)| !meta.deleted)),
             None => Ok(None),
         }
     }
@@ -504,6 +505,10 @@ impl Store for DynamoStore {
 
     async fn cancel_session(&self, id: &SessionId, actor: &Actor, now: Instant) -> Result<Session> {
         self.cancel_session_impl(id, actor, now).await
+    }
+
+    async fn delete_session(&self, id: &SessionId, actor: &Actor, now: Instant) -> Result<()> {
+        self.delete_session_impl(id, actor, now).await
     }
 
     async fn enrolment(&self, s: &SessionId, o: &OfficerId) -> Result<Option<Enrolment>> {
@@ -695,6 +700,33 @@ impl Store for DynamoStore {
         now: Instant,
     ) -> Result<Vec<RowOutcome>> {
         self.import_enrolments_impl(rows, actor, now).await
+    }
+
+    async fn save_feedback(&self, feedback: &Feedback) -> Result<()> {
+        self.save_feedback_impl(feedback).await
+    }
+
+    async fn session_feedback(&self, session: &SessionId) -> Result<Vec<Feedback>> {
+        self.query(Query::table(keys::session_partition(session)).sort(
+            SortOp::BeginsWith,
+            keys::SK,
+            keys::FEEDBACK_PREFIX,
+        ))
+        .await?
+        .iter()
+        .map(items::feedback_from)
+        .collect()
+    }
+
+    async fn all_feedback(&self) -> Result<Vec<Feedback>> {
+        let mut all = self
+            .collection(keys::FEEDBACK_KIND)
+            .await?
+            .iter()
+            .map(items::feedback_from)
+            .collect::<Result<Vec<_>>>()?;
+        all.sort_by(|a, b| (&a.session_id, &a.officer_id).cmp(&(&b.session_id, &b.officer_id)));
+        Ok(all)
     }
 
     async fn all_sessions_with_enrolments(&self) -> Result<Vec<(Session, Vec<Enrolment>)>> {

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use cassiopee_domain::error::{DomainError, Result};
 use cassiopee_domain::ids::{OfficerId, SessionId, TrainingId};
 use cassiopee_domain::model::{
-    Actor, EnrolmentStatus, ProgrammeItem, Session, SessionStatus, Training,
+    Actor, EnrolmentStatus, Feedback, ProgrammeItem, Session, SessionStatus, Training,
 };
 use cassiopee_domain::notices::NoticeKind;
 use cassiopee_domain::ports::{
@@ -230,6 +230,7 @@ impl DynamoStore {
                 rev: 0,
                 last_rank: 0,
                 edited_in_app: true,
+                ..SessionMeta::default()
             };
             let mut guard = items::keyed(&keys::session_reference(&se.reference));
             guard.insert("session_id".into(), s(se.id.as_str()));
@@ -433,6 +434,56 @@ impl DynamoStore {
             backoff(attempt).await;
         }
         Err(contention("cancel_session"))
+    }
+
+    /// Soft delete, as the embedded store's: refused while an enrolment is live; the revision
+    /// condition makes sure none became live since the enrolments were read.
+    pub(crate) async fn delete_session_impl(
+        &self,
+        id: &SessionId,
+        _actor: &Actor,
+        now: Instant,
+    ) -> Result<()> {
+        for attempt in 0..MAX_OPTIMISTIC_ATTEMPTS {
+            let (_, meta) = self.load_session(id).await?;
+            let live = self
+                .enrolments_of(id)
+                .await?
+                .iter()
+                .filter(|(e, _)| e.status.is_active() || items::is_marked(e.status))
+                .count() as u32;
+            if live > 0 {
+                return Err(DomainError::session_not_deletable(live));
+            }
+            let write = Write::update(Role::Session, keys::session(id))
+                .set(items::DELETED, n(micros(now)))
+                .remove(keys::GSI1PK)
+                .add("rev", n(1))
+                .when_eq("rev", n(meta.rev));
+            if let Commit::Done = self.commit(vec![write], None).await? {
+                return Ok(());
+            }
+            backoff(attempt).await;
+        }
+        Err(contention("delete_session"))
+    }
+
+    /// One answer per (officer, session), from an officer marked present: the feedback item's
+    /// absence and the enrolment's status are the transaction's conditions.
+    pub(crate) async fn save_feedback_impl(&self, f: &Feedback) -> Result<()> {
+        let writes = vec![
+            Write::put(Role::Feedback, items::feedback_item(f)).when_absent(),
+            Write::check(
+                Role::Enrolment,
+                keys::enrolment(&f.session_id, &f.officer_id),
+            )
+            .when_eq("status", s(EnrolmentStatus::Attended.as_str())),
+        ];
+        match self.commit(writes, None).await? {
+            Commit::Done => Ok(()),
+            c if c.failure(Role::Enrolment).is_some() => Err(DomainError::feedback_not_attended()),
+            _ => Err(DomainError::feedback_already_given()),
+        }
     }
 
     pub(crate) async fn roster_impl(&self, sid: &SessionId) -> Result<Vec<RosterLine>> {

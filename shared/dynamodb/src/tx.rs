@@ -46,6 +46,7 @@ pub(crate) enum Role {
     Guard,
     Interest,
     Programme,
+    Feedback,
 }
 
 pub(crate) fn sdk<E, R>(op: &'static str) -> impl FnOnce(SdkError<E, R>) -> DomainError

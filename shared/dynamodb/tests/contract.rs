@@ -73,6 +73,7 @@ contract!(
     every_change_queues_its_notice_once_and_delivery_is_tracked,
     session_wide_notices_reach_every_officer_even_beyond_a_transaction,
     people_catalogue_programme_and_statistics_read_back_as_written,
+    the_waiting_peak_soft_deletes_and_feedback_behave_alike,
 );
 
 fn enrol_cmd(session: &SessionId, officer: &OfficerId, now: Instant) -> EnrolCommand {
@@ -2114,11 +2115,165 @@ async fn people_catalogue_programme_and_statistics_read_back_as_written(b: Backe
     assert!(store.statistics().await.expect("stats").is_none());
     let snapshot = StatisticsSnapshot {
         computed_at: t0,
+        group: "training".into(),
+        from: NaiveDate::from_ymd_opt(2027, 1, 1),
+        to: None,
         rows: Vec::new(),
+        total: None,
     };
     store.save_statistics(&snapshot).await.expect("save");
     store.save_statistics(&snapshot).await.expect("save again");
     assert_eq!(store.statistics().await.expect("stats"), Some(snapshot));
+}
+
+async fn the_waiting_peak_soft_deletes_and_feedback_behave_alike(b: Backend) {
+    let store = &*b.store;
+    let (s1, o) = setup(store, 6, 2, WaitlistMode::Direct).await;
+    let t0 = at("2027-05-01T10:00");
+
+    // The peak follows the waiting list up, never down: 3 waiting, then 2, then 1, then 2.
+    for officer in &o[..5] {
+        enrol(store, &s1, officer, t0).await;
+    }
+    let peak = |s: Option<cassiopee_domain::model::Session>| {
+        let s = s.expect("session");
+        (s.waiting, s.waiting_peak)
+    };
+    assert_eq!(peak(store.session(&s1).await.expect("read")), (3, 3));
+    withdraw(store, &s1, &o[2], t0)
+        .await
+        .expect("leave the list");
+    withdraw(store, &s1, &o[0], t0).await.expect("withdraw");
+    store.promote(&s1, t0).await.expect("promote");
+    assert_eq!(peak(store.session(&s1).await.expect("read")), (1, 3));
+    enrol(store, &s1, &o[5], t0).await;
+    assert_eq!(peak(store.session(&s1).await.expect("read")), (2, 3));
+    // Those who left join again, at the end of the list: 4 waiting, a new peak.
+    enrol(store, &s1, &o[0], t0).await;
+    enrol(store, &s1, &o[2], t0).await;
+    assert_eq!(peak(store.session(&s1).await.expect("read")), (4, 4));
+
+    // Soft delete: refused while someone is enrolled, then the session is gone everywhere.
+    let t = support::training("T-01");
+    let mut dup = support::session("T-01-S2", &t.id, 3, WaitlistMode::Direct);
+    dup.reference = "T-01-S2".into();
+    store.insert_session(&dup, t0).await.expect("session");
+    enrol(store, &dup.id, &o[0], t0).await;
+    let refused = store
+        .delete_session(&dup.id, &staff_actor(), t0)
+        .await
+        .expect_err("live enrolment");
+    assert_eq!(refused.code, "session-not-deletable");
+    withdraw(store, &dup.id, &o[0], t0).await.expect("withdraw");
+    store
+        .delete_session(&dup.id, &staff_actor(), t0)
+        .await
+        .expect("deleted");
+    assert_eq!(store.session(&dup.id).await.expect("read"), None);
+    let listed = store
+        .sessions(&SessionQuery {
+            include_cancelled: true,
+            ..Default::default()
+        })
+        .await
+        .expect("sessions");
+    assert_eq!(listed.iter().map(|s| &s.id).collect::<Vec<_>>(), [&s1]);
+    let all = store.all_sessions_with_enrolments().await.expect("all");
+    assert_eq!(all.len(), 1);
+    let again = store
+        .enrol(&enrol_cmd(&dup.id, &o[1], t0))
+        .await
+        .expect_err("deleted");
+    assert_eq!(again.code, "session-not-found");
+    assert_eq!(
+        store
+            .delete_session(&dup.id, &staff_actor(), t0)
+            .await
+            .expect_err("twice")
+            .code,
+        "session-not-found"
+    );
+    let row = SessionRow {
+        reference: "T-01-S2".into(),
+        training_code: "T-01".into(),
+        first_day: NaiveDate::from_ymd_opt(2027, 6, 10).expect("date"),
+        last_day: NaiveDate::from_ymd_opt(2027, 6, 10).expect("date"),
+        hours: DailyHours::parse("09:00-17:00").expect("hours"),
+        place: "Lyon".into(),
+        capacity: 3,
+        enrolment_close_day: NaiveDate::from_ymd_opt(2027, 6, 1).expect("date"),
+        free_withdrawal_day: NaiveDate::from_ymd_opt(2027, 6, 5).expect("date"),
+        trainer: None,
+    };
+    let imported = store.import_sessions(&[row], t0).await.expect("import");
+    assert!(
+        matches!(imported[..], [RowOutcome::Rejected(_)]),
+        "{imported:?}"
+    );
+    let enrolment = EnrolmentRow {
+        email: Email::parse("o1@intradef.example").expect("email"),
+        session_reference: "T-01-S2".into(),
+        status: EnrolmentStatus::Confirmed,
+        late: false,
+        enrolled_on: NaiveDate::from_ymd_opt(2027, 5, 1).expect("date"),
+    };
+    let imported = store
+        .import_enrolments(&[enrolment], &Actor::import("test"), t0)
+        .await
+        .expect("import");
+    assert!(
+        matches!(imported[..], [RowOutcome::Rejected(_)]),
+        "{imported:?}"
+    );
+
+    // Feedback: once, and only from an officer marked present.
+    let during = at("2027-06-10T12:00");
+    let staff = staff_actor();
+    store
+        .mark_attendance(&s1, &o[1], EnrolmentStatus::Attended, &staff, during)
+        .await
+        .expect("attended");
+    store
+        .mark_attendance(&s1, &o[3], EnrolmentStatus::Absent, &staff, during)
+        .await
+        .expect("absent");
+    let answer = |officer: &OfficerId, rating: u8| cassiopee_domain::model::Feedback {
+        session_id: s1.clone(),
+        officer_id: officer.clone(),
+        rating,
+        relevance: 4,
+        comment: Some("Très utile ; « merci ».".into()),
+        at: during,
+    };
+    store.save_feedback(&answer(&o[1], 5)).await.expect("first");
+    let code = |r: cassiopee_domain::error::Result<()>| r.expect_err("refused").code;
+    assert_eq!(
+        code(store.save_feedback(&answer(&o[1], 1)).await),
+        "feedback-already-given"
+    );
+    assert_eq!(
+        code(store.save_feedback(&answer(&o[3], 3)).await),
+        "feedback-not-attended"
+    );
+    assert_eq!(
+        code(store.save_feedback(&answer(&o[4], 3)).await),
+        "feedback-not-attended"
+    );
+    assert_eq!(
+        store.session_feedback(&s1).await.expect("read"),
+        [answer(&o[1], 5)]
+    );
+    assert_eq!(
+        store.all_feedback().await.expect("read"),
+        [answer(&o[1], 5)]
+    );
+    assert!(
+        store
+            .session_feedback(&dup.id)
+            .await
+            .expect("read")
+            .is_empty()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2194,6 +2349,45 @@ mod dynamodb_only {
             .await
             .map_err(|e| e.to_string())?;
         Ok(true)
+    }
+
+    /// A session item written before the peak was kept has no `waiting_peak`: the waiting
+    /// list still grows, and the peak starts from the list as it is.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_session_item_without_a_stored_peak_gets_one_at_the_next_join() {
+        let Some(b) = dynamo().await else {
+            return;
+        };
+        let d = b.dynamo.clone().expect("dynamo");
+        let store = &*b.store;
+        let (session, o) = setup(store, 4, 1, WaitlistMode::Direct).await;
+        let t0 = at("2027-05-01T10:00");
+        enrol(store, &session, &o[0], t0).await;
+        enrol(store, &session, &o[1], t0).await;
+        d.client
+            .update_item()
+            .table_name(&d.table)
+            .key("pk", s(&format!("SESSION#{session}")))
+            .key("sk", s("SESSION"))
+            .update_expression("REMOVE waiting_peak")
+            .send()
+            .await
+            .expect("remove the peak");
+        let read = |s: Option<cassiopee_domain::model::Session>| {
+            let s = s.expect("session");
+            (s.waiting, s.waiting_peak)
+        };
+        assert_eq!(read(store.session(&session).await.expect("read")), (1, 1));
+        // Another store, as another Lambda instance: its gate knows nothing of the tail.
+        let other = d.another_store();
+        for officer in &o[2..] {
+            let e = other
+                .enrol(&enrol_cmd(&session, officer, t0))
+                .await
+                .expect("enrol");
+            assert!(matches!(e.outcome, EnrolOutcome::Waitlisted { .. }));
+        }
+        assert_eq!(read(store.session(&session).await.expect("read")), (3, 3));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

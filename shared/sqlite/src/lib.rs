@@ -12,8 +12,8 @@ use cassiopee_domain::error::{DomainError, Result};
 use cassiopee_domain::ids::{EnrolmentId, OfficerId, SessionId, StaffId, TrainingId};
 use cassiopee_domain::import::{EnrolmentRow, OfficerRow, SessionRow, StaffRow, TrainingRow};
 use cassiopee_domain::model::{
-    Actor, Email, Enrolment, EnrolmentChange, EnrolmentStatus, Officer, ProgrammeItem, Session,
-    SessionStatus, Staff, Training, WaitlistMode,
+    Actor, Email, Enrolment, EnrolmentChange, EnrolmentStatus, Feedback, Officer, ProgrammeItem,
+    Session, SessionStatus, Staff, Training, WaitlistMode,
 };
 use cassiopee_domain::notices::{Notice, NoticeKind, Transition, notice_for};
 use cassiopee_domain::ports::{
@@ -96,7 +96,33 @@ const MIGRATIONS: &[&str] = &[
     // 1: records edited in the app are no longer overwritten by a spreadsheet import.
     "ALTER TABLE sessions ADD COLUMN edited_in_app INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE trainings ADD COLUMN edited_in_app INTEGER NOT NULL DEFAULT 0;",
+    // 2: statistics. The waiting list's peak, raised with the waiting counter (backfilled by
+    // replaying each session's history in order); soft-deleted sessions; one feedback answer
+    // per officer and session.
+    "ALTER TABLE sessions ADD COLUMN waiting_peak INTEGER NOT NULL DEFAULT 0;
+     UPDATE sessions SET waiting_peak = 0;
+     ALTER TABLE sessions ADD COLUMN deleted_at INTEGER;
+     CREATE TABLE feedback (
+         session_id  TEXT NOT NULL REFERENCES sessions(id),
+         officer_id  TEXT NOT NULL REFERENCES officers(id),
+         rating      INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
+         relevance   INTEGER NOT NULL CHECK (relevance BETWEEN 1 AND 5),
+         comment     TEXT,
+         at          INTEGER NOT NULL,
+         PRIMARY KEY (session_id, officer_id)
+     );",
 ];
+
+/// Rebuilds each session's `waiting_peak` from its enrolments' history, replayed in order:
+/// +1 for each change into the waiting list, −1 for each change out of it. Migration 2 runs it.
+const BACKFILL_WAITING_PEAK: &str = "UPDATE sessions SET waiting_peak = MAX(waiting, COALESCE((
+    SELECT MAX(level) FROM (
+        SELECT SUM(CASE
+            WHEN c.to_status = 'waitlisted' AND c.from_status IS NOT 'waitlisted' THEN 1
+            WHEN c.from_status = 'waitlisted' AND c.to_status != 'waitlisted' THEN -1
+            ELSE 0 END) OVER (ORDER BY c.id) AS level
+        FROM enrolment_changes c JOIN enrolments e ON e.id = c.enrolment_id
+        WHERE e.session_id = sessions.id)), 0))";
 
 fn migrate(conn: &Connection) -> Result<()> {
     let applied: usize = conn
@@ -105,8 +131,13 @@ fn migrate(conn: &Connection) -> Result<()> {
         .try_into()
         .unwrap_or(0);
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let backfill = if i + 1 == 2 {
+            format!("{BACKFILL_WAITING_PEAK};")
+        } else {
+            String::new()
+        };
         conn.execute_batch(&format!(
-            "BEGIN; {sql} PRAGMA user_version = {}; COMMIT;",
+            "BEGIN; {sql} {backfill} PRAGMA user_version = {}; COMMIT;",
             i + 1
         ))
         .map_err(db)?;
@@ -119,7 +150,7 @@ fn migrate(conn: &Connection) -> Result<()> {
 
 fn load_session(c: &Connection, id: &SessionId) -> Result<Session> {
     c.query_row(
-        &format!("SELECT {SESSION_SELECT} FROM sessions WHERE id = ?1"),
+        &format!("SELECT {SESSION_SELECT} FROM sessions WHERE id = ?1 AND deleted_at IS NULL"),
         [id.as_str()],
         session_row,
     )
@@ -154,8 +185,14 @@ fn position_of(c: &Connection, e: &Enrolment) -> Result<u32> {
 
 fn save_counters(c: &Connection, s: &Session, last_rank: Option<i64>) -> Result<()> {
     c.execute(
-        "UPDATE sessions SET seats_taken = ?2, waiting = ?3, last_rank = MAX(last_rank, ?4) WHERE id = ?1",
-        params![s.id.as_str(), s.seats_taken, s.waiting, last_rank.unwrap_or(i64::MIN)],
+        "UPDATE sessions SET seats_taken = ?2, waiting = ?3, waiting_peak = MAX(waiting_peak, ?3), \
+         last_rank = MAX(last_rank, ?4) WHERE id = ?1",
+        params![
+            s.id.as_str(),
+            s.seats_taken,
+            s.waiting,
+            last_rank.unwrap_or(i64::MIN)
+        ],
     )
     .map_err(db)?;
     Ok(())
@@ -369,6 +406,19 @@ fn not_enrolled() -> DomainError {
     )
 }
 
+const SESSION_DELETED: &str =
+    "Cette session a été supprimée dans Cassiopée : la ligne n'est pas importée.";
+
+fn is_deleted(c: &Connection, reference: &str) -> Result<bool> {
+    c.query_row(
+        "SELECT COUNT(*) FROM sessions WHERE reference = ?1 AND deleted_at IS NOT NULL",
+        [reference],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n > 0)
+    .map_err(db)
+}
+
 fn unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
 }
@@ -530,7 +580,8 @@ impl Store for SqliteStore {
                  WHERE (?1 IS NULL OR s.starts_at >= ?1) AND (?2 IS NULL OR s.starts_at < ?2) \
                  AND (?3 IS NULL OR lower(t.theme) = lower(?3)) AND (?4 IS NULL OR t.modality = ?4) \
                  AND (?5 IS NULL OR s.training_id = ?5) AND (?6 = 0 OR s.seats_taken < s.capacity) \
-                 AND (?7 = 1 OR s.status != 'cancelled') ORDER BY s.starts_at, s.reference"
+                 AND (?7 = 1 OR s.status != 'cancelled') AND s.deleted_at IS NULL \
+                 ORDER BY s.starts_at, s.reference"
             );
             all(
                 c,
@@ -710,6 +761,29 @@ impl Store for SqliteStore {
                 queue(c, &n, now)?;
             }
             Ok(s)
+        })
+    }
+
+    async fn delete_session(&self, id: &SessionId, _actor: &Actor, now: Instant) -> Result<()> {
+        self.write(|c| {
+            load_session(c, id)?;
+            let live: u32 = c
+                .query_row(
+                    "SELECT COUNT(*) FROM enrolments WHERE session_id = ?1 AND status IN \
+                     ('confirmed', 'offered', 'waitlisted', 'attended', 'absent', 'excused')",
+                    [id.as_str()],
+                    |r| r.get(0),
+                )
+                .map_err(db)?;
+            if live > 0 {
+                return Err(DomainError::session_not_deletable(live));
+            }
+            c.execute(
+                "UPDATE sessions SET deleted_at = ?2 WHERE id = ?1",
+                params![id.as_str(), micros(now)],
+            )
+            .map_err(db)?;
+            Ok(())
         })
     }
 
@@ -1249,17 +1323,75 @@ impl Store for SqliteStore {
         })
     }
 
+    async fn save_feedback(&self, f: &Feedback) -> Result<()> {
+        self.write(|c| {
+            let status = load_enrolment(c, &f.session_id, &f.officer_id)?.map(|e| e.status);
+            if status != Some(EnrolmentStatus::Attended) {
+                return Err(DomainError::feedback_not_attended());
+            }
+            let inserted = c
+                .execute(
+                    &format!(
+                        "INSERT INTO feedback ({FEEDBACK_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                         ON CONFLICT DO NOTHING"
+                    ),
+                    params![
+                        f.session_id.as_str(),
+                        f.officer_id.as_str(),
+                        f.rating,
+                        f.relevance,
+                        f.comment,
+                        micros(f.at)
+                    ],
+                )
+                .map_err(db)?;
+            if inserted == 0 {
+                return Err(DomainError::feedback_already_given());
+            }
+            Ok(())
+        })
+    }
+
+    async fn session_feedback(&self, s: &SessionId) -> Result<Vec<Feedback>> {
+        self.read(|c| {
+            all(
+                c,
+                &format!(
+                    "SELECT {FEEDBACK_COLS} FROM feedback WHERE session_id = ?1 ORDER BY officer_id"
+                ),
+                [s.as_str()],
+                feedback_row,
+            )
+        })
+    }
+
+    async fn all_feedback(&self) -> Result<Vec<Feedback>> {
+        self.read(|c| {
+            all(
+                c,
+                &format!("SELECT {FEEDBACK_COLS} FROM feedback ORDER BY session_id, officer_id"),
+                [],
+                feedback_row,
+            )
+        })
+    }
+
     async fn all_sessions_with_enrolments(&self) -> Result<Vec<(Session, Vec<Enrolment>)>> {
         self.read(|c| {
             let sessions = all(
                 c,
-                &format!("SELECT {SESSION_SELECT} FROM sessions ORDER BY starts_at"),
+                &format!(
+                    "SELECT {SESSION_SELECT} FROM sessions WHERE deleted_at IS NULL ORDER BY starts_at"
+                ),
                 [],
                 session_row,
             )?;
             let enrolments = all(
                 c,
-                &format!("SELECT {ENROLMENT_COLS} FROM enrolments"),
+                &format!(
+                    "SELECT {ENROLMENT_COLS} FROM enrolments WHERE session_id IN \
+                     (SELECT id FROM sessions WHERE deleted_at IS NULL)"
+                ),
                 [],
                 enrolment_row,
             )?;
@@ -1521,6 +1653,9 @@ fn import_session_row(c: &Connection, r: &SessionRow, now: Instant) -> Result<Ro
         Ok(s) => s,
         Err(e) => return Ok(RowOutcome::Rejected(e.detail)),
     };
+    if is_deleted(c, &r.reference)? {
+        return Ok(RowOutcome::Rejected(SESSION_DELETED.into()));
+    }
     let existing = c
         .query_row(
             &format!("SELECT {SESSION_SELECT} FROM sessions WHERE reference = ?1"),
@@ -1554,6 +1689,7 @@ fn import_session_row(c: &Connection, r: &SessionRow, now: Instant) -> Result<Ro
             waitlist: WaitlistMode::Direct,
             seats_taken: 0,
             waiting: 0,
+            waiting_peak: 0,
             seats_marked: 0,
             schedule_version: 1,
         },
@@ -1620,6 +1756,9 @@ fn import_enrolment_row(
             r.email
         )));
     };
+    if is_deleted(c, &r.session_reference)? {
+        return Ok(RowOutcome::Rejected(SESSION_DELETED.into()));
+    }
     let session_id: Option<String> = c
         .query_row(
             "SELECT id FROM sessions WHERE reference = ?1",

@@ -3,7 +3,7 @@
 
 use cassiopee_domain::ids::{EnrolmentId, OfficerId, SessionId, StaffId, TrainingId};
 use cassiopee_domain::model::{
-    Email, Enrolment, EnrolmentChange, EnrolmentStatus, Modality, Money, Officer, Origin,
+    Email, Enrolment, EnrolmentChange, EnrolmentStatus, Feedback, Modality, Money, Officer, Origin,
     ProgrammeItem, ProgrammeKind, Session, SessionStatus, Staff, StaffRole, Training, WaitlistMode,
 };
 use cassiopee_domain::time::{DailyHours, Instant};
@@ -123,14 +123,14 @@ pub const SESSION_COLS: &str = "id, reference, training_id, first_day, last_day,
 /// (computed, never stored).
 pub const SESSION_SELECT: &str = "id, reference, training_id, first_day, last_day, hours, \
     starts_at, ends_at, place, capacity, closes_at, free_until, trainer, status, waitlist_mode, \
-    offer_hours, seats_taken, waiting, schedule_version, (SELECT COUNT(*) FROM enrolments m \
-    WHERE m.session_id = sessions.id AND m.status IN ('attended', 'absent', 'excused'))";
+    offer_hours, seats_taken, waiting, schedule_version, waiting_peak, (SELECT COUNT(*) FROM \
+    enrolments m WHERE m.session_id = sessions.id AND m.status IN ('attended', 'absent', 'excused'))";
 pub const SESSION_SELECT_S: &str = "s.id, s.reference, s.training_id, s.first_day, s.last_day, \
     s.hours, s.starts_at, s.ends_at, s.place, s.capacity, s.closes_at, s.free_until, s.trainer, \
     s.status, s.waitlist_mode, s.offer_hours, s.seats_taken, s.waiting, s.schedule_version, \
-    (SELECT COUNT(*) FROM enrolments m WHERE m.session_id = s.id \
+    s.waiting_peak, (SELECT COUNT(*) FROM enrolments m WHERE m.session_id = s.id \
     AND m.status IN ('attended', 'absent', 'excused'))";
-pub const SESSION_COL_COUNT: usize = 20;
+pub const SESSION_COL_COUNT: usize = 21;
 
 fn waitlist_mode(mode: &str, hours: u32) -> Option<WaitlistMode> {
     match mode {
@@ -170,7 +170,8 @@ pub fn session_row(r: &Row<'_>) -> rusqlite::Result<Session> {
         seats_taken: r.get(16)?,
         waiting: r.get(17)?,
         schedule_version: r.get(18)?,
-        seats_marked: r.get(19)?,
+        waiting_peak: r.get(19)?,
+        seats_marked: r.get(20)?,
     })
 }
 
@@ -264,6 +265,19 @@ pub fn change_row(r: &Row<'_>) -> rusqlite::Result<EnrolmentChange> {
         actor: r.get(3)?,
         origin: Origin::parse(&r.get::<_, String>(4)?).ok_or_else(|| bad(4, "origin"))?,
         reason: r.get(5)?,
+    })
+}
+
+pub const FEEDBACK_COLS: &str = "session_id, officer_id, rating, relevance, comment, at";
+
+pub fn feedback_row(r: &Row<'_>) -> rusqlite::Result<Feedback> {
+    Ok(Feedback {
+        session_id: SessionId::from_stored(r.get(0)?),
+        officer_id: OfficerId::from_stored(r.get(1)?),
+        rating: r.get(2)?,
+        relevance: r.get(3)?,
+        comment: r.get(4)?,
+        at: instant(r.get(5)?),
     })
 }
 

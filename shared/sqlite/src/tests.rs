@@ -91,6 +91,7 @@ async fn setup(
         waitlist: mode,
         seats_taken: 0,
         waiting: 0,
+        waiting_peak: 0,
         seats_marked: 0,
         schedule_version: 1,
     };
@@ -264,4 +265,51 @@ async fn the_database_refuses_an_overbooking_even_if_a_rule_were_skipped() {
         )
         .expect_err("overbooking must be refused");
     assert!(err.to_string().contains("CHECK"), "{err}");
+}
+
+#[tokio::test]
+async fn migration_2_rebuilds_each_waiting_peak_from_the_history() {
+    let store = SqliteStore::in_memory().expect("store");
+    let (id, officers) = setup(&store, 6, 1, WaitlistMode::Direct).await;
+    let now = at("2027-05-01T10:00");
+    let cmd = |o: &OfficerId| EnrolCommand {
+        session_id: id.clone(),
+        officer_id: o.clone(),
+        actor: Actor::officer(o),
+        now,
+        idempotency_key: None,
+    };
+    let leave = |o: &OfficerId| WithdrawCommand {
+        session_id: id.clone(),
+        officer_id: o.clone(),
+        actor: Actor::officer(o),
+        now,
+    };
+    // 1 seat: four wait (peak 4), two leave, one joins: 3 waiting.
+    for o in &officers[..5] {
+        store.enrol(&cmd(o)).await.expect("enrol");
+    }
+    store.withdraw(&leave(&officers[1])).await.expect("leave");
+    store.withdraw(&leave(&officers[2])).await.expect("leave");
+    store.enrol(&cmd(&officers[5])).await.expect("enrol");
+    let peak = || async {
+        store
+            .session(&id)
+            .await
+            .expect("read")
+            .expect("session")
+            .waiting_peak
+    };
+    assert_eq!(peak().await, 4);
+
+    // As a store of version 1 had it: no peak kept. The backfill finds it again.
+    store
+        .write(|c| {
+            c.execute_batch(&format!(
+                "UPDATE sessions SET waiting_peak = 0; {BACKFILL_WAITING_PEAK};"
+            ))
+            .map_err(db)
+        })
+        .expect("backfill");
+    assert_eq!(peak().await, 4);
 }

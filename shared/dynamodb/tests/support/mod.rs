@@ -169,6 +169,7 @@ pub fn session(
         waitlist: mode,
         seats_taken: 0,
         waiting: 0,
+        waiting_peak: 0,
         seats_marked: 0,
         schedule_version: 1,
     }
