@@ -186,6 +186,48 @@ test('my trainings: upcoming, past, programme, interest in a training and the ca
   await checkPage(page, 'officier-mes-formations');
 });
 
+test('gives feedback on a session attended, told in French when it cannot be given', async () => {
+  await page.goto(`${server.url}/officier/mes-formations`);
+  await waitReady(page, '/officier/mes-formations');
+  const { json } = await server.api('GET', '/me/enrolments?when=past', { token });
+  const asked = json.enrolments.filter((e) => e.feedback === 'requested');
+  assert.ok(asked.length >= 2, 'the demo officer attended sessions that ask for feedback');
+  const [first, second] = asked;
+  const past = page.getByRole('table', { name: 'Mes sessions passées' });
+  await past.getByRole('link', { name: `Donner mon avis sur ${first.session.training.title}` }).first().click();
+  const form = page.locator(`#avis-${first.session.id}`);
+  await form.getByRole('button', { name: 'Envoyer mon avis' }).click();
+  const error = form.locator('[data-field="rating"] .fr-message--error');
+  await error.waitFor();
+  assert.equal(await form.getByLabel('Note globale de la session').getAttribute('aria-invalid'), 'true');
+  await form.getByLabel('Note globale de la session').selectOption('4');
+  await form.getByLabel('Intérêt pour votre projet professionnel').selectOption('5');
+  await form.getByLabel(/^Commentaire/).fill('Très concret, utile pour ma reconversion.');
+  await form.getByRole('button', { name: 'Envoyer mon avis' }).click();
+  await form.getByText('Avis enregistré').waitFor();
+  const staff = await server.token('hugues.vidal@intradef.example');
+  const { json: report } = await server.api('GET', `/admin/sessions/${first.session.id}/feedback`, { token: staff });
+  assert.deepEqual(report.lines.map((l) => [l.rating, l.relevance, l.comment]), [[4, 5, 'Très concret, utile pour ma reconversion.']]);
+
+  // An answer given meanwhile (another tab): the API's 409, in French, next to the form.
+  const other = page.locator(`#avis-${second.session.id}`);
+  const direct = await server.api('POST', `/me/enrolments/${second.session.id}/feedback`, { token, body: { rating: 3, relevance: 3 } });
+  assert.equal(direct.status, 201);
+  await other.getByLabel('Note globale de la session').selectOption('2');
+  await other.getByLabel('Intérêt pour votre projet professionnel').selectOption('2');
+  await other.getByRole('button', { name: 'Envoyer mon avis' }).click();
+  await other.getByText('Avis non enregistré').waitFor();
+  const again = await server.api('POST', `/me/enrolments/${second.session.id}/feedback`, { token, body: { rating: 3, relevance: 3 } });
+  assert.equal(again.status, 409);
+  assert.equal(again.json.code, 'feedback-already-given');
+  assert.ok((await other.textContent()).includes(again.json.detail), 'the API’s French detail is shown');
+  await checkPage(page, 'officier-avis');
+  await page.reload();
+  await waitReady(page, '/officier/mes-formations');
+  assert.equal(await page.locator(`#avis-${first.session.id}`).count(), 0);
+  assert.match(await past.textContent(), /Donné/);
+});
+
 test('my notifications list the emails sent, reached from the phone menu', async () => {
   // On a phone the navigation sits behind the header's menu button.
   await page.setViewportSize({ width: 360, height: 780 });

@@ -174,6 +174,105 @@ test('trainings, officers and statistics pages', async () => {
   await checkPage(page, 'personnel-statistiques');
 });
 
+// A chart's data table sits in a closed <details>: found by its place, not by its role.
+const figureTable = (title) => page.locator(`figure[data-chart="${title}"] table`);
+const rowsOf = async (locator) => locator.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+const stats = async (query) => (await server.api('GET', `/admin/statistics?${query}`, { token })).json;
+
+test('statistics show the API’s figures, in its French renderings, for the whole history', async () => {
+  await go('/personnel/statistiques');
+  const month = await stats('group=month');
+  const withRate = month.rows.filter((r) => r.fill_rate_permille !== null);
+  assert.ok(withRate.length > 3, 'the demo data has past months');
+  assert.deepEqual(await rowsOf(figureTable('Taux de remplissage par mois')), withRate.map((r) => [r.label, r.display.fill_rate]));
+  const theme = await stats('group=theme');
+  assert.deepEqual(await rowsOf(figureTable('Taux de remplissage par thème')), theme.rows.filter((r) => r.fill_rate_permille !== null).map((r) => [r.label, r.display.fill_rate]));
+  const training = await stats('group=training');
+  const costs = training.rows.filter((r) => r.cost_per_present !== null);
+  assert.deepEqual(await rowsOf(figureTable('Coût par participant présent')), costs.map((r) => [r.key, r.display.cost_per_present]));
+  assert.deepEqual(await rowsOf(figureTable('Assiduité par formation')), training.rows.filter((r) => r.attendance_permille !== null).map((r) => [r.key, r.display.attendance]));
+  // The detail by training ends with the period's total row, as the API gives it.
+  const detail = await rowsOf(page.getByRole('table', { name: 'Statistiques par formation, avec le total de la période' }));
+  assert.equal(detail.length, training.rows.length + 1);
+  const t = training.total;
+  assert.deepEqual(detail.at(-1), ['Total', String(t.figures.sessions), String(t.figures.capacity), String(t.figures.confirmed_at_start),
+    t.display.fill_rate, String(t.figures.attended), String(t.figures.absent), String(t.figures.excused), t.display.attendance, t.display.cost, t.display.cost_per_present || '–']);
+  const late = await rowsOf(page.getByRole('table', { name: 'Désistements et places perdues par formation' }));
+  assert.deepEqual(late.at(-1), ['Total', String(t.figures.on_time_withdrawals), String(t.figures.late_withdrawals), String(t.figures.seats_lost_late)]);
+  const waiting = await rowsOf(page.getByRole('table', { name: 'Demande en liste d’attente par formation' }));
+  assert.deepEqual(waiting.at(-1), ['Total', String(t.figures.waiting_peak), String(t.figures.waiting_never_served)]);
+});
+
+test('statistics for a period, with its error next to the field, and its exports', async () => {
+  await go('/personnel/statistiques');
+  await page.locator('#statistiques-du').fill('2026-06-30');
+  await page.locator('#statistiques-au').fill('2026-03-01');
+  await page.getByRole('button', { name: 'Afficher' }).click();
+  const error = page.locator('[data-field="to"] .fr-message--error');
+  await error.waitFor();
+  const problem = await server.api('GET', '/admin/statistics?from=2026-06-30&to=2026-03-01', { token });
+  assert.equal(problem.status, 422);
+  assert.equal(await error.textContent(), problem.json.detail);
+  assert.match(problem.json.detail, /postérieure/);
+  const to = page.getByLabel(/^Au/);
+  assert.equal(await to.getAttribute('aria-invalid'), 'true');
+  assert.ok(await to.evaluate((el) => el === document.activeElement), 'focus goes to the wrong field');
+  await checkPage(page, 'personnel-statistiques-erreur');
+
+  // A malformed day typed in the address: the API's field message, next to "Du".
+  await go('/personnel/statistiques?du=2026-13-01');
+  const fromError = page.locator('[data-field="from"] .fr-message--error');
+  await fromError.waitFor();
+  const bad = await server.api('GET', '/admin/statistics?from=2026-13-01', { token });
+  assert.equal(await fromError.textContent(), bad.json.errors[0].detail);
+
+  await go('/personnel/statistiques');
+  await page.getByLabel(/^Du/).fill('2026-03-01');
+  await page.getByLabel(/^Au/).fill('2026-06-30');
+  await page.getByLabel('Regroupement du détail et des exports').selectOption('theme');
+  await page.getByRole('button', { name: 'Afficher' }).click();
+  await page.waitForURL(/du=2026-03-01&au=2026-06-30&regroupement=theme$/);
+  await page.getByRole('table', { name: 'Statistiques par thème, avec le total de la période' }).waitFor();
+  const month = await stats('group=month&from=2026-03-01&to=2026-06-30');
+  assert.deepEqual(month.rows.map((r) => r.key), ['2026-03', '2026-04', '2026-05', '2026-06']);
+  assert.deepEqual(await rowsOf(figureTable('Taux de remplissage par mois')), month.rows.map((r) => [r.label, r.display.fill_rate]));
+  const theme = await stats('group=theme&from=2026-03-01&to=2026-06-30');
+  const detail = await rowsOf(page.getByRole('table', { name: 'Statistiques par thème, avec le total de la période' }));
+  assert.deepEqual(detail.map((r) => [r[0], r[4], r[9]]), [...theme.rows, theme.total].map((r) => [r.label, r.display.fill_rate, r.display.cost]));
+  await checkPage(page, 'personnel-statistiques-periode');
+
+  const query = '/admin/statistics?group=theme&from=2026-03-01&to=2026-06-30';
+  const csv = await server.api('GET', query, { token, accept: 'text/csv' });
+  assert.equal(csv.status, 200);
+  const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Exporter (CSV)' }).click()]);
+  assert.equal(file.suggestedFilename(), 'statistiques-theme-2026-03-01_2026-06-30.csv');
+  const raw = readFileSync(await file.path());
+  assert.deepEqual([...raw.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+  assert.equal(raw.subarray(3).toString('utf8'), csv.text.replace(/^\uFEFF/, ''));
+  assert.match(csv.text, /Regroupement;Clé;Libellé;/);
+  await page.getByText('Export téléchargé').waitFor();
+  const [xlsx] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Exporter (Excel)' }).click()]);
+  assert.equal(xlsx.suggestedFilename(), 'statistiques-theme-2026-03-01_2026-06-30.xlsx');
+  assert.equal(readFileSync(await xlsx.path()).subarray(0, 2).toString('latin1'), 'PK', 'an XLSX file is a zip');
+});
+
+test('a past session shows its feedback: averages, the spread of scores and the comments', async () => {
+  const officerToken = await server.token(OFFICER);
+  const { json } = await server.api('GET', '/me/enrolments?when=past', { token: officerToken });
+  const attended = json.enrolments.find((e) => e.feedback === 'requested');
+  const given = await server.api('POST', `/me/enrolments/${attended.session.id}/feedback`, {
+    token: officerToken, body: { rating: 5, relevance: 4, comment: 'Formateur disponible, exemples concrets.' },
+  });
+  assert.equal(given.status, 201);
+  await go(`/personnel/sessions/${attended.session.id}`);
+  const { json: report } = await server.api('GET', `/admin/sessions/${attended.session.id}/feedback`, { token });
+  await page.getByRole('heading', { name: `Avis des participants (${report.answers})` }).waitFor();
+  assert.match(await page.locator('#page').textContent(), new RegExp(`1 avis sur ${report.attended} présent\\(s\\)\\. Note moyenne : 5,00 / 5 ; intérêt pour le projet professionnel : 4,00 / 5\\.`));
+  const comments = await rowsOf(page.getByRole('table', { name: 'Avis et commentaires des participants' }));
+  assert.deepEqual(comments.map((r) => r.slice(1, 4)), [['5 / 5', '4 / 5', 'Formateur disponible, exemples concrets.']]);
+  await checkPage(page, 'personnel-session-avis');
+});
+
 test('imports a spreadsheet with a per-row report and its progress', async () => {
   await go('/personnel/imports');
   await page.setInputFiles('#fichier-trainings', join(demoData, 'catalogue.csv'));

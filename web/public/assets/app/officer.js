@@ -3,7 +3,7 @@
 import { get, request, serverNow, idempotencyKey, ApiError } from './api.js';
 import {
   h, render, alert, notify, loading, errorBlock, link, button, badgeGroup, field, checkbox,
-  formValues, confirmDialog, table, formatShortDay, formatDateTime, formatMonth,
+  formValues, showErrors, confirmDialog, table, formatShortDay, formatDateTime, formatMonth,
   sessionDates, seatsBadge, statusBadge, MODALITIES, STATUS_LABELS, parisDay,
 } from './ui.js';
 import { navigate } from './router.js';
@@ -188,13 +188,55 @@ export async function sessionPage({ id }, query, flash) {
 
 // --- My trainings.
 
-function enrolmentTable(caption, list, empty) {
+function enrolmentTable(caption, list, empty, extra = []) {
   return table(caption, [
     ['Formation', (e) => link(`/officier/sessions/${e.session.id}`, e.session.training.title)],
     ['Dates', (e) => e.session.first_day === e.session.last_day ? formatShortDay(e.session.first_day) : `${formatShortDay(e.session.first_day)} – ${formatShortDay(e.session.last_day)}`],
     ['Lieu', (e) => e.session.place],
     ['Situation', (e) => [statusBadge(e.status), e.position ? ` position ${e.position}` : '', e.late ? ' (tardif)' : '']],
+    ...extra,
   ], list, { empty });
+}
+
+const SCORES = [[5, '5 – Très satisfaisant'], [4, '4 – Satisfaisant'], [3, '3 – Moyen'], [2, '2 – Peu satisfaisant'], [1, '1 – Pas satisfaisant']];
+const FEEDBACK_CONFLICTS = {
+  'feedback-already-given': 'Vous avez déjà donné votre avis sur cette session : une seule réponse est possible.',
+  'feedback-not-attended': 'Seuls les officiers marqués présents à la session peuvent donner leur avis.',
+};
+
+/** The feedback form of a session attended: a score, its relevance, a comment. */
+function feedbackForm(e) {
+  const s = e.session;
+  const slot = h('div', {});
+  const form = h('form', { novalidate: true },
+    field('rating', 'Note globale de la session', { kind: 'select', required: true, placeholder: 'Choisir une note', options: SCORES }),
+    field('relevance', 'Intérêt pour votre projet professionnel', { kind: 'select', required: true, placeholder: 'Choisir une note', options: SCORES }),
+    field('comment', 'Commentaire', { kind: 'textarea', hint: 'Facultatif : ce qui vous a été utile, ce qui pourrait être amélioré' }),
+    h('button', { type: 'submit', class: 'fr-btn fr-btn--sm' }, 'Envoyer mon avis'));
+  const box = h('section', { class: 'fr-mb-4w', id: `avis-${s.id}`, 'aria-labelledby': `avis-${s.id}-titre` },
+    h('h3', { class: 'fr-h6', id: `avis-${s.id}-titre` }, `${s.training.title} (${s.reference})`), slot, form);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const v = formValues(form);
+    const fields = [];
+    if (!v.rating) fields.push({ field: 'rating', detail: 'Choisissez une note de 1 à 5.' });
+    if (!v.relevance) fields.push({ field: 'relevance', detail: 'Choisissez une note de 1 à 5.' });
+    if (fields.length) {
+      showErrors(form, slot, { fields });
+      return;
+    }
+    try {
+      await request('POST', `/me/enrolments/${encodeURIComponent(s.id)}/feedback`, {
+        body: { rating: Number(v.rating), relevance: Number(v.relevance), comment: v.comment || undefined },
+      });
+      form.remove();
+      notify(slot, 'success', 'Avis enregistré', 'Merci : votre avis est transmis à la MiRVOG.');
+    } catch (err) {
+      if (err instanceof ApiError && FEEDBACK_CONFLICTS[err.code]) notify(slot, 'error', 'Avis non enregistré', err.message || FEEDBACK_CONFLICTS[err.code]);
+      else showErrors(form, slot, err);
+    }
+  });
+  return box;
 }
 
 const PROGRESS = { done: ['Suivie', 'success'], enrolled: ['Inscrit', 'info'], waiting: ['En attente', 'new'], todo: ['À programmer', 'warning'] };
@@ -215,6 +257,7 @@ export async function myTrainingsPage() {
         missing ? 'Le service ne propose pas encore de lien d’agenda. Vos sessions figurent dans les courriels de confirmation.' : err.message);
     }
   };
+  const asked = past.enrolments.filter((e) => e.feedback === 'requested');
   const done = programme.planned ? Math.round((programme.done / programme.planned) * 100) : 0;
   const { trainings } = await get('/trainings');
   const interestSlot = h('div', { id: 'message-interet' });
@@ -232,7 +275,13 @@ export async function myTrainingsPage() {
     h('h2', { class: 'fr-h4' }, 'À venir'),
     enrolmentTable('Mes sessions à venir', up.enrolments, 'Aucune session à venir.'),
     h('h2', { class: 'fr-h4 fr-mt-4w' }, 'Passées'),
-    enrolmentTable('Mes sessions passées', past.enrolments, 'Aucune session passée.'),
+    enrolmentTable('Mes sessions passées', past.enrolments, 'Aucune session passée.', [
+      ['Mon avis', (e) => (e.feedback === 'given' ? 'Donné' : e.feedback === 'requested'
+        ? h('a', { href: `#avis-${e.session.id}`, class: 'fr-link fr-link--sm' }, 'Donner mon avis', h('span', { class: 'fr-sr-only' }, ` sur ${e.session.training.title}`)) : '–')],
+    ]),
+    asked.length ? [h('h2', { class: 'fr-h4 fr-mt-4w' }, 'Donner mon avis'),
+      h('p', {}, 'Vous avez suivi ces sessions : votre avis aide la MiRVOG à améliorer les formations. Une seule réponse par session.'),
+      asked.map(feedbackForm)] : null,
     h('h2', { class: 'fr-h4 fr-mt-4w' }, 'Mon programme'),
     programme.planned
       ? [h('p', {}, `${programme.done} formation(s) suivie(s) sur ${programme.planned} prévue(s) ; ${programme.required_left} obligatoire(s) restante(s).`),

@@ -4,7 +4,7 @@ import { get, request, serverNow, idempotencyKey, ApiError } from './api.js';
 import {
   h, render, alert, notify, loading, link, button, badgeGroup, field, formValues,
   showErrors, clearErrors, confirmDialog, table, download, formatShortDay, formatDateTime,
-  formatMonth, formatMoney, formatPercent, sessionDates, seatsBadge, statusBadge, MODALITIES,
+  formatMonth, formatMoney, sessionDates, seatsBadge, statusBadge, MODALITIES,
   parisDay,
 } from './ui.js';
 import { navigate } from './router.js';
@@ -21,25 +21,28 @@ function fill(s) {
     ` ${s.seats_filled}/${s.capacity}`);
 }
 
+const TYPE_NAMES = { 'text/csv': 'CSV', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'Excel' };
+
 /**
- * Downloads a CSV export, asking the API for `text/csv`. Until a route answers CSV (404, 406,
- * or JSON back), says so in French in `slot`.
+ * Downloads an export, asking the API for `type` (CSV unless told). Until a route answers that
+ * type (404, 406, or JSON back), says so in French in `slot`.
  */
-async function exportCsv(path, filename, slot) {
+async function exportFile(path, filename, slot, type = 'text/csv') {
+  const name = TYPE_NAMES[type] || type;
   try {
-    const r = await request('GET', path, { accept: 'text/csv', raw: true });
-    if (!(r.headers.get('content-type') || '').includes('text/csv')) throw new ApiError(406, {});
+    const r = await request('GET', path, { accept: type, raw: true });
+    if (!(r.headers.get('content-type') || '').includes(type)) throw new ApiError(406, {});
     const blob = await r.blob();
     download(blob, filename);
     notify(slot, 'success', 'Export téléchargé', `Le fichier ${filename} est enregistré dans vos téléchargements.`);
   } catch (err) {
     const missing = err instanceof ApiError && [404, 405, 406].includes(err.status);
-    notify(slot, missing ? 'info' : 'error', missing ? 'Export CSV pas encore disponible' : 'Export impossible',
-      missing ? 'Le service ne propose pas encore cet export au format CSV.' : err.message);
+    notify(slot, missing ? 'info' : 'error', missing ? `Export ${name} pas encore disponible` : 'Export impossible',
+      missing ? `Le service ne propose pas encore cet export au format ${name}.` : err.message);
   }
 }
 
-const exportButton = (label, path, filename, slot) => button(label, () => exportCsv(path, filename, slot), 'fr-btn--secondary fr-btn--sm', { 'data-export': filename });
+const exportButton = (label, path, filename, slot, type) => button(label, () => exportFile(path, filename, slot, type), 'fr-btn--secondary fr-btn--sm', { 'data-export': filename });
 
 // --- Dashboard.
 
@@ -48,7 +51,7 @@ async function dashboard() {
   const now = await serverNow();
   const today = parisDay(now);
   const [{ sessions }, { trainings }, stats] = await Promise.all([
-    get(`/admin/sessions?from=${today}`), get('/admin/trainings'), get('/admin/statistics').catch(() => ({ rows: [] }))]);
+    get(`/admin/sessions?from=${today}`), get('/admin/trainings'), get('/admin/statistics?group=training').catch(() => ({ rows: [] }))]);
   const byTraining = new Map(trainings.map((t) => [t.id, t]));
   const upcoming = sessions.filter((s) => s.status === 'scheduled');
   const under = upcoming.filter((s) => s.seats_filled < (byTraining.get(s.training_id)?.min_group ?? 0));
@@ -59,7 +62,7 @@ async function dashboard() {
   render('Tableau de bord',
     h('ul', { class: 'fr-grid-row fr-grid-row--gutters cassiopee-plain-list cassiopee-kpis' },
       [[upcoming.length, 'sessions à venir'], [under.length, 'sous leur minimum'],
-        [lateRows.reduce((n, r) => n + r.figures.late_withdrawals, 0), 'désistements tardifs'],
+        [stats.total?.figures.late_withdrawals ?? lateRows.reduce((n, r) => n + r.figures.late_withdrawals, 0), 'désistements tardifs'],
         [interest.reduce((n, t) => n + t.interested, 0), 'marques d’intérêt']]
         .map(([n, label]) => h('li', { class: 'fr-col-6 fr-col-md-3' }, h('div', { class: 'fr-tile fr-tile--sm' },
           h('div', { class: 'fr-tile__body' }, h('p', { class: 'fr-tile__title' }, String(n)), h('p', { class: 'fr-tile__desc' }, label)))))),
@@ -198,14 +201,33 @@ async function sessionForm({ id }) {
   render(editing ? `Modifier la session ${current.reference}` : 'Planifier une session', slot, form);
 }
 
-// --- A session: facts, roster, attendance, waiting list, exports.
+// --- A session: facts, roster, attendance, waiting list, feedback, exports.
+
+/** "4,33 / 5" from the API's hundredths; a dash without any answer. */
+const outOfFive = (hundredths) => (hundredths === null || hundredths === undefined ? '–'
+  : `${(hundredths / 100).toLocaleString('fr-FR', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} / 5`);
+
+function feedbackSection(f) {
+  return section(`Avis des participants (${f.answers})`,
+    h('p', {}, f.answers
+      ? `${f.answers} avis sur ${f.attended} présent(s). Note moyenne : ${outOfFive(f.rating_mean_hundredths)} ; intérêt pour le projet professionnel : ${outOfFive(f.relevance_mean_hundredths)}.`
+      : `Aucun avis pour l’instant (${f.attended} présent(s) peuvent en donner un).`),
+    f.answers ? table('Répartition des notes', [
+      ['Question', (r) => r[0]], ...[1, 2, 3, 4, 5].map((n) => [`${n} / 5`, (r) => String(r[1][n - 1])]),
+    ], [['Note globale', f.rating_counts], ['Intérêt pour le projet', f.relevance_counts]]) : null,
+    f.answers ? table('Avis et commentaires des participants', [
+      ['Officier', (l) => l.officer_name || '–'], ['Note', (l) => `${l.rating} / 5`], ['Intérêt', (l) => `${l.relevance} / 5`],
+      ['Commentaire', (l) => l.comment || '–'], ['Donné le', (l) => formatDateTime(l.at)],
+    ], f.lines) : null);
+}
 
 const ATTENDANCE = [['attended', 'Présent'], ['absent', 'Absent'], ['excused', 'Excusé']];
 
 async function sessionPage({ id }, query, flash) {
   render('Session', loading());
-  const [{ session: s, roster }, detail, { officers }, now] = await Promise.all([
-    get(`/admin/sessions/${enc(id)}/roster`), get(`/admin/sessions/${enc(id)}`), get('/admin/officers'), serverNow()]);
+  const [{ session: s, roster }, detail, { officers }, now, feedback] = await Promise.all([
+    get(`/admin/sessions/${enc(id)}/roster`), get(`/admin/sessions/${enc(id)}`), get('/admin/officers'), serverNow(),
+    get(`/admin/sessions/${enc(id)}/feedback`).catch(() => null)]);
   const slot = h('div', { id: 'message-action' });
   if (flash) slot.append(flash);
   else if (query.get('creee')) slot.append(alert('success', 'Session planifiée', `La session ${s.reference} est créée.`));
@@ -293,6 +315,7 @@ async function sessionPage({ id }, query, flash) {
         ['Action', (l) => (l.status === 'confirmed' && !started ? withdraw(l) : '–')],
       ], seated, { empty: 'Personne n’est inscrit.' })),
     s.status === 'scheduled' && !started ? section('Inscrire un officier', enrolForm) : null,
+    started && feedback ? feedbackSection(feedback) : null,
     section(`Liste d’attente (${waiting.length})`,
       waiting.length > 1 ? waitForm : null,
       table('Liste d’attente, dans l’ordre', [
@@ -477,22 +500,26 @@ async function importsPage() {
   render('Imports', slot, form, progress, reports);
 }
 
-// --- Statistics.
+// --- Statistics: the API's figures for a period, grouped by month, theme and training.
 
-/** A horizontal bar chart in SVG, with the same figures as a table for screen readers. */
-function barChart(title, rows, format) {
+/**
+ * A horizontal bar chart in SVG, with the same figures as a table for screen readers. Each
+ * row is `{label, value, text}`: `value` sizes the bar, `text` (the API's French rendering) is
+ * what is written.
+ */
+function barChart(title, rows) {
   const max = Math.max(1, ...rows.map((r) => r.value ?? 0));
   const barH = 22;
   const labelW = 190;
   const width = 560;
   const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-  svg.setAttribute('viewBox', `0 0 ${width} ${rows.length * (barH + 8) + 4}`);
+  svg.setAttribute('viewBox', `0 0 ${width} ${Math.max(1, rows.length) * (barH + 8) + 4}`);
   svg.setAttribute('role', 'img');
-  svg.setAttribute('aria-label', `${title} : ${rows.map((r) => `${r.label} ${format(r.value)}`).join(', ')}`);
+  svg.setAttribute('aria-label', rows.length ? `${title} : ${rows.map((r) => `${r.label} ${r.text}`).join(', ')}` : `${title} : aucune donnée`);
   svg.classList.add('cassiopee-chart');
   rows.forEach((r, i) => {
     const y = i * (barH + 8) + 4;
-    const w = ((r.value ?? 0) / max) * (width - labelW - 80);
+    const w = ((r.value ?? 0) / max) * (width - labelW - 90);
     const mk = (tag, attrs, text) => {
       const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
       for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
@@ -501,58 +528,121 @@ function barChart(title, rows, format) {
     };
     mk('text', { x: labelW - 6, y: y + barH * 0.7, 'text-anchor': 'end', class: 'cassiopee-chart__label' }, r.label.length > 26 ? `${r.label.slice(0, 25)}…` : r.label);
     mk('rect', { x: labelW, y, width: Math.max(w, 1), height: barH, class: 'cassiopee-chart__bar' });
-    mk('text', { x: labelW + w + 6, y: y + barH * 0.7, class: 'cassiopee-chart__value' }, format(r.value));
+    mk('text', { x: labelW + w + 6, y: y + barH * 0.7, class: 'cassiopee-chart__value' }, r.text);
   });
-  return h('figure', { class: 'fr-mb-4w cassiopee-figure' },
+  return h('figure', { class: 'fr-mb-4w cassiopee-figure', dataset: { chart: title } },
     h('figcaption', { class: 'fr-h6' }, title), svg,
-    h('details', {}, h('summary', {}, 'Voir les données'), table(title, [['', (r) => r.label], ['Valeur', (r) => format(r.value)]], rows)));
+    h('details', {}, h('summary', {}, 'Voir les données'),
+      table(title, [['', (r) => r.label], ['Valeur', (r) => r.text]], rows, { empty: 'Aucune session sur la période.' })));
 }
 
-function sum(list) {
-  const out = { capacity: 0, confirmed_at_start: 0, attended: 0, absent: 0, excused: 0, sessions: 0 };
-  for (const f of list) for (const k of Object.keys(out)) out[k] += f[k];
-  return out;
+const GROUPS = [['training', 'Formation'], ['session', 'Session'], ['theme', 'Thème'], ['month', 'Mois'], ['year', 'Année']];
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+/** A rendering of the API's, or a dash when it has none (no denominator, no answer). */
+const shown = (text) => text || '–';
+const rowName = (r) => (['training', 'session'].includes(r.scope) && r.label ? `${r.key} – ${r.label}` : r.label || r.key);
+const chartRows = (rows, value, text) => rows.filter((r) => r[value] !== null && r[value] !== undefined)
+  .map((r) => ({ label: r.scope === 'training' ? r.key : r.label, value: Number(r[value]), text: r.display[text] }));
+
+/** The statistics' query string: the period and grouping asked, nothing for what is left empty. */
+function statisticsPath(group, from, to) {
+  const q = new URLSearchParams({ group });
+  if (from) q.set('from', from);
+  if (to) q.set('to', to);
+  return `/admin/statistics?${q}`;
 }
 
-const rate = (n, d) => (d ? Math.round((n / d) * 1000) : null);
-
-async function statisticsPage() {
+async function statisticsPage(_, query) {
   render('Statistiques', loading());
-  const [stats, { sessions }, { trainings }] = await Promise.all([get('/admin/statistics'), get('/admin/sessions?from=2000-01-01'), get('/admin/trainings?archived=true')]);
-  const byRef = new Map(sessions.map((s) => [s.reference, s]));
-  const byCode = new Map(trainings.map((t) => [t.code, t]));
-  const sessionRows = stats.rows.filter((r) => r.scope === 'session');
-  const trainingRows = stats.rows.filter((r) => r.scope === 'training');
-  const group = (keyOf) => {
-    const m = new Map();
-    for (const r of sessionRows) {
-      const k = keyOf(r);
-      if (!k) continue;
-      if (!m.has(k)) m.set(k, []);
-      m.get(k).push(r.figures);
+  const from = query.get('du') || '';
+  const to = query.get('au') || '';
+  const group = GROUPS.some(([g]) => g === query.get('regroupement')) ? query.get('regroupement') : 'training';
+  const slot = h('div', { id: 'message-statistiques' });
+  const form = h('form', { novalidate: true, class: 'cassiopee-inline-form', 'aria-label': 'Période et regroupement' },
+    field('from', 'Du', { id: 'statistiques-du', kind: 'date', value: from, hint: 'Premier jour des sessions comptées ; vide : depuis le début' }),
+    field('to', 'Au', { id: 'statistiques-au', kind: 'date', value: to, hint: 'Dernier jour, inclus ; vide : jusqu’à aujourd’hui' }),
+    field('group', 'Regroupement du détail et des exports', { id: 'statistiques-regroupement', kind: 'select', value: group, options: GROUPS }),
+    h('button', { type: 'submit', class: 'fr-btn fr-btn--sm' }, 'Afficher'));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const v = formValues(form);
+    const fields = [];
+    if (v.from && !DAY.test(v.from)) fields.push({ field: 'from', detail: 'Date attendue au format JJ/MM/AAAA.' });
+    if (v.to && !DAY.test(v.to)) fields.push({ field: 'to', detail: 'Date attendue au format JJ/MM/AAAA.' });
+    if (fields.length) {
+      showErrors(form, slot, { fields });
+      return;
     }
-    return [...m.entries()].map(([k, list]) => [k, sum(list)]);
-  };
-  const months = group((r) => byRef.get(r.key)?.first_day.slice(0, 7)).sort(([a], [b]) => a.localeCompare(b));
-  const themes = group((r) => byCode.get(r.label)?.theme).sort(([a], [b]) => a.localeCompare(b, 'fr'));
-  const pct = (v) => formatPercent(v);
-  const cost = trainingRows.map((r) => {
-    const t = byCode.get(r.key);
-    if (!t || !r.figures.attended) return { label: r.key, value: null };
-    const cents = r.figures.sessions * Math.round(Number(t.session_cost) * 100) + r.figures.confirmed_at_start * Math.round(Number(t.trainee_cost) * 100);
-    return { label: r.key, value: cents / 100 / r.figures.attended };
-  }).filter((r) => r.value !== null);
-  const slot = h('div', {});
+    const q = new URLSearchParams();
+    if (v.from) q.set('du', v.from);
+    if (v.to) q.set('au', v.to);
+    if (v.group !== 'training') q.set('regroupement', v.group);
+    navigate(`/personnel/statistiques${q.toString() ? `?${q}` : ''}`);
+  });
+
+  const asked = [...new Set(['month', 'theme', 'training', group])];
+  let answers;
+  try {
+    answers = Object.fromEntries(await Promise.all(asked.map(async (g) => [g, await get(statisticsPath(g, from, to))])));
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status < 400 || err.status >= 500) throw err;
+    render('Statistiques', slot, form);
+    // A period that ends before it starts has no field of its own: its message goes to "Au".
+    const fields = err.fields.length ? err.fields : err.code === 'invalid-period' ? [{ field: 'to', detail: err.message }] : [];
+    showErrors(form, slot, { ...err, message: err.message, fields });
+    return;
+  }
+  const training = answers.training;
+  const total = training.total;
+  const period = from && to ? `du ${formatShortDay(from)} au ${formatShortDay(to)}` : from ? `depuis le ${formatShortDay(from)}`
+    : to ? `jusqu’au ${formatShortDay(to)}` : 'depuis le début';
+  const chosen = answers[group];
+  const groupName = GROUPS.find(([g]) => g === group)[1].toLowerCase();
+  const file = `statistiques-${group}${from ? `-${from}` : ''}${to ? `_${to}` : ''}`;
+  const exportSlot = h('div', {});
+  const num = (k) => (r) => String(r.figures[k]);
+  const withTotal = (rows) => (rows.length && total ? [...rows, total] : rows);
+  const rated = training.rows.filter((r) => r.figures.feedback_answers > 0);
+
   render('Statistiques',
-    h('p', {}, `Calculées le ${formatDateTime(new Date(Number(stats.computed_at) / 1000 || stats.computed_at).toISOString())}, sur les sessions commencées et non annulées.`),
-    btnGroup(exportButton('Exporter les statistiques (CSV)', '/admin/statistics', 'statistiques.csv', slot)),
+    h('p', {}, `Sessions commencées et non annulées ${period}, selon le premier jour de chaque session. Chiffres calculés le ${formatDateTime(new Date(Number(training.computed_at) / 1000).toISOString())}.`),
     slot,
-    h('div', { class: 'fr-grid-row fr-grid-row--gutters' },
-      h('div', { class: 'fr-col-12 fr-col-lg-6' }, barChart('Taux de remplissage par mois', months.map(([m, f]) => ({ label: formatMonth(m), value: rate(f.confirmed_at_start, f.capacity) })), pct)),
-      h('div', { class: 'fr-col-12 fr-col-lg-6' }, barChart('Taux de remplissage par thème', themes.map(([t, f]) => ({ label: t, value: rate(f.confirmed_at_start, f.capacity) })), pct)),
-      h('div', { class: 'fr-col-12 fr-col-lg-6' }, barChart('Assiduité par formation', trainingRows.map((r) => ({ label: r.key, value: r.attendance_permille })), pct)),
-      h('div', { class: 'fr-col-12 fr-col-lg-6' }, barChart('Coût par participant présent', cost, (v) => (v === null ? '–' : formatMoney(v.toFixed(2)))))),
-    h('p', { class: 'fr-text--sm' }, 'Coût par participant présent : coût des sessions et des stagiaires inscrits au démarrage, divisé par le nombre de présents.'));
+    form,
+    total ? h('ul', { class: 'fr-grid-row fr-grid-row--gutters cassiopee-plain-list cassiopee-kpis', 'aria-label': 'Chiffres de la période' },
+      [[String(total.figures.sessions), 'sessions'], [shown(total.display.fill_rate), 'de remplissage'], [shown(total.display.attendance), 'd’assiduité'],
+        [shown(total.display.cost_per_present), 'par participant présent']]
+        .map(([n, label]) => h('li', { class: 'fr-col-6 fr-col-md-3' }, h('div', { class: 'fr-tile fr-tile--sm' },
+          h('div', { class: 'fr-tile__body' }, h('p', { class: 'fr-tile__title' }, n), h('p', { class: 'fr-tile__desc' }, label)))))) : null,
+    h('div', { class: 'fr-grid-row fr-grid-row--gutters fr-mt-2w' },
+      h('div', { class: 'fr-col-12 fr-col-lg-6' }, barChart('Taux de remplissage par mois', chartRows(answers.month.rows, 'fill_rate_permille', 'fill_rate'))),
+      h('div', { class: 'fr-col-12 fr-col-lg-6' }, barChart('Taux de remplissage par thème', chartRows(answers.theme.rows, 'fill_rate_permille', 'fill_rate'))),
+      h('div', { class: 'fr-col-12 fr-col-lg-6' }, barChart('Assiduité par formation', chartRows(training.rows, 'attendance_permille', 'attendance'))),
+      h('div', { class: 'fr-col-12 fr-col-lg-6' }, barChart('Coût par participant présent', chartRows(training.rows, 'cost_per_present', 'cost_per_present')))),
+    h('p', { class: 'fr-text--sm' }, 'Remplissage : inscrits au démarrage sur places offertes. Assiduité : présents sur présents, absents et excusés. Coût par participant présent : coût des sessions et des stagiaires facturés (inscrits au démarrage et places perdues par un désistement tardif), divisé par le nombre de présents.'),
+    section('Désistements et places perdues', table('Désistements et places perdues par formation', [
+      ['Formation', rowName], ['Dans les délais', num('on_time_withdrawals')], ['Tardifs', num('late_withdrawals')], ['Places perdues', num('seats_lost_late')],
+    ], withTotal(training.rows), { empty: 'Aucune session sur la période.' })),
+    section('Demande en liste d’attente', table('Demande en liste d’attente par formation', [
+      ['Formation', rowName], ['Pic d’attente', num('waiting_peak')], ['Jamais servis', num('waiting_never_served')],
+    ], withTotal(training.rows), { empty: 'Aucune session sur la période.' })),
+    section('Satisfaction', rated.length
+      ? table('Notes et intérêt moyens par formation, sur 5', [
+        ['Formation', rowName], ['Réponses', num('feedback_answers')], ['Note moyenne', (r) => shown(r.display.rating_mean)],
+        ['Intérêt pour le projet', (r) => shown(r.display.relevance_mean)],
+      ], withTotal(rated))
+      : h('p', {}, 'Aucun avis n’a été donné sur les sessions de la période.')),
+    section(`Détail par ${groupName}`,
+      btnGroup(
+        exportButton('Exporter (CSV)', statisticsPath(group, from, to), `${file}.csv`, exportSlot),
+        exportButton('Exporter (Excel)', statisticsPath(group, from, to), `${file}.xlsx`, exportSlot, XLSX)),
+      exportSlot,
+      table(`Statistiques par ${groupName}, avec le total de la période`, [
+        [GROUPS.find(([g]) => g === group)[1], rowName], ['Sessions', num('sessions')], ['Places', num('capacity')],
+        ['Inscrits au démarrage', num('confirmed_at_start')], ['Remplissage', (r) => shown(r.display.fill_rate)],
+        ['Présents', num('attended')], ['Absents', num('absent')], ['Excusés', num('excused')], ['Assiduité', (r) => shown(r.display.attendance)],
+        ['Coût', (r) => shown(r.display.cost)], ['Coût par présent', (r) => shown(r.display.cost_per_present)],
+      ], withTotal(chosen.rows), { empty: 'Aucune session sur la période.', wide: true })));
 }
 
 const PAGES = [

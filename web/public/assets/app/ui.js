@@ -281,12 +281,14 @@ export function confirmDialog({ title, body, confirm, cancel = 'Annuler', danger
 /**
  * A DSFR table: `columns` [[label, (row) => cell]], with a caption read by screen readers. On
  * a phone each row stacks into a block whose cells carry their column's name; the ARIA roles
- * keep it a table for assistive technologies whatever its display.
+ * keep it a table for assistive technologies whatever its display. `wide`: a table that may
+ * scroll sideways, whose container is then reachable from the keyboard.
  */
 export function table(caption, columns, rows, opts = {}) {
   return h('div', { class: `fr-table cassiopee-table ${opts.bordered ? 'fr-table--bordered' : ''}`.trim() },
     h('div', { class: 'fr-table__wrapper' },
-      h('div', { class: 'fr-table__container' },
+      // A wide table scrolls on a phone: its container then takes the keyboard's focus.
+      h('div', { class: 'fr-table__container', tabindex: opts.wide ? '0' : null, role: opts.wide ? 'region' : null, 'aria-label': opts.wide ? caption : null },
         h('div', { class: 'fr-table__content' },
           h('table', { role: 'table' },
             h('caption', { class: opts.showCaption ? '' : 'fr-sr-only' }, caption),
