@@ -237,7 +237,7 @@ pub struct Figures {
     pub late_withdrawals: u32,
     /// Seats freed by a late withdrawal and still empty at the start.
     pub seats_lost_late: u32,
-    /// Per session, the longest its waiting list has been; for a group, the sum of those.
+    /// Per session, the longest its waiting list has been; for a group, the longest of those.
     pub waiting_peak: u32,
     /// Officers still on the waiting list when the session started.
     pub waiting_never_served: u32,
@@ -245,6 +245,13 @@ pub struct Figures {
     pub trainees_billed: u32,
     /// Session cost plus cost per trainee × trainees billed.
     pub cost: crate::model::Money,
+    /// The cost of the sessions whose attendance is fully marked (nobody seated is left
+    /// unmarked), and the officers present at them: what the cost per present participant
+    /// divides, so that a session not marked yet adds neither cost nor presence to it.
+    #[serde(default)]
+    pub marked_cost: crate::model::Money,
+    #[serde(default)]
+    pub marked_attended: u32,
     pub feedback_answers: u32,
     pub rating_sum: u32,
     pub relevance_sum: u32,

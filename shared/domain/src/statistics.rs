@@ -24,6 +24,10 @@
 //!   the withdrawal notice tells the officer may be billed). Cancelled sessions cost nothing
 //!   and are left out, as are sessions not started yet and deleted ones (the store never
 //!   returns those).
+//! * *Cost per present participant* divides the cost of the sessions whose attendance is fully
+//!   marked by the officers present at them: a session whose roster is not filled in yet adds
+//!   neither its cost nor anyone present, rather than inflating the figure.
+//! * For a group, the *peak* waiting list is the longest of its sessions' peaks (not a sum).
 
 use crate::error::{DomainError, Result};
 use crate::export;
@@ -155,6 +159,14 @@ pub fn figures_of(
             t.session_cost.cents() + t.trainee_cost.cents() * i64::from(f.trainees_billed),
         );
     }
+    let unmarked = enrolments
+        .iter()
+        .filter(|e| e.status == EnrolmentStatus::Confirmed)
+        .count();
+    if unmarked == 0 {
+        f.marked_cost = f.cost;
+        f.marked_attended = f.attended;
+    }
     for answer in feedback {
         f.feedback_answers += 1;
         f.rating_sum += u32::from(answer.rating);
@@ -173,10 +185,12 @@ fn add(into: &mut Figures, f: &Figures) {
     into.on_time_withdrawals += f.on_time_withdrawals;
     into.late_withdrawals += f.late_withdrawals;
     into.seats_lost_late += f.seats_lost_late;
-    into.waiting_peak += f.waiting_peak;
+    into.waiting_peak = into.waiting_peak.max(f.waiting_peak);
     into.waiting_never_served += f.waiting_never_served;
     into.trainees_billed += f.trainees_billed;
     into.cost = Money::from_cents(into.cost.cents() + f.cost.cents());
+    into.marked_cost = Money::from_cents(into.marked_cost.cents() + f.marked_cost.cents());
+    into.marked_attended += f.marked_attended;
     into.feedback_answers += f.feedback_answers;
     into.rating_sum += f.rating_sum;
     into.relevance_sum += f.relevance_sum;
@@ -184,9 +198,9 @@ fn add(into: &mut Figures, f: &Figures) {
 
 /// A row with its rates derived from the summed figures.
 pub fn row(scope: &str, key: String, label: String, figures: Figures) -> StatisticsRow {
-    let present = u64::from(figures.attended);
+    let present = u64::from(figures.marked_attended);
     let cost_per_present = (present > 0).then(|| {
-        let cents = figures.cost.cents().max(0) as u64;
+        let cents = figures.marked_cost.cents().max(0) as u64;
         Money::from_cents(((cents * 2 + present) / (present * 2)) as i64)
     });
     let answers = u64::from(figures.feedback_answers);

@@ -302,6 +302,41 @@ fn figures(r: &StatisticsRow) -> [u32; 14] {
 }
 
 #[tokio::test]
+async fn a_session_whose_attendance_is_not_marked_adds_nothing_to_the_cost_per_present() {
+    let (f, _, _) = history().await;
+    // A third session of FIN-01 on the same day, 3 seated, nobody marked yet.
+    let fin = f
+        .deps
+        .store
+        .training(&TrainingId::derived("FIN-01"))
+        .await
+        .expect("read")
+        .expect("FIN-01");
+    f.set("2027-02-01T10:00");
+    let s3 = f.session("FIN-01-S2", &fin, 3).await;
+    for n in [1, 2, 3] {
+        f.enrol(&s3, n).await;
+    }
+    f.set("2027-03-20T10:00");
+    let q = StatisticsQuery::new(None, None, Grouping::Training).expect("query");
+    let snap = uc::statistics(&f.deps, &q).await.expect("statistics");
+    let fin_row = snap
+        .rows
+        .iter()
+        .find(|r| r.key == "FIN-01")
+        .expect("FIN-01");
+
+    // FIN-01 now costs 2 000,00 (S1) + 1 000,00 + 250,00 × 3 (S2) = 3 750,00 €, but only S1 is
+    // marked: per present 2 000,00 / 2 = 1 000,00 €, as before S2 existed (dividing the whole
+    // cost by the 2 present would say 1 875,00 €).
+    assert_eq!(fin_row.figures.cost, Money::from_cents(375_000));
+    assert_eq!(fin_row.figures.marked_cost, Money::from_cents(200_000));
+    assert_eq!(fin_row.cost_per_present, Some(Money::from_cents(100_000)));
+    // Attendance is over marked seats only: 2 of 3, unchanged.
+    assert_eq!(fin_row.attendance_permille, Some(667));
+}
+
+#[tokio::test]
 async fn statistics_of_the_hand_worked_history_are_exact() {
     let (f, _, _) = history().await;
     f.set("2027-03-20T10:00");
@@ -348,11 +383,11 @@ async fn statistics_of_the_hand_worked_history_are_exact() {
     );
 
     // Total. Fill weighted by capacity: (3 + 2) / (4 + 2) = 5/6 = 833 ‰ (the mean of the two
-    // rates would be 875 ‰). Attendance 4/5 = 800 ‰. Cost 2 000,00 + 800,66 = 2 800,66 €, per
+    // rates would be 875 ‰). Peak waiting list: the longer of the two peaks, max(2, 2) = 2. Attendance 4/5 = 800 ‰. Cost 2 000,00 + 800,66 = 2 800,66 €, per
     // present 2 800,66 / 4 = 700,165, rounded half up to 700,17 €. Rating (4 + 5 + 3)/3 =
     // 4,00; relevance (5 + 3 + 4)/3 = 4,00.
     let total = snap.total.as_ref().expect("total");
-    assert_eq!(figures(total), [2, 6, 5, 4, 1, 0, 3, 1, 1, 4, 1, 6, 3, 12]);
+    assert_eq!(figures(total), [2, 6, 5, 4, 1, 0, 3, 1, 1, 2, 1, 6, 3, 12]);
     assert_eq!(total.figures.cost, Money::from_cents(280_066));
     assert_eq!(total.cost_per_present, Some(Money::from_cents(70_017)));
     assert_eq!(

@@ -1,0 +1,277 @@
+"""Cassiopée's performance figures in one table: local throughput of the one-process mode, and
+start → first response / warm invoke of every Lambda bootstrap.
+
+    .venv/bin/python scripts/bench.py [throughput] [starts]
+
+- throughput: the local server (release build) on the embedded store, loaded by `wrk` (Debian's
+  package) on 127.0.0.1 with 2 threads and 32 connections for 10 s per case, on the same 2
+  cores as the server: `GET /sessions` as an officer, then `POST /sessions/{id}/enrolment`
+  from 2,000 officers over the open sessions (each request a new enrolment; only 201 answers
+  count).
+- starts: `cassiopee-bench`'s cold-start binary over the x86-64 bootstraps that
+  `scripts/build-lambdas.sh --x86-64` writes, on the real DynamoDB/SES/EventBridge adapters
+  pointed at moto (started here, single-threaded, its table seeded with the demo data).
+
+Bounded: every wrk run lasts 10 s; the cold-start run is 30 starts × (1 + 50 warm) invocations
+per function and event.
+"""
+
+import json
+from datetime import datetime
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def call(base, method, path, token=None, body=None, content_type="application/json"):
+    data = None
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    req = urllib.request.Request(base + path, data=data, method=method)
+    if data is not None:
+        req.add_header("content-type", content_type)
+    if token:
+        req.add_header("authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
+def sign_in(base, email):
+    status, body = call(base, "POST", "/dev/sign-in", body={"email": email})
+    assert status == 200, body
+    return body["token"]
+
+
+def officers_csv(n):
+    header = (
+        "Nom;Prénom;Grade;Armée / service;Courriel;Téléphone;Début d'accompagnement;"
+        "Fin d'accompagnement;Durée (mois);Conseiller MiRVOG\r\n"
+    )
+    rows = [
+        f"Charge{i};Officier;Général de brigade;Armée de terre;charge.{i}@intradef.example;"
+        f"06 00 00 00 00;01/09/2026;31/12/2027;16;P. Laborde\r\n"
+        for i in range(n)
+    ]
+    return ("\ufeff" + header + "".join(rows)).encode("utf-8")
+
+
+def wrk(url, lua, seconds=10):
+    out = subprocess.run(
+        ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "-s", str(lua), url],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+    )
+    return out.stdout + out.stderr
+
+
+def throughput():
+    server_bin = TARGET / "release" / "cassiopee-local"
+    if not server_bin.exists():
+        raise SystemExit(f"{server_bin} missing: cargo build --release -p cassiopee-local")
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk missing: apt-get install -y wrk")
+    work = Path(tempfile.mkdtemp(prefix="cassiopee-bench-"))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = open(work / "server.log", "w")
+    server = subprocess.Popen(
+        [str(server_bin)],
+        env={
+            **os.environ,
+            "CASSIOPEE_DATA": str(work / "data"),
+            "CASSIOPEE_ADDR": f"127.0.0.1:{port}",
+            "CASSIOPEE_CLOCK": "2026-12-01T10:00",
+            "RUST_LOG": "error",
+        },
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    results = []
+    try:
+        for _ in range(600):
+            if "écoute sur" in (work / "server.log").read_text(errors="replace"):
+                break
+            time.sleep(0.1)
+        staff = sign_in(base, "hugues.vidal@intradef.example")
+        status, report = call(
+            base, "POST", "/admin/imports/officers", staff, officers_csv(2000), "text/csv"
+        )
+        assert status == 200, report
+        officer = sign_in(base, "herve.kerjean@intradef.example")
+        status, listing = call(base, "GET", "/sessions", officer)
+        assert status == 200, listing
+        clock = datetime.fromisoformat("2026-12-01T10:00:00+01:00")
+        open_sessions = [
+            s["id"]
+            for s in listing["sessions"]
+            if datetime.fromisoformat(s["enrolment_closes_at"]) > clock
+            and s.get("status") != "cancelled"
+        ]
+        print(f"{len(open_sessions)} sessions open for enrolment, 2,000 more officers imported")
+
+        lua = work / "list.lua"
+        lua.write_text(f'wrk.headers["authorization"] = "Bearer {officer}"\n')
+        out = wrk(base + "/sessions", lua)
+        results.append(("GET /sessions (officer, 92 sessions)", parse_wrk(out), None))
+
+        tokens = [sign_in(base, f"charge.{i}@intradef.example") for i in range(2000)]
+        lua = work / "enrol.lua"
+        lua.write_text(enrol_script(tokens, open_sessions))
+        out = wrk(base + "/", lua)
+        created = sum(int(x) for x in re.findall(r"^created (\d+)$", out, re.M))
+        other = re.findall(r"^other (\d+) (\d+)$", out, re.M)
+        results.append(("POST /sessions/{id}/enrolment (new enrolments)", parse_wrk(out), (created, other)))
+    finally:
+        server.terminate()
+        server.wait(30)
+    print()
+    print(f"{'local throughput (2 cores, wrk -t2 -c32 -d10s)':<52} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}  counted")
+    for label, (rps, p50, p99), extra in results:
+        counted = ""
+        if extra:
+            created, other = extra
+            counted = f"{created / 10:.0f} enrolments/s (201); other answers: {other}"
+        print(f"{label:<52} {rps:>9} {p50:>8} {p99:>8}  {counted}")
+
+
+def enrol_script(tokens, sessions):
+    """Each request enrols the next (officer, session) pair; counts 201s per thread."""
+    pairs = json.dumps(tokens)
+    return (
+        "local tokens = " + pairs.replace("[", "{").replace("]", "}") + "\n"
+        "local sessions = " + json.dumps(sessions).replace("[", "{").replace("]", "}") + "\n"
+        + r"""
+local threads = {}
+function setup(thread)
+  thread:set("offset", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  n = 0
+  created = 0
+  other = {}
+  stride = 2
+end
+function request()
+  local i = offset + n * stride
+  n = n + 1
+  local t = tokens[(i % #tokens) + 1]
+  local s = sessions[(math.floor(i / #tokens) % #sessions) + 1]
+  local headers = {}
+  headers["authorization"] = "Bearer " .. t
+  headers["content-type"] = "application/json"
+  return wrk.format("POST", "/sessions/" .. s .. "/enrolment", headers, "")
+end
+function response(status, headers, body)
+  if status == 201 then
+    created = created + 1
+  else
+    other[status] = (other[status] or 0) + 1
+  end
+end
+function done(summary, latency, requests)
+  for _, t in ipairs(threads) do
+    io.write(string.format("created %d\n", t:get("created")))
+    local o = t:get("other")
+    for k, v in pairs(o) do io.write(string.format("other %d %d\n", k, v)) end
+  end
+end
+"""
+    )
+
+
+def parse_wrk(out):
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p50 = re.search(r"^\s+50%\s+([\d.]+)(us|ms|s)", out, re.M)
+    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)", out, re.M)
+
+    def to_ms(m):
+        if not m:
+            return "?"
+        v, unit = float(m.group(1)), m.group(2)
+        return f"{v / 1000 if unit == 'us' else v * 1000 if unit == 's' else v:.2f}"
+
+    if not rps:
+        print(out)
+    return (f"{float(rps.group(1)):.0f}" if rps else "?", to_ms(p50), to_ms(p99))
+
+
+def starts(count):
+    from lambda_invoke import aws_env, seed_table
+
+    lambda_dir = TARGET / "lambda-x86_64"
+    bench_bin = TARGET / "release" / "cold-start"
+    for need in [lambda_dir, bench_bin]:
+        if not need.exists():
+            raise SystemExit(
+                f"{need} missing: scripts/build-lambdas.sh --x86-64 and "
+                "cargo build --release -p cassiopee-bench"
+            )
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    moto = subprocess.Popen(
+        [str(ROOT / ".venv/bin/python"), str(ROOT / "scripts/moto_server.py"), str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(150):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        work = Path(tempfile.mkdtemp(prefix="cassiopee-bench-"))
+        env = {
+            **aws_env(endpoint),
+            "CASSIOPEE_STORE": "dynamodb",
+            "CASSIOPEE_TABLE": "bench",
+            "CASSIOPEE_CLOCK": "2026-12-03T10:00",
+            "CASSIOPEE_DATA": str(work / "data"),
+            "CASSIOPEE_MAILER": "outbox",
+            "CASSIOPEE_OUTBOX": str(work / "outbox"),
+        }
+        seed_table(endpoint, env, work)
+        print()
+        subprocess.run(
+            [str(bench_bin), str(lambda_dir), str(count)],
+            env={**os.environ, **env, "RUST_LOG": "error"},
+            check=True,
+        )
+    finally:
+        moto.terminate()
+        moto.wait(30)
+
+
+def main():
+    what = sys.argv[1:] or ["throughput", "starts"]
+    if "throughput" in what:
+        throughput()
+    if "starts" in what:
+        count = next((int(a) for a in what if a.isdigit()), 30)
+        starts(count)
+
+
+if __name__ == "__main__":
+    main()
