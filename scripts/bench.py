@@ -1,7 +1,7 @@
 """Cassiopée's performance figures in one table: local throughput of the one-process mode, and
 start → first response / warm invoke of every Lambda bootstrap.
 
-    .venv/bin/python scripts/bench.py [throughput] [starts]
+    .venv/bin/python scripts/bench.py [throughput] [starts [N] [no-store]]
 
 - throughput: the local server (release build) on the embedded store, loaded by `wrk` (Debian's
   package) on 127.0.0.1 with 2 threads and 32 connections for 10 s per case, on the same 2
@@ -217,8 +217,32 @@ def parse_wrk(out):
     return (f"{float(rps.group(1)):.0f}" if rps else "?", to_ms(p50), to_ms(p99))
 
 
-def starts(count):
-    from lambda_invoke import aws_env, seed_table
+def seed(env, work):
+    """Creates and seeds the emulator's table: the local server in DynamoDB mode, then stops."""
+    port = free_port()
+    log_path = work / "seed.log"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(
+            [str(TARGET / "release" / "cassiopee-local")],
+            env={**os.environ, **env, "CASSIOPEE_ADDR": f"127.0.0.1:{port}"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        for _ in range(3000):
+            if "écoute sur" in log_path.read_text(errors="replace"):
+                return
+            if server.poll() is not None:
+                break
+            time.sleep(0.2)
+        raise SystemExit("seeding failed:\n" + log_path.read_text(errors="replace")[-3000:])
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def starts(count, no_store=False):
+    from lambda_invoke import aws_env
 
     lambda_dir = TARGET / "lambda-x86_64"
     bench_bin = TARGET / "release" / "cold-start"
@@ -252,10 +276,10 @@ def starts(count):
             "CASSIOPEE_MAILER": "outbox",
             "CASSIOPEE_OUTBOX": str(work / "outbox"),
         }
-        seed_table(endpoint, env, work)
+        seed(env, work)
         print()
         subprocess.run(
-            [str(bench_bin), str(lambda_dir), str(count)],
+            [str(bench_bin), str(lambda_dir), str(count), "50"] + (["no-store"] if no_store else []),
             env={**os.environ, **env, "RUST_LOG": "error"},
             check=True,
         )
@@ -270,7 +294,7 @@ def main():
         throughput()
     if "starts" in what:
         count = next((int(a) for a in what if a.isdigit()), 30)
-        starts(count)
+        starts(count, "no-store" in what)
 
 
 if __name__ == "__main__":

@@ -402,6 +402,8 @@ async fn statistics_are_served_grouped_over_a_period_and_as_csv() {
         ("group=week", "invalid-field", Some("group")),
         ("from=01/03/2027", "invalid-field", Some("from")),
         ("to=demain", "invalid-field", Some("to")),
+        ("from=1990-01-01", "invalid-field", Some("from")),
+        ("to=2100-01-01", "invalid-field", Some("to")),
     ] {
         let a = s
             .app

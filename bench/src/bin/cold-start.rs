@@ -2,8 +2,10 @@
 //! stand-in for the Lambda Runtime API (the HTTP interface a bootstrap polls for work).
 //!
 //! ```sh
-//! cargo run --release -p cassiopee-bench --bin cold-start -- <lambda-dir> [starts] [warm]
+//! cargo run --release -p cassiopee-bench --bin cold-start -- <lambda-dir> [starts] [warm] [no-store]
 //! ```
+//!
+//! `no-store` runs only the event answered before any store call.
 //!
 //! `<lambda-dir>` holds `<function>/bootstrap` (what `scripts/build-lambdas.sh --x86-64`
 //! writes). The functions' environment is this process's (`AWS_ENDPOINT_URL`,
@@ -213,6 +215,11 @@ async fn measure(
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
             .env("AWS_LAMBDA_LOG_LEVEL", "warn")
+            .env(
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                format!("/aws/lambda/{function}"),
+            )
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
             .env("_HANDLER", "bootstrap")
             .kill_on_drop(true)
             .spawn()
@@ -247,10 +254,11 @@ fn foreign_route(function: &str) -> anyhow::Result<Vec<u8>> {
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let Some(dir) = args.get(1) else {
-        bail!("usage: cold-start <lambda-dir> [starts] [warm]");
+        bail!("usage: cold-start <lambda-dir> [starts] [warm] [no-store]");
     };
     let starts: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(30);
     let warm: usize = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(50);
+    let no_store_only = args.get(4).is_some_and(|a| a == "no-store");
     let stand_in = StandIn::start().await?;
     let http = cassiopee_api::routes::Function::ALL
         .iter()
@@ -284,7 +292,9 @@ async fn main() -> anyhow::Result<()> {
         } else {
             std::fs::read(event_file(function))?
         };
-        cases.push(("sample, moto", sample));
+        if !no_store_only {
+            cases.push(("sample, moto", sample));
+        }
         for (label, event) in cases {
             let f = measure(&stand_in, &bootstrap, function, &event, starts, warm).await?;
             let mut answers = f.statuses.clone();

@@ -143,13 +143,21 @@ fn session_query(req: &Incoming) -> Result<SessionQuery> {
     })
 }
 
-/// A Paris calendar day in a query string (`2027-03-31`).
+/// A Paris calendar day in a query string (`2027-03-31`), in the years every date of the
+/// product lies in (2000 to 2099).
 fn query_day(req: &Incoming, name: &str) -> Result<Option<NaiveDate>> {
     req.query(name)
         .map(|raw| {
-            NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
+            let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| {
                 DomainError::field(name, "Date attendue au format AAAA-MM-JJ (ex. 2027-03-31).")
-            })
+            })?;
+            if !(2000..=2099).contains(&chrono::Datelike::year(&day)) {
+                return Err(DomainError::field(
+                    name,
+                    "Date hors de la période admise (années 2000 à 2099).",
+                ));
+            }
+            Ok(day)
         })
         .transpose()
 }
