@@ -2,7 +2,8 @@
 //! stand-in for the Lambda Runtime API (the HTTP interface a bootstrap polls for work).
 //!
 //! ```sh
-//! cargo run --release -p cassiopee-bench --bin cold-start -- <lambda-dir> [starts] [warm] [no-store]
+//! cargo run --release -p cassiopee-bench --bin cold-start -- \
+//!     <lambda-dir> [starts] [warm] [no-store]
 //! ```
 //!
 //! `no-store` runs only the event answered before any store call.
