@@ -105,6 +105,36 @@ async fn a_session_cannot_be_moved_into_the_past_nor_moved_or_cancelled_once_sta
 }
 
 #[tokio::test]
+async fn deadlines_not_given_follow_a_moved_session_by_as_many_days() {
+    let app = TestApp::with_staff("2027-01-10T10:00").await;
+    let staff = app.staff().await;
+    let session = app.create_session(5, json!({})).await;
+    let path = format!("/admin/sessions/{session}");
+
+    // Four weeks later, across the clock change of 28 March 2027: the wall-clock times stay.
+    let later = json!({ "first_day": "2027-04-12", "last_day": "2027-04-13" });
+    let a = app.call("PATCH", &path, Some(&staff), Some(later)).await;
+    assert_eq!(a.status, StatusCode::OK, "{a:?}");
+    let s = app.session(&session).await;
+    assert_eq!(s["enrolment_closes_at"], "2027-03-29T18:00:00+02:00", "{s}");
+    assert_eq!(
+        s["free_withdrawal_until"], "2027-04-05T23:59:59+02:00",
+        "{s}"
+    );
+
+    // A deadline given is taken as given; the other one still follows.
+    let given = json!({ "first_day": "2027-04-19", "last_day": "2027-04-20", "enrolment_closes_at": "2027-04-01" });
+    let a = app.call("PATCH", &path, Some(&staff), Some(given)).await;
+    assert_eq!(a.status, StatusCode::OK, "{a:?}");
+    let s = app.session(&session).await;
+    assert_eq!(s["enrolment_closes_at"], "2027-04-01T23:59:59+02:00", "{s}");
+    assert_eq!(
+        s["free_withdrawal_until"], "2027-04-12T23:59:59+02:00",
+        "{s}"
+    );
+}
+
+#[tokio::test]
 async fn moving_someone_on_the_waiting_list_tells_them_their_new_rank_at_once() {
     let app = TestApp::with_staff("2027-01-10T10:00").await;
     let staff = app.staff().await;
