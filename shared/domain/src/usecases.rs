@@ -1140,12 +1140,88 @@ pub async fn create_session(deps: &Deps, input: SessionInput) -> Result<SessionS
     Ok(summarise(session, &training, deps.now()))
 }
 
+/// An officer confirmed in a moved session and in another one at an overlapping time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Clash {
+    pub officer_id: OfficerId,
+    pub officer_name: String,
+    /// The other session the officer holds a seat in.
+    pub other_session_id: SessionId,
+    pub other_reference: String,
+    pub other_title: String,
+    #[serde(with = "crate::time::paris_serde")]
+    pub other_starts_at: Instant,
+}
+
+/// What staff read after changing a session: the session as it now is, and the officers
+/// whose seat in it now clashes with another of their sessions (they are told in the change
+/// notice; staff decide what to do).
+#[derive(Clone, Debug, Serialize)]
+pub struct SessionUpdate {
+    #[serde(flatten)]
+    pub summary: SessionSummary,
+    pub clashes: Vec<Clash>,
+}
+
+/// The sessions of `officer`, other than `session`, in which they hold a seat at a time that
+/// overlaps it (cancelled and deleted sessions excluded).
+pub async fn clashing_sessions(
+    deps: &Deps,
+    officer: &OfficerId,
+    session: &Session,
+) -> Result<Vec<Session>> {
+    let mut out = Vec::new();
+    for e in deps.store.officer_enrolments(officer).await? {
+        if e.session_id == session.id || !e.status.holds_seat() {
+            continue;
+        }
+        let Some(other) = deps.store.session(&e.session_id).await? else {
+            continue;
+        };
+        if other.status == SessionStatus::Scheduled && rules::overlap(&other, session) {
+            out.push(other);
+        }
+    }
+    out.sort_by_key(|s| s.starts_at);
+    Ok(out)
+}
+
+/// Every clash of the officers seated in `session` (see [`Clash`]).
+pub async fn session_clashes(deps: &Deps, session: &Session) -> Result<Vec<Clash>> {
+    let titles = trainings_by_id(deps).await?;
+    let mut out = Vec::new();
+    for line in deps.store.roster(&session.id).await? {
+        if !line.enrolment.status.holds_seat() {
+            continue;
+        }
+        for other in clashing_sessions(deps, &line.officer.id, session).await? {
+            out.push(Clash {
+                officer_id: line.officer.id.clone(),
+                officer_name: format!(
+                    "{} {} {}",
+                    line.officer.grade,
+                    line.officer.first_name,
+                    notices::display_name(&line.officer.last_name)
+                ),
+                other_session_id: other.id.clone(),
+                other_reference: other.reference.clone(),
+                other_title: titles
+                    .get(&other.training_id)
+                    .map(|t| t.title.clone())
+                    .unwrap_or_default(),
+                other_starts_at: other.starts_at,
+            });
+        }
+    }
+    Ok(out)
+}
+
 pub async fn update_session(
     deps: &Deps,
     id: &SessionId,
     mut patch: SessionPatch,
     actor: Actor,
-) -> Result<SessionSummary> {
+) -> Result<SessionUpdate> {
     if let Some(place) = &patch.place {
         patch.place = Some(check_text("place", place, 300, true)?);
     }
@@ -1174,7 +1250,15 @@ pub async fn update_session(
     deliver_pending(deps).await;
     publish(deps, events).await;
     let (session, training) = load_session(deps, id).await?;
-    Ok(summarise(session, &training, deps.now()))
+    let clashes = if updated.materially_changed {
+        session_clashes(deps, &session).await?
+    } else {
+        Vec::new()
+    };
+    Ok(SessionUpdate {
+        summary: summarise(session, &training, deps.now()),
+        clashes,
+    })
 }
 
 pub async fn cancel_session(deps: &Deps, id: &SessionId, actor: Actor) -> Result<SessionSummary> {
