@@ -423,6 +423,9 @@ pub trait Store: Send + Sync {
         now: Instant,
     ) -> Result<bool>;
 
+    /// The officers who registered interest in a training, in the order they did.
+    async fn interested_officers(&self, training: &TrainingId) -> Result<Vec<OfficerId>>;
+
     // Notifications (the outbox).
     /// Queues notices; one already queued with the same (officer, session, kind, version) is
     /// skipped. Answers how many were new.

@@ -649,6 +649,10 @@ impl Store for DynamoStore {
         self.register_interest_impl(o, t, now).await
     }
 
+    async fn interested_officers(&self, t: &TrainingId) -> Result<Vec<OfficerId>> {
+        self.interested_in(t).await
+    }
+
     async fn queue_notices(&self, notices: &[Notice], now: Instant) -> Result<u32> {
         self.queue_notices_impl(notices, now).await
     }

@@ -201,6 +201,25 @@ impl DynamoStore {
         Ok(out)
     }
 
+    /// The officers who registered interest in a training, in the order they did.
+    pub(crate) async fn interested_in(&self, training: &TrainingId) -> Result<Vec<OfficerId>> {
+        let mut interests = self
+            .query(Query::table(keys::training_partition(training)).sort(
+                SortOp::BeginsWith,
+                keys::SK,
+                keys::INTEREST_PREFIX,
+            ))
+            .await?
+            .iter()
+            .map(|i| {
+                let r = items::Reader(i);
+                Ok((r.i64("at")?, OfficerId::from_stored(r.s("officer_id")?)))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        interests.sort();
+        Ok(interests.into_iter().map(|(_, o)| o).collect())
+    }
+
     pub(crate) async fn insert_session_impl(&self, se: &Session, now: Instant) -> Result<()> {
         for attempt in 0..MAX_OPTIMISTIC_ATTEMPTS {
             let training = self.get(&keys::training(&se.training_id)).await?;
@@ -208,23 +227,7 @@ impl DynamoStore {
                 return Err(DomainError::training_not_found());
             };
             let seen = items::Reader(&training).u32_or_zero("interested")?;
-            let mut interests = self
-                .query(
-                    Query::table(keys::training_partition(&se.training_id)).sort(
-                        SortOp::BeginsWith,
-                        keys::SK,
-                        keys::INTEREST_PREFIX,
-                    ),
-                )
-                .await?
-                .iter()
-                .map(|i| {
-                    let r = items::Reader(i);
-                    Ok((r.i64("at")?, OfficerId::from_stored(r.s("officer_id")?)))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            interests.sort();
-            let officers = interests.into_iter().map(|(_, o)| o).collect();
+            let officers = self.interested_in(&se.training_id).await?;
 
             let meta = SessionMeta {
                 rev: 0,

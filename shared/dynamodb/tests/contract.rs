@@ -1767,6 +1767,13 @@ async fn session_wide_notices_reach_every_officer_even_beyond_a_transaction(b: B
         store.trainings(false).await.expect("trainings")[0].interested,
         95
     );
+    // Registered at the same instant: in id order, the same on both stores.
+    let mut want = officers[..95].to_vec();
+    want.sort();
+    assert_eq!(
+        store.interested_officers(&t.id).await.expect("interested"),
+        want
+    );
     let s = support::session("T-09-S1", &t.id, 100, WaitlistMode::Direct);
     store.insert_session(&s, t0).await.expect("session");
     assert_eq!(

@@ -309,6 +309,19 @@ fn edited_in_app(c: &Connection, table: &str, id: &str) -> Result<bool> {
 const KEPT_FROM_APP: &str =
     "Modifié dans Cassiopée depuis le dernier import : la version de l'application est conservée.";
 
+/// The officers who registered interest in a training, in the order they did.
+fn interested(c: &Connection, training: &TrainingId) -> Result<Vec<OfficerId>> {
+    let mut stmt = c
+        .prepare("SELECT officer_id FROM interests WHERE training_id = ?1 ORDER BY at, officer_id")
+        .map_err(db)?;
+    let ids = stmt
+        .query_map([training.as_str()], |r| r.get::<_, String>(0))
+        .map_err(db)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(db)?;
+    Ok(ids.into_iter().map(OfficerId::from_stored).collect())
+}
+
 fn queue(c: &Connection, n: &Notice, now: Instant) -> Result<bool> {
     let payload = serde_json::to_string(&n.kind).map_err(DomainError::internal)?;
     let inserted = c
@@ -612,17 +625,9 @@ impl Store for SqliteStore {
                 }
                 Err(e) => return Err(db(e)),
             }
-            let mut stmt = c
-                .prepare("SELECT officer_id FROM interests WHERE training_id = ?1 ORDER BY at")
-                .map_err(db)?;
-            let interested = stmt
-                .query_map([s.training_id.as_str()], |r| r.get::<_, String>(0))
-                .map_err(db)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(db)?;
-            for officer in interested {
+            for officer in interested(c, &s.training_id)? {
                 let n = Notice {
-                    officer_id: OfficerId::from_stored(officer),
+                    officer_id: officer,
                     session_id: s.id.clone(),
                     kind: NoticeKind::SessionOpened,
                     version: 1,
@@ -1191,6 +1196,10 @@ impl Store for SqliteStore {
                 .map_err(db)?;
             Ok(n == 1)
         })
+    }
+
+    async fn interested_officers(&self, t: &TrainingId) -> Result<Vec<OfficerId>> {
+        self.read(|c| interested(c, t))
     }
 
     async fn queue_notices(&self, notices: &[Notice], now: Instant) -> Result<u32> {
