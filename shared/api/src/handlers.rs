@@ -372,6 +372,11 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
     if route.path.starts_with("/admin/") {
         staff(&who)?;
     }
+    if route.op.counts_as_change()
+        && let Caller::Officer(o) = &who
+    {
+        uc::count_change(deps, &o.id).await?;
+    }
     let op = route.op;
     match op {
         Op::ListSessions => {

@@ -96,6 +96,22 @@ pub enum Op {
     AdminImport,
 }
 
+impl Op {
+    /// The changes an officer makes to their own enrolments and requests, which count against
+    /// their quota (see `usecases::count_change`). Reads, and what staff do, do not count.
+    pub fn counts_as_change(self) -> bool {
+        matches!(
+            self,
+            Op::Enrol
+                | Op::AcceptOffer
+                | Op::DeclineOffer
+                | Op::Withdraw
+                | Op::GiveFeedback
+                | Op::RegisterInterest
+        )
+    }
+}
+
 pub struct Route {
     pub method: &'static str,
     pub path: &'static str,

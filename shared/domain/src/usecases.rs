@@ -298,6 +298,38 @@ pub async fn answer_offer(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Quotas
+
+/// How many changes an officer may make to their enrolments and requests in
+/// [`CHANGE_WINDOW_MINUTES`]: far more than a person needs, few enough to stop a script.
+pub const CHANGE_LIMIT: u32 = 10;
+pub const CHANGE_WINDOW_MINUTES: i64 = 10;
+
+/// Counts one change by the officer, or refuses it (`too-many-changes`, with the seconds until
+/// the window ends) once [`CHANGE_LIMIT`] are counted in the current fixed window. The count
+/// is kept by the store, so that every function instance sees the same one.
+pub async fn count_change(deps: &Deps, officer: &OfficerId) -> Result<()> {
+    let now = deps.now();
+    let window = CHANGE_WINDOW_MINUTES * 60;
+    let start_secs = now.timestamp().div_euclid(window) * window;
+    let start = chrono::DateTime::from_timestamp(start_secs, 0).unwrap_or(now);
+    let subject = format!("changes:{officer}");
+    if deps
+        .store
+        .take_quota(&subject, start, window, CHANGE_LIMIT)
+        .await?
+    {
+        return Ok(());
+    }
+    let retry_after = (start_secs + window - now.timestamp()).clamp(1, window);
+    Err(DomainError::too_many_changes(
+        CHANGE_LIMIT,
+        CHANGE_WINDOW_MINUTES,
+        u32::try_from(retry_after).unwrap_or(1),
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
 // Jobs: promotion, offer expiry, reminders, statistics
 
 /// promote-waitlist's entry point for one event. Events that free no seat are ignored, and a

@@ -74,7 +74,56 @@ contract!(
     session_wide_notices_reach_every_officer_even_beyond_a_transaction,
     people_catalogue_programme_and_statistics_read_back_as_written,
     the_waiting_peak_soft_deletes_and_feedback_behave_alike,
+    a_quota_counts_up_to_its_limit_even_at_once_and_each_window_starts_afresh,
 );
+
+async fn a_quota_counts_up_to_its_limit_even_at_once_and_each_window_starts_afresh(b: Backend) {
+    let store = b.store.clone();
+    let w0 = at("2027-02-01T10:00");
+    // Thirty requests at once for a limit of ten: exactly ten are counted.
+    let tasks: Vec<_> = (0..30)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.take_quota("changes:a", w0, 600, 10).await })
+        })
+        .collect();
+    let mut taken = 0;
+    for t in tasks {
+        if t.await.expect("task").expect("quota") {
+            taken += 1;
+        }
+    }
+    assert_eq!(taken, 10);
+    assert!(
+        !store
+            .take_quota("changes:a", w0, 600, 10)
+            .await
+            .expect("full")
+    );
+    // Another subject, and the next window, have their own count.
+    assert!(store.take_quota("changes:b", w0, 600, 10).await.expect("b"));
+    let w1 = w0 + Duration::seconds(600);
+    for _ in 0..10 {
+        assert!(
+            store
+                .take_quota("changes:a", w1, 600, 10)
+                .await
+                .expect("next")
+        );
+    }
+    assert!(
+        !store
+            .take_quota("changes:a", w1, 600, 10)
+            .await
+            .expect("next full")
+    );
+    assert!(
+        !store
+            .take_quota("changes:c", w1, 600, 0)
+            .await
+            .expect("zero")
+    );
+}
 
 fn enrol_cmd(session: &SessionId, officer: &OfficerId, now: Instant) -> EnrolCommand {
     EnrolCommand {

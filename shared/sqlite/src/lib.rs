@@ -111,6 +111,14 @@ const MIGRATIONS: &[&str] = &[
          at          INTEGER NOT NULL,
          PRIMARY KEY (session_id, officer_id)
      );",
+    // 3: per-caller quotas of changes, one row per (subject, fixed window).
+    "CREATE TABLE quotas (
+         subject       TEXT NOT NULL,
+         window_start  INTEGER NOT NULL,
+         window_end    INTEGER NOT NULL,
+         uses          INTEGER NOT NULL,
+         PRIMARY KEY (subject, window_start)
+     );",
 ];
 
 /// Rebuilds each session's `waiting_peak` from its enrolments' history, replayed in order:
@@ -1195,6 +1203,37 @@ impl Store for SqliteStore {
                     params![o.as_str(), t.as_str(), micros(now)])
                 .map_err(db)?;
             Ok(n == 1)
+        })
+    }
+
+    async fn take_quota(
+        &self,
+        subject: &str,
+        window_start: Instant,
+        window_seconds: i64,
+        limit: u32,
+    ) -> Result<bool> {
+        if limit == 0 {
+            return Ok(false);
+        }
+        let start = micros(window_start);
+        let end = micros(window_start + chrono::Duration::seconds(window_seconds));
+        self.write(|c| {
+            c.execute(
+                "DELETE FROM quotas WHERE subject = ?1 AND window_end <= ?2",
+                params![subject, start],
+            )
+            .map_err(db)?;
+            let counted = c
+                .execute(
+                    "INSERT INTO quotas (subject, window_start, window_end, uses) \
+                     VALUES (?1, ?2, ?3, 1) \
+                     ON CONFLICT (subject, window_start) DO UPDATE SET uses = uses + 1 \
+                     WHERE uses < ?4",
+                    params![subject, start, end, limit],
+                )
+                .map_err(db)?;
+            Ok(counted == 1)
         })
     }
 
