@@ -1503,10 +1503,13 @@ pub async fn deliver_pending(deps: &Deps) -> u32 {
                 }
             }
             Err(e) => {
-                tracing::warn!(notice = queued.id, error = %e, "notice not delivered; will retry");
+                // A provider's refusal may quote the recipient: neither the logs nor the
+                // ledger keep the address.
+                let reason = notices::redact_addresses(&e.to_string());
+                tracing::warn!(notice = queued.id, error = %reason, "notice not delivered; will retry");
                 let _ = deps
                     .store
-                    .mark_notice_failed(queued.id, &e.to_string(), deps.now())
+                    .mark_notice_failed(queued.id, &reason, deps.now())
                     .await;
             }
         }
