@@ -2446,6 +2446,88 @@ mod dynamodb_only {
         assert_eq!(read(store.session(&session).await.expect("read")), (3, 3));
     }
 
+    /// The DynamoDB calls one store operation made, by name (`Query`, `GetItem`, …), in order.
+    fn calls_since(d: &Dynamo, mark: usize) -> Vec<String> {
+        d.tap.operations()[mark..]
+            .iter()
+            .map(|o| o.rsplit('.').next().unwrap_or(o).to_string())
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn each_request_path_makes_the_calls_its_access_pattern_says() {
+        let Some(b) = dynamo().await else {
+            return;
+        };
+        let d = b.dynamo.clone().expect("dynamo");
+        let store = &*b.store;
+        let (session, o) = setup(store, 3, 1, WaitlistMode::Direct).await;
+        let t0 = at("2027-02-01T10:00");
+
+        // Each figure is what the code does today, so that a change that adds a call fails
+        // here; BENCHMARKS.md compares them with the targets.
+        let mark = d.tap.operations().len();
+        let listed = store
+            .sessions(&SessionQuery::default())
+            .await
+            .expect("sessions");
+        assert_eq!(listed.len(), 1);
+        assert_eq!(calls_since(&d, mark), ["Query"], "list sessions");
+        let mark = d.tap.operations().len();
+        let by_theme = SessionQuery {
+            theme: Some("Gouvernance".into()),
+            ..SessionQuery::default()
+        };
+        store.sessions(&by_theme).await.expect("by theme");
+        assert_eq!(
+            calls_since(&d, mark),
+            ["Query", "Query"],
+            "by theme: the catalogue too"
+        );
+
+        let mark = d.tap.operations().len();
+        enrol(store, &session, &o[0], t0).await;
+        assert_eq!(
+            calls_since(&d, mark),
+            ["TransactWriteItems"],
+            "enrol, no read"
+        );
+
+        // The last seat is gone: the confirmation fails its condition, then the join commits.
+        let mark = d.tap.operations().len();
+        enrol(store, &session, &o[1], t0).await;
+        assert_eq!(
+            calls_since(&d, mark),
+            ["TransactWriteItems", "TransactWriteItems"],
+            "enrol onto the waiting list"
+        );
+
+        let mark = d.tap.operations().len();
+        withdraw(store, &session, &o[0], t0)
+            .await
+            .expect("withdraw");
+        assert_eq!(
+            calls_since(&d, mark),
+            ["GetItem", "GetItem", "TransactWriteItems"],
+            "withdraw: the session, the enrolment, the write"
+        );
+        let mark = d.tap.operations().len();
+        assert_eq!(store.promote(&session, t0).await.expect("promote").len(), 1);
+        assert_eq!(
+            calls_since(&d, mark),
+            ["GetItem", "Query", "TransactWriteItems"],
+            "promote: the session, the head of the list, the write"
+        );
+
+        let mark = d.tap.operations().len();
+        assert_eq!(store.roster(&session).await.expect("roster").len(), 2);
+        assert_eq!(
+            calls_since(&d, mark),
+            ["Query", "BatchGetItem"],
+            "roster: the enrolments, then their officers"
+        );
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn an_enrolment_without_the_seat_condition_overbooks_under_the_same_storm() {
         let Some(b) = dynamo().await else {
