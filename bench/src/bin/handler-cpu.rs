@@ -6,6 +6,10 @@
 //! per route). It prints, per route, the thread CPU time per request (p50, p99) and the wall
 //! time; the requests run one after another on one thread, so CPU and wall differ only by
 //! what the thread waited for.
+//!
+//! `handler-cpu --only list|enrol N` serves only that route N times and prints nothing else:
+//! `scripts/bench.py instructions` runs it under callgrind twice (two values of N) and divides
+//! the difference, which counts the instructions of one request without the setup.
 
 use cassiopee_api::config::Settings;
 use cassiopee_api::routes::{Function, Lookup, lookup};
@@ -88,11 +92,17 @@ async fn measure(
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
-    let n: usize = std::env::args()
-        .nth(1)
-        .map(|a| a.parse())
-        .transpose()?
-        .unwrap_or(2_000);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let only = match args.first().map(String::as_str) {
+        Some("--only") => Some(args.get(1).cloned().unwrap_or_default()),
+        _ => None,
+    };
+    let count_arg = if only.is_some() {
+        args.get(2)
+    } else {
+        args.first()
+    };
+    let n: usize = count_arg.map(|a| a.parse()).transpose()?.unwrap_or(2_000);
     let dir = std::env::temp_dir().join(format!("cassiopee-cpu-{}", std::process::id()));
     let settings = Settings::from_lookup(|k| match k {
         "CASSIOPEE_DATA" => Some(dir.to_string_lossy().into_owned()),
@@ -156,6 +166,27 @@ async fn main() -> anyhow::Result<()> {
         "",
         &claims,
     )?;
+
+    match only.as_deref() {
+        None => {}
+        Some("list") => {
+            measure(&local, &list, n, &[200]).await?;
+            let _ = std::fs::remove_dir_all(&dir);
+            return Ok(());
+        }
+        Some("enrol") => {
+            for _ in 0..n {
+                local
+                    .clock
+                    .set(local.deps.now() + chrono::Duration::minutes(10));
+                measure(&local, &enrol, 1, &[201]).await?;
+                measure(&local, &withdraw, 1, &[200]).await?;
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+            return Ok(());
+        }
+        Some(other) => anyhow::bail!("--only list or enrol, not {other}"),
+    }
 
     // Warm the page cache and the code paths.
     for p in [&list, &detail, &mine] {
