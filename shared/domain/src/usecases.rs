@@ -9,7 +9,7 @@ use crate::model::{
     Actor, Enrolment, EnrolmentStatus, Feedback, Modality, Officer, ProgrammeItem, ProgrammeKind,
     Session, SessionStatus, Staff, Training, WaitlistMode,
 };
-use crate::notices::{self, Notice, NoticeKind};
+use crate::notices::{self, DeliveryFacts, Notice, NoticeKind, NotifySettings, Overlap};
 use crate::ports::{
     Clock, DomainEvent, EnrolCommand, Enrolled, EventPublisher, ImportCounts, Mailer, Promoted,
     RosterLine, RowOutcome, SessionPatch, SessionQuery, StatisticsSnapshot, Store, TrainingDemand,
@@ -30,6 +30,9 @@ pub struct Deps {
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
     pub events: Arc<dyn EventPublisher>,
+    /// What the emails need besides the records: the app's address, the link secret, the
+    /// organiser of the calendar invitations.
+    pub notify: NotifySettings,
 }
 
 impl Deps {
@@ -1405,8 +1408,46 @@ async fn deliver_one(deps: &Deps, notice: &Notice) -> Result<()> {
         .await?
         .ok_or_else(DomainError::officer_not_found)?;
     let (session, training) = load_session(deps, &notice.session_id).await?;
-    let email = notices::render(&notice.kind, &officer, &session, &training, deps.now());
+    let facts = delivery_facts(deps, notice, &session).await?;
+    let ctx = deps.notify.context(deps.now());
+    let email = notices::render(&notice.kind, &officer, &session, &training, &facts, &ctx)?;
     deps.mailer.send(&email).await
+}
+
+/// What an email depends on at the time it is sent: the officer's standing in the session, the
+/// calendar sequence of their event, and, for a session moved, the other sessions they are
+/// confirmed in that the new dates overlap.
+async fn delivery_facts(deps: &Deps, notice: &Notice, session: &Session) -> Result<DeliveryFacts> {
+    let enrolment = deps
+        .store
+        .enrolment(&session.id, &notice.officer_id)
+        .await?;
+    let history_len = match &enrolment {
+        Some(e) => deps.store.enrolment_history(&e.id).await?.len(),
+        None => 0,
+    };
+    let mut overlaps = Vec::new();
+    if matches!(notice.kind, NoticeKind::SessionChanged { .. }) {
+        for e in deps.store.officer_enrolments(&notice.officer_id).await? {
+            if e.status != EnrolmentStatus::Confirmed || e.session_id == session.id {
+                continue;
+            }
+            let Some(other) = deps.store.session(&e.session_id).await? else {
+                continue;
+            };
+            if !notices::sessions_overlap(session, &other) {
+                continue;
+            }
+            if let Some(training) = deps.store.training(&other.training_id).await? {
+                overlaps.push(Overlap::of(&other, &training));
+            }
+        }
+    }
+    Ok(DeliveryFacts {
+        status: enrolment.map(|e| e.status),
+        sequence: crate::calendar::sequence(session, history_len),
+        overlaps,
+    })
 }
 
 /// Publishes events after commit. A failure is logged, not returned: the change stands, and
