@@ -1466,6 +1466,62 @@ mod tests {
     use super::*;
 
     #[test]
+    fn reminders_fall_at_nine_in_paris_across_the_clock_changes() {
+        use crate::fixtures::{day, session, training};
+        let t = training("Lire un bilan");
+        // (first day, J-7 in UTC, J-1 in UTC): 09:00 Paris is 08:00Z in winter, 07:00Z in
+        // summer, and each J-1 below falls on the very day the clocks change.
+        let cases = [
+            (
+                day(2026, 3, 30),
+                "2026-03-23T08:00:00Z",
+                "2026-03-29T07:00:00Z",
+            ),
+            (
+                day(2026, 10, 26),
+                "2026-10-19T07:00:00Z",
+                "2026-10-25T08:00:00Z",
+            ),
+            (
+                day(2027, 3, 29),
+                "2027-03-22T08:00:00Z",
+                "2027-03-28T07:00:00Z",
+            ),
+            (
+                day(2027, 11, 1),
+                "2027-10-25T07:00:00Z",
+                "2027-10-31T08:00:00Z",
+            ),
+            // A week that straddles the change: J-7 before it, J-1 after it.
+            (
+                day(2026, 4, 2),
+                "2026-03-26T08:00:00Z",
+                "2026-04-01T07:00:00Z",
+            ),
+            (
+                day(2026, 10, 29),
+                "2026-10-22T07:00:00Z",
+                "2026-10-28T08:00:00Z",
+            ),
+        ];
+        let utc =
+            |t: Option<Instant>| t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        for (first, j7, j1) in cases {
+            let s = session(&t, first, first, "09:00-17:00");
+            assert_eq!(
+                utc(reminder_due(&s, 7)).as_deref(),
+                Some(j7),
+                "J-7 of {first}"
+            );
+            assert_eq!(
+                utc(reminder_due(&s, 1)).as_deref(),
+                Some(j1),
+                "J-1 of {first}"
+            );
+        }
+    }
+
+    #[test]
     fn trainings_are_expected_done_pro_rata_of_the_accompaniment_rounded_up() {
         let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("date");
         let (start, end) = (d(2026, 1, 1), d(2027, 1, 1));

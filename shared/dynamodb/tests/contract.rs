@@ -1776,10 +1776,7 @@ async fn session_wide_notices_reach_every_officer_even_beyond_a_transaction(b: B
     );
     let s = support::session("T-09-S1", &t.id, 100, WaitlistMode::Direct);
     store.insert_session(&s, t0).await.expect("session");
-    assert_eq!(
-        pending_about(store, &s.id, NoticeKind::SessionOpened).await,
-        95
-    );
+    assert_eq!(pending_about(store, &s.id, "session_opened").await, 95);
 
     let tasks: Vec<_> = officers
         .iter()
