@@ -156,6 +156,10 @@ async fn ses_sends_the_raw_mime_message_to_its_recipient() {
         raw.contains("filename=\\\"invitation.ics\\\"") && raw.contains(&format!("UID:{marker}")),
         "the calendar attachment did not reach SES: {raw:.1200}"
     );
+    assert!(
+        raw.contains("multipart/alternative") && raw.contains("text/html"),
+        "the HTML alternative did not reach SES: {raw:.1200}"
+    );
 }
 
 #[tokio::test]
