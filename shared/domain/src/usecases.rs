@@ -1390,7 +1390,12 @@ pub async fn deliver_pending(deps: &Deps) -> u32 {
                 }
             }
             Err(e) => {
-                tracing::warn!(notice = queued.id, error = %e, "notice not delivered; will retry");
+                tracing::warn!(
+                    notice = queued.id,
+                    kind = queued.notice.kind.key(),
+                    error = %without_addresses(&e.to_string()),
+                    "notice not delivered; will retry"
+                );
                 let _ = deps
                     .store
                     .mark_notice_failed(queued.id, &e.to_string(), deps.now())
@@ -1399,6 +1404,22 @@ pub async fn deliver_pending(deps: &Deps) -> u32 {
         }
     }
     sent
+}
+
+/// An error message fit for the logs: a mail service may quote the recipient's address in its
+/// refusal, and the logs hold no personal data.
+fn without_addresses(message: &str) -> String {
+    message
+        .split(' ')
+        .map(|word| {
+            if word.contains('@') {
+                "[address]"
+            } else {
+                word
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 async fn deliver_one(deps: &Deps, notice: &Notice) -> Result<()> {
@@ -1464,6 +1485,16 @@ async fn publish(deps: &Deps, events: Vec<DomainEvent>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn delivery_errors_are_logged_without_addresses() {
+        assert_eq!(
+            without_addresses(
+                "ses send_email: MessageRejected: identity jean.dupont@intradef.example is not verified"
+            ),
+            "ses send_email: MessageRejected: identity [address] is not verified"
+        );
+    }
 
     #[test]
     fn reminders_fall_at_nine_in_paris_across_the_clock_changes() {
