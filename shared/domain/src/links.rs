@@ -50,13 +50,18 @@ impl LinkAction {
 /// What a link's token says: who may do what, on which session, until when.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkClaims {
+    // One-letter names in the JSON keep the links short enough for any mail client.
+    #[serde(rename = "a")]
     pub action: LinkAction,
+    #[serde(rename = "s")]
     pub session_id: SessionId,
+    #[serde(rename = "o")]
     pub officer_id: OfficerId,
     /// The offer's expiry for offer actions; the session's start for leaving the waiting list.
-    #[serde(with = "chrono::serde::ts_seconds")]
+    #[serde(rename = "e", with = "chrono::serde::ts_seconds")]
     pub expires_at: Instant,
     /// A ULID, unique per link: the endpoint records it once used.
+    #[serde(rename = "n")]
     pub nonce: String,
 }
 
