@@ -18,9 +18,9 @@ use crate::error::{DomainError, Result};
 use crate::links::{self, LinkAction, LinkClaims};
 use crate::model::{EnrolmentStatus, Officer, Session, Training};
 use crate::time::Instant;
-use minijinja::{Environment, UndefinedBehavior};
+use minijinja::{AutoEscape, Environment, Error, Output, State, UndefinedBehavior, Value};
 use serde::Serialize;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::sync::OnceLock;
 
 /// What the renderer needs besides the records, built once at cold start and carried by
@@ -198,6 +198,7 @@ pub(super) fn environment() -> Result<&'static Environment<'static>> {
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_formatter(html_formatter);
         for (name, source) in TEMPLATES {
             env.add_template(name, source)
                 .map_err(|e| format!("template {name}: {e}"))?;
@@ -206,6 +207,34 @@ pub(super) fn environment() -> Result<&'static Environment<'static>> {
     })
     .as_ref()
     .map_err(|e| DomainError::internal(e.clone()))
+}
+
+/// Escapes strings in HTML templates the way the HTML standard requires (`&`, `<`, `>`, `"`,
+/// `'`), leaving `/` as typed: minijinja's default also escapes `/`, which is valid but turns
+/// every address of a link into `https:&#x2f;&#x2f;…`, a form some mail filters distrust.
+fn html_formatter(
+    out: &mut Output,
+    state: &State,
+    value: &Value,
+) -> std::result::Result<(), Error> {
+    let Some(text) = value
+        .as_str()
+        .filter(|_| state.auto_escape() == AutoEscape::Html && !value.is_safe())
+    else {
+        return minijinja::escape_formatter(out, state, value);
+    };
+    for c in text.chars() {
+        let written = match c {
+            '&' => out.write_str("&amp;"),
+            '<' => out.write_str("&lt;"),
+            '>' => out.write_str("&gt;"),
+            '"' => out.write_str("&quot;"),
+            '\'' => out.write_str("&#39;"),
+            c => out.write_char(c),
+        };
+        written.map_err(Error::from)?;
+    }
+    Ok(())
 }
 
 /// Renders the text and HTML parts of template `name` (without extension).
@@ -589,6 +618,10 @@ mod tests {
         assert!(email.text.contains("« Droit <b>& éthique »"));
         let html = email.html.expect("html");
         assert!(html.contains("Droit &lt;b&gt;&amp; éthique"), "{html}");
+        assert!(
+            html.contains("d&#39;agréer"),
+            "apostrophes are escaped too: {html}"
+        );
         assert!(!html.contains("<b>&"));
         assert_eq!(email.subject, "Place obtenue : Droit <b>& éthique");
     }
@@ -635,9 +668,9 @@ mod tests {
             Err(LinkError::Expired)
         );
         let html = email.html.expect("html");
-        // minijinja escapes `/` in HTML as `&#x2f;`, which browsers read back in attributes.
         assert!(
-            html.contains("Accepter la place") && html.contains("&#x2f;liens&#x2f;"),
+            html.contains("Accepter la place")
+                && html.contains("href=\"https://cassiopee.example/liens/"),
             "{html}"
         );
         assert!(email.attachments.is_empty());
