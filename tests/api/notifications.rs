@@ -115,3 +115,40 @@ async fn a_waiting_officer_gets_a_link_to_leave_the_list() {
         email.text
     );
 }
+
+#[tokio::test]
+async fn the_calendar_feed_holds_the_seats_with_the_invitations_uids() {
+    let app = TestApp::with_staff(PLANNING).await;
+    let o = app.officers("feed", 2).await;
+    let kept = app.create_session(1, json!({})).await;
+    let left = app
+        .create_session(
+            1,
+            json!({ "first_day": "2027-04-12", "last_day": "2027-04-12" }),
+        )
+        .await;
+    app.enrol(&o[0].token, &kept).await;
+    app.enrol(&o[0].token, &left).await;
+    app.withdraw(&o[0].token, &left).await;
+    app.enrol(&o[1].token, &kept).await;
+
+    let officer = cassiopee_domain::ids::OfficerId::parse(&o[0].id).expect("id");
+    let feed = cassiopee_domain::usecases::calendar_feed(&app.local.deps, &officer)
+        .await
+        .expect("feed");
+
+    assert_eq!(feed.matches("BEGIN:VEVENT").count(), 2, "{feed}");
+    assert!(feed.contains("METHOD:PUBLISH"), "{feed}");
+    let unfolded = feed.replace("\r\n ", "");
+    assert!(unfolded.contains(&format!("UID:{kept}-{}@cassiopee.mirvog", o[0].id)));
+    assert!(unfolded.contains(&format!("UID:{left}-{}@cassiopee.mirvog", o[0].id)));
+    assert_eq!(feed.matches("STATUS:CANCELLED").count(), 1, "{feed}");
+    let invitation = app
+        .outbox()
+        .into_iter()
+        .find(|e| e.to == o[0].email && e.subject.contains("Désistement"))
+        .expect("the withdrawal");
+    let cancel = &invitation.attachments[0];
+    assert!(cancel.content_type.contains("method=CANCEL"));
+    assert!(cancel.text.contains("STATUS:CANCELLED"));
+}

@@ -669,6 +669,37 @@ pub async fn my_enrolments(
     Ok(out)
 }
 
+/// An officer's calendar feed (`GET /me/calendar.ics`): one event per seat confirmed,
+/// attended or given up, with the UIDs and sequences of the invitations emailed to them.
+pub async fn calendar_feed(deps: &Deps, officer: &OfficerId) -> Result<String> {
+    let me = deps
+        .store
+        .officer(officer)
+        .await?
+        .ok_or_else(DomainError::officer_not_found)?;
+    let trainings = trainings_by_id(deps).await?;
+    let mut entries = Vec::new();
+    for e in deps.store.officer_enrolments(officer).await? {
+        let Some(session) = deps.store.session(&e.session_id).await? else {
+            continue;
+        };
+        let Some(training) = trainings.get(&session.training_id) else {
+            continue;
+        };
+        let history = deps.store.enrolment_history(&e.id).await?.len();
+        if let Some(entry) = crate::calendar::FeedEntry::of(&session, training, &e, history) {
+            entries.push(entry);
+        }
+    }
+    entries.sort_by_key(|e| e.session.starts_at);
+    Ok(crate::calendar::feed(
+        &me,
+        &entries,
+        &deps.notify.organizer,
+        deps.now(),
+    ))
+}
+
 /// One planned training and how far the officer got with it.
 #[derive(Clone, Debug, Serialize)]
 pub struct ProgrammeProgress {
