@@ -64,12 +64,15 @@ pub fn uid(session: &SessionId, officer: &OfficerId) -> String {
 }
 
 /// The `SEQUENCE` of the event: the session's schedule version plus the number of changes in
-/// the enrolment's history. It rises when the session is moved and when the enrolment changes
-/// (a withdrawal after a confirmation, a second enrolment after a withdrawal).
+/// the enrolment's history, plus one once the session is cancelled. It rises when the session
+/// is moved or cancelled and when the enrolment changes (a withdrawal after a confirmation, a
+/// second enrolment after a withdrawal); none of the three ever goes back.
 pub fn sequence(session: &Session, history_len: usize) -> u32 {
+    let cancelled = u32::from(session.status == SessionStatus::Cancelled);
     session
         .schedule_version
         .saturating_add(u32::try_from(history_len).unwrap_or(u32::MAX))
+        .saturating_add(cancelled)
 }
 
 fn calendar(method: Option<Method>) -> Calendar {
@@ -343,6 +346,10 @@ mod tests {
         assert_eq!(seq_of(&s, after), Some(before + 1));
         // A withdrawal adds a line to the history: its cancellation outranks the invitation.
         assert!(sequence(&s, 2) > after);
+        // So does cancelling the session, which changes neither count.
+        let mut cancelled = s.clone();
+        cancelled.status = SessionStatus::Cancelled;
+        assert!(sequence(&cancelled, 1) > after);
     }
 
     #[test]
