@@ -2,6 +2,11 @@
 //! [`Transition`]; [`notice_for`] decides which notice, if any, it deserves. Stores write the
 //! notice in the same transaction as the change (a transactional outbox), and the mail is sent
 //! after the commit, so that no email announces a change that did not happen.
+//!
+//! At delivery, [`render`] writes the notice as an email from the templates of
+//! `shared/domain/templates/` (French text and HTML), with signed links (`crate::links`) and a
+//! calendar invitation (`crate::calendar`) where they apply; [`render_digest`] writes the
+//! staff's daily digest the same way.
 
 mod digest;
 mod render;
