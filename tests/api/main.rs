@@ -10,7 +10,7 @@ mod authz_matrix;
 mod errors;
 mod events;
 mod import;
-mod privacy;
+mod notifications;
 mod rules;
 mod staff_workflows;
 mod statistics;

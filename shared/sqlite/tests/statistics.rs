@@ -89,6 +89,7 @@ impl Fixture {
             mailer: Arc::new(NoMail),
             clock: clock.clone(),
             events: Arc::new(InProcess(store, clock.clone())),
+            notify: Default::default(),
         };
         Self {
             deps,
