@@ -11,6 +11,7 @@ mod errors;
 mod events;
 mod import;
 mod notifications;
+mod outreach;
 mod rules;
 mod staff_workflows;
 mod statistics;

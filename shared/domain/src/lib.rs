@@ -15,6 +15,7 @@ pub mod import;
 pub mod links;
 pub mod model;
 pub mod notices;
+pub mod outreach;
 pub mod ports;
 pub mod rules;
 pub mod statistics;
