@@ -71,7 +71,7 @@ async fn main() -> anyhow::Result<()> {
         .map(|a| a.parse())
         .transpose()?
         .unwrap_or(10_000);
-    anyhow::ensure!(enrolments % SEATS == 0, "a multiple of {SEATS} enrolments");
+    anyhow::ensure!(enrolments.is_multiple_of(SEATS), "a multiple of {SEATS} enrolments");
     let sessions = enrolments / SEATS;
     let dir = std::env::temp_dir().join(format!("cassiopee-reminders-{}", std::process::id()));
     let settings = Settings::from_lookup(|k| match k {
