@@ -10,6 +10,7 @@ mod authz_matrix;
 mod errors;
 mod events;
 mod import;
+mod ledger;
 mod rules;
 mod staff_workflows;
 mod statistics;

@@ -9,6 +9,9 @@
 //! - `CASSIOPEE_SES_CONFIGURATION_SET`: the SES configuration set, if any.
 //! - `CASSIOPEE_EVENT_BUS`: when set, domain events go to this EventBridge bus; otherwise they
 //!   are delivered to promote-waitlist inside the process.
+//! - `CASSIOPEE_PUBLIC_URL`: where the product is reached from outside (the API's base URL),
+//!   the base of the links it hands out; default `http://127.0.0.1:8080`, the local server, and
+//!   on Lambda the host each request came to.
 //! - `CASSIOPEE_CLOCK`: a date and time (Paris or RFC 3339) the clock starts from, then runs on;
 //!   for local runs and tests on fixed demo data (`cargo lambda watch`, the local server). It is
 //!   refused on AWS Lambda itself (where `AWS_EXECUTION_ENV` is set), so that no deployment can
@@ -25,6 +28,10 @@ use cassiopee_domain::time::{Instant, parse_instant};
 use cassiopee_domain::usecases::Deps;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
+
+/// The local server's address, the base of the links handed out when `CASSIOPEE_PUBLIC_URL` is
+/// not set.
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 
 pub const DEFAULT_SENDER: &str = "MiRVOG – Cassiopée <ne-pas-repondre@cassiopee.mirvog.invalid>";
 
@@ -53,6 +60,8 @@ pub struct Settings {
     pub ses_configuration_set: Option<String>,
     pub event_bus: Option<String>,
     pub clock_start: Option<Instant>,
+    /// Where the product is reached from outside, without a trailing slash.
+    pub public_url: String,
 }
 
 impl Settings {
@@ -110,6 +119,12 @@ impl Settings {
             mailer,
             ses_configuration_set: lookup("CASSIOPEE_SES_CONFIGURATION_SET"),
             event_bus: lookup("CASSIOPEE_EVENT_BUS").filter(|b| !b.is_empty()),
+            public_url: match lookup("CASSIOPEE_PUBLIC_URL").filter(|u| !u.is_empty()) {
+                Some(url) => url.trim_end_matches('/').to_string(),
+                // On Lambda, the handlers take the host the request came to.
+                None if in_lambda => String::new(),
+                None => DEFAULT_PUBLIC_URL.into(),
+            },
         })
     }
 
@@ -169,13 +184,19 @@ impl EventPublisher for NoEvents {
 }
 
 /// Wires the use cases on the embedded store, with events delivered in process.
-pub fn build_deps(store: Arc<dyn Store>, mailer: Arc<dyn Mailer>, clock: Arc<dyn Clock>) -> Deps {
+pub fn build_deps(
+    store: Arc<dyn Store>,
+    mailer: Arc<dyn Mailer>,
+    clock: Arc<dyn Clock>,
+    public_url: &str,
+) -> Deps {
     let bus = Arc::new(InProcessBus::default());
     let inner = Deps {
         store: store.clone(),
         mailer: mailer.clone(),
         clock: clock.clone(),
         events: Arc::new(NoEvents),
+        public_url: public_url.to_string(),
     };
     bus.connect(inner);
     Deps {
@@ -183,6 +204,7 @@ pub fn build_deps(store: Arc<dyn Store>, mailer: Arc<dyn Mailer>, clock: Arc<dyn
         mailer,
         clock,
         events: bus,
+        public_url: public_url.to_string(),
     }
 }
 
@@ -204,8 +226,9 @@ pub async fn deps_for(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Deps
             mailer,
             clock,
             events,
+            public_url: settings.public_url.clone(),
         },
-        None => build_deps(store, mailer, clock),
+        None => build_deps(store, mailer, clock, &settings.public_url),
     })
 }
 
@@ -340,7 +363,11 @@ struct Refusing(&'static str, &'static str);
 #[cfg(not(feature = "ses"))]
 #[async_trait]
 impl Mailer for Refusing {
-    async fn send(&self, _email: &cassiopee_domain::notices::OutgoingEmail) -> Result<()> {
+    async fn send(
+        &self,
+        _email: &cassiopee_domain::notices::OutgoingEmail,
+        _notice: Option<i64>,
+    ) -> Result<Option<String>> {
         Err(built_without(self.0, self.1))
     }
 }

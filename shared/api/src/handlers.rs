@@ -6,10 +6,12 @@ use crate::http::{
     too_large,
 };
 use crate::routes::{Op, Route};
+use crate::tokens;
 use cassiopee_domain::error::{DomainError, Result};
 use cassiopee_domain::export;
 use cassiopee_domain::ids::{OfficerId, SessionId, TrainingId};
 use cassiopee_domain::import::ImportKind;
+use cassiopee_domain::ledger;
 use cassiopee_domain::model::{
     Actor, Email, EnrolmentStatus, Modality, Money, Officer, ProgrammeKind, Staff, WaitlistMode,
 };
@@ -364,8 +366,82 @@ struct PlanBody {
     kind: ProgrammeKind,
 }
 
+/// The base of the links handed out: the configured public URL, or else the host the request
+/// came to (API Gateway's own domain).
+fn public_base(deps: &Deps, req: &Incoming) -> String {
+    if !deps.public_url.is_empty() {
+        return deps.public_url.clone();
+    }
+    match req.header("host") {
+        Some(host) => format!("https://{host}"),
+        None => String::new(),
+    }
+}
+
+/// The id of a notice in a path; anything but a positive number is "not found".
+fn notice_id(req: &Incoming) -> Result<i64> {
+    req.params
+        .get("id")
+        .and_then(|raw| raw.parse::<i64>().ok())
+        .filter(|id| *id >= 0)
+        .ok_or_else(ledger::notification_not_found)
+}
+
+/// A public operation reached the identified path: `run` sends those to `public` first.
+fn unreachable_public() -> Result<Response<Body>> {
+    Err(DomainError::internal(
+        "a public route reached the identified handlers",
+    ))
+}
+
+fn calendar_link_not_found() -> DomainError {
+    DomainError::not_found(
+        "calendar-link-not-found",
+        "Ce lien d'agenda n'existe pas ou a été révoqué : créez-en un nouveau dans l'application.",
+    )
+}
+
+/// The officer a calendar feed's `token` names: 400 without a token, 404 for a token that is
+/// unknown or revoked (a malformed one cannot exist, and is not looked up).
+async fn calendar_owner(deps: &Deps, req: &Incoming) -> Result<Officer> {
+    let token = req.query("token").ok_or_else(|| {
+        DomainError::invalid(
+            "malformed-request",
+            "Le lien d'agenda est incomplet : il manque son jeton (token).",
+        )
+    })?;
+    if !tokens::well_formed(token) {
+        return Err(calendar_link_not_found());
+    }
+    deps.store
+        .officer_by_calendar_token(&tokens::hash(token))
+        .await?
+        .ok_or_else(calendar_link_not_found)
+}
+
+/// The routes served without a bearer token; each authenticates by a secret of its own.
+async fn public(deps: &Deps, op: Op, req: &Incoming) -> Result<Response<Body>> {
+    match op {
+        Op::CalendarFeed => {
+            let officer = calendar_owner(deps, req).await?;
+            // TODO(ledger): answer `calendar::feed` of the officer's sessions once the mail
+            // branch (which brings `shared/domain/src/calendar.rs`) is merged; until then the
+            // route authenticates its token and refuses to answer a feed it cannot build.
+            let _ = officer;
+            Err(DomainError::invalid(
+                "calendar-feed-unavailable",
+                "Le flux d'agenda n'est pas encore disponible.",
+            ))
+        }
+        _ => unreachable_public(),
+    }
+}
+
 /// Runs one operation for an identified caller.
 pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<Body>> {
+    if route.op.is_public() {
+        return public(deps, route.op, req).await;
+    }
     let who = caller(deps, req).await?;
     if route.path.starts_with("/admin/") {
         staff(&who)?;
@@ -450,9 +526,61 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
         }
         Op::MyNotifications => {
             let o = officer(&who)?;
-            let list = deps.store.officer_notices(&o.id).await?;
-            Ok(json(StatusCode::OK, &json!({ "notifications": list })))
+            let (list, unread) = ledger::my_notifications(deps, &o.id).await?;
+            Ok(json(
+                StatusCode::OK,
+                &json!({ "notifications": list, "unread": unread }),
+            ))
         }
+        Op::MarkNotificationRead => {
+            let o = officer(&who)?;
+            let id = notice_id(req)?;
+            ledger::mark_read(deps, &o.id, id).await?;
+            Ok(no_content())
+        }
+        Op::MarkAllNotificationsRead => {
+            let o = officer(&who)?;
+            let marked = ledger::mark_all_read(deps, &o.id).await?;
+            Ok(json(
+                StatusCode::OK,
+                &json!({ "marked": marked, "unread": 0 }),
+            ))
+        }
+        Op::MyCalendarLink => {
+            let o = officer(&who)?;
+            let created = deps.store.calendar_token_created(&o.id).await?;
+            Ok(json(
+                StatusCode::OK,
+                &json!({
+                    "exists": created.is_some(),
+                    "created_at": created.map(time::to_paris_rfc3339),
+                }),
+            ))
+        }
+        Op::CreateCalendarLink => {
+            let o = officer(&who)?;
+            let token = tokens::generate()?;
+            let now = deps.now();
+            deps.store
+                .set_calendar_token(&o.id, &tokens::hash(&token), now)
+                .await?;
+            tracing::info!(officer = %o.id, "calendar link created");
+            Ok(json(
+                StatusCode::CREATED,
+                &json!({
+                    "url": format!("{}/me/calendar.ics?token={token}", public_base(deps, req)),
+                    "created_at": time::to_paris_rfc3339(now),
+                }),
+            ))
+        }
+        Op::RevokeCalendarLink => {
+            let o = officer(&who)?;
+            if deps.store.revoke_calendar_token(&o.id).await? {
+                tracing::info!(officer = %o.id, "calendar link revoked");
+            }
+            Ok(no_content())
+        }
+        Op::CalendarFeed => unreachable_public(),
         Op::GiveFeedback => {
             let o = officer(&who)?;
             let b: FeedbackBody = req.json()?;
@@ -658,6 +786,21 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
                     )
                 }
             })
+        }
+        Op::AdminSessionNotifications => {
+            let list = ledger::session_notifications(deps, &session_id(req)?).await?;
+            Ok(json(
+                StatusCode::OK,
+                &json!({ "notifications": list, "count": list.len() }),
+            ))
+        }
+        Op::AdminOfficerNotifications => {
+            let id = req.id("id", OfficerId::parse, DomainError::officer_not_found)?;
+            let list = ledger::officer_notifications(deps, &id).await?;
+            Ok(json(
+                StatusCode::OK,
+                &json!({ "notifications": list, "count": list.len() }),
+            ))
         }
         Op::AdminSessionFeedback => Ok(json(
             StatusCode::OK,

@@ -8,6 +8,7 @@ pub mod http;
 pub mod jobs;
 pub mod problem;
 pub mod routes;
+pub mod tokens;
 
 use crate::http::Incoming;
 use crate::problem::{problem, raw_problem};

@@ -64,6 +64,13 @@ pub enum Op {
     MyEnrolments,
     MyProgramme,
     MyNotifications,
+    MarkNotificationRead,
+    MarkAllNotificationsRead,
+    MyCalendarLink,
+    CreateCalendarLink,
+    RevokeCalendarLink,
+    /// The personal calendar feed: authenticated by its secret token, not by a bearer token.
+    CalendarFeed,
     GiveFeedback,
     ListTrainings,
     RegisterInterest,
@@ -80,6 +87,7 @@ pub enum Op {
     AdminDeleteSession,
     AdminRoster,
     AdminSessionFeedback,
+    AdminSessionNotifications,
     AdminListEnrolments,
     AdminEnrol,
     AdminWithdraw,
@@ -88,12 +96,22 @@ pub enum Op {
     AdminEnrolmentHistory,
     AdminListOfficers,
     AdminGetOfficer,
+    AdminOfficerNotifications,
     AdminPlanTraining,
     AdminUnplanTraining,
     AdminListStaff,
     AdminProgrammes,
     AdminStatistics,
     AdminImport,
+}
+
+impl Op {
+    /// Served without a bearer token (calendar applications cannot send one): the route
+    /// authenticates its caller by a secret of its own. API Gateway's authorizer is off for
+    /// exactly these routes (`Auth: Authorizer: NONE` in the template).
+    pub fn is_public(self) -> bool {
+        matches!(self, Op::CalendarFeed)
+    }
 }
 
 pub struct Route {
@@ -144,6 +162,42 @@ pub const ROUTES: &[Route] = &[
         "/me/notifications",
         F::OfficerProfile,
         Op::MyNotifications,
+    ),
+    r(
+        "POST",
+        "/me/notifications/{id}/read",
+        F::OfficerProfile,
+        Op::MarkNotificationRead,
+    ),
+    r(
+        "POST",
+        "/me/notifications/read-all",
+        F::OfficerProfile,
+        Op::MarkAllNotificationsRead,
+    ),
+    r(
+        "GET",
+        "/me/calendar-link",
+        F::OfficerProfile,
+        Op::MyCalendarLink,
+    ),
+    r(
+        "POST",
+        "/me/calendar-link",
+        F::OfficerProfile,
+        Op::CreateCalendarLink,
+    ),
+    r(
+        "DELETE",
+        "/me/calendar-link",
+        F::OfficerProfile,
+        Op::RevokeCalendarLink,
+    ),
+    r(
+        "GET",
+        "/me/calendar.ics",
+        F::OfficerProfile,
+        Op::CalendarFeed,
     ),
     r(
         "POST",
@@ -232,6 +286,12 @@ pub const ROUTES: &[Route] = &[
     ),
     r(
         "GET",
+        "/admin/sessions/{id}/notifications",
+        F::StaffSessions,
+        Op::AdminSessionNotifications,
+    ),
+    r(
+        "GET",
         "/admin/enrolments",
         F::StaffSessions,
         Op::AdminListEnrolments,
@@ -283,6 +343,12 @@ pub const ROUTES: &[Route] = &[
         "/admin/officers/{id}",
         F::StaffOfficers,
         Op::AdminGetOfficer,
+    ),
+    r(
+        "GET",
+        "/admin/officers/{id}/notifications",
+        F::StaffOfficers,
+        Op::AdminOfficerNotifications,
     ),
     r(
         "PUT",

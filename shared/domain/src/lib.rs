@@ -9,6 +9,7 @@ pub mod error;
 pub mod export;
 pub mod ids;
 pub mod import;
+pub mod ledger;
 pub mod model;
 pub mod notices;
 pub mod ports;

@@ -30,6 +30,9 @@ pub struct Deps {
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
     pub events: Arc<dyn EventPublisher>,
+    /// Where the product is reached from outside (`https://…`, no trailing slash): the base of
+    /// the links it hands out (the personal calendar feed, the links in emails).
+    pub public_url: String,
 }
 
 impl Deps {
@@ -1379,10 +1382,14 @@ pub async fn deliver_pending(deps: &Deps) -> u32 {
         }
     };
     for queued in pending {
-        match deliver_one(deps, &queued.notice).await {
-            Ok(()) => {
+        match deliver_one(deps, queued.id, &queued.notice).await {
+            Ok(message_id) => {
                 sent += 1;
-                if let Err(e) = deps.store.mark_notice_sent(queued.id, deps.now()).await {
+                if let Err(e) = deps
+                    .store
+                    .mark_notice_sent(queued.id, message_id.as_deref(), deps.now())
+                    .await
+                {
                     tracing::error!(notice = queued.id, error = %e, "could not mark a notice sent");
                 }
             }
@@ -1398,7 +1405,7 @@ pub async fn deliver_pending(deps: &Deps) -> u32 {
     sent
 }
 
-async fn deliver_one(deps: &Deps, notice: &Notice) -> Result<()> {
+async fn deliver_one(deps: &Deps, id: i64, notice: &Notice) -> Result<Option<String>> {
     let officer = deps
         .store
         .officer(&notice.officer_id)
@@ -1406,7 +1413,7 @@ async fn deliver_one(deps: &Deps, notice: &Notice) -> Result<()> {
         .ok_or_else(DomainError::officer_not_found)?;
     let (session, training) = load_session(deps, &notice.session_id).await?;
     let email = notices::render(&notice.kind, &officer, &session, &training, deps.now());
-    deps.mailer.send(&email).await
+    deps.mailer.send(&email, Some(id)).await
 }
 
 /// Publishes events after commit. A failure is logged, not returned: the change stands, and

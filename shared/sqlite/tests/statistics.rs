@@ -31,8 +31,8 @@ struct NoMail;
 
 #[async_trait]
 impl Mailer for NoMail {
-    async fn send(&self, _: &OutgoingEmail) -> Result<()> {
-        Ok(())
+    async fn send(&self, _: &OutgoingEmail, _: Option<i64>) -> Result<Option<String>> {
+        Ok(None)
     }
 }
 
@@ -89,6 +89,7 @@ impl Fixture {
             mailer: Arc::new(NoMail),
             clock: clock.clone(),
             events: Arc::new(InProcess(store, clock.clone())),
+            public_url: "http://127.0.0.1:8080".into(),
         };
         Self {
             deps,
