@@ -159,3 +159,46 @@ async fn ses_report(deps: &Deps, envelope: &EventBridgeEvent<Value>) -> Result<V
         None => Ok(json!({ "ignored": true })),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> EventBridgeEvent<Value> {
+        serde_json::from_str(include_str!(
+            "../../../events/promote-waitlist-ses-bounce.json"
+        ))
+        .expect("the sample event parses")
+    }
+
+    #[test]
+    fn the_sample_ses_bounce_names_its_notice_status_and_time() {
+        let now = chrono::Utc::now();
+        let report = delivery_report(&sample(), now)
+            .expect("readable")
+            .expect("a report");
+        assert_eq!(report.notice_id, 1);
+        assert_eq!(report.status, DeliveryStatus::Bounced);
+        assert_eq!(
+            report
+                .at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "2026-12-03T10:05:11.420Z"
+        );
+    }
+
+    #[test]
+    fn other_ses_events_and_untagged_emails_are_ignored_and_garbage_refused() {
+        let now = chrono::Utc::now();
+        let mut opened = sample();
+        opened.detail["eventType"] = json!("Open");
+        assert_eq!(delivery_report(&opened, now).expect("readable"), None);
+        let mut untagged = sample();
+        untagged.detail["mail"]["tags"] = json!({ "notice": ["pas-un-nombre"] });
+        assert_eq!(delivery_report(&untagged, now).expect("readable"), None);
+        let mut garbage = sample();
+        garbage.detail = json!({ "eventType": 3 });
+        let err = delivery_report(&garbage, now).expect_err("refused");
+        assert_eq!(err.code, "malformed-event");
+    }
+}
