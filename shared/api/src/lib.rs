@@ -6,6 +6,7 @@ pub mod config;
 pub mod handlers;
 pub mod http;
 pub mod jobs;
+pub mod one_time;
 pub mod pages;
 pub mod problem;
 pub mod routes;
