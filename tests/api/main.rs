@@ -11,6 +11,7 @@ mod errors;
 mod events;
 mod import;
 mod ledger;
+mod privacy;
 mod rules;
 mod staff_workflows;
 mod statistics;

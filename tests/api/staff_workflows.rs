@@ -105,6 +105,85 @@ async fn a_session_cannot_be_moved_into_the_past_nor_moved_or_cancelled_once_sta
 }
 
 #[tokio::test]
+async fn deadlines_not_given_follow_a_moved_session_by_as_many_days() {
+    let app = TestApp::with_staff("2027-01-10T10:00").await;
+    let staff = app.staff().await;
+    let session = app.create_session(5, json!({})).await;
+    let path = format!("/admin/sessions/{session}");
+
+    // Four weeks later, across the clock change of 28 March 2027: the wall-clock times stay.
+    let later = json!({ "first_day": "2027-04-12", "last_day": "2027-04-13" });
+    let a = app.call("PATCH", &path, Some(&staff), Some(later)).await;
+    assert_eq!(a.status, StatusCode::OK, "{a:?}");
+    let s = app.session(&session).await;
+    assert_eq!(s["enrolment_closes_at"], "2027-03-29T18:00:00+02:00", "{s}");
+    assert_eq!(
+        s["free_withdrawal_until"], "2027-04-05T23:59:59+02:00",
+        "{s}"
+    );
+
+    // A deadline given is taken as given; the other one still follows.
+    let given = json!({ "first_day": "2027-04-19", "last_day": "2027-04-20", "enrolment_closes_at": "2027-04-01" });
+    let a = app.call("PATCH", &path, Some(&staff), Some(given)).await;
+    assert_eq!(a.status, StatusCode::OK, "{a:?}");
+    let s = app.session(&session).await;
+    assert_eq!(s["enrolment_closes_at"], "2027-04-01T23:59:59+02:00", "{s}");
+    assert_eq!(
+        s["free_withdrawal_until"], "2027-04-12T23:59:59+02:00",
+        "{s}"
+    );
+}
+
+#[tokio::test]
+async fn moving_a_session_onto_another_one_an_officer_holds_is_flagged_to_staff() {
+    let app = TestApp::with_staff("2027-01-10T10:00").await;
+    let staff = app.staff().await;
+    let o = app.officers("clash", 2).await;
+    let first = app
+        .create_session(5, json!({ "reference": "CLASH-A" }))
+        .await;
+    let second = app
+        .create_session(
+            5,
+            json!({ "first_day": "2027-04-12", "last_day": "2027-04-13" }),
+        )
+        .await;
+    app.enrol(&o[0].token, &first).await;
+    app.enrol(&o[0].token, &second).await;
+    app.enrol(&o[1].token, &second).await;
+
+    let path = format!("/admin/sessions/{second}");
+    // Editing the trainer moves nothing: no clash is looked for.
+    let a = app
+        .call(
+            "PATCH",
+            &path,
+            Some(&staff),
+            Some(json!({ "trainer": "M. Y" })),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{a:?}");
+    assert_eq!(a.body["clashes"], json!([]), "{a:?}");
+
+    // The second afternoon of the first session: only the officer seated in both clashes.
+    let onto = json!({ "first_day": "2027-03-16", "last_day": "2027-03-16", "daily_hours": "14:00-17:00" });
+    let a = app.call("PATCH", &path, Some(&staff), Some(onto)).await;
+    assert_eq!(a.status, StatusCode::OK, "{a:?}");
+    let clashes = a.body["clashes"].as_array().expect("clashes");
+    assert_eq!(clashes.len(), 1, "{a:?}");
+    assert_eq!(clashes[0]["officer_id"], o[0].id.as_str());
+    assert_eq!(clashes[0]["other_reference"], "CLASH-A");
+    assert_eq!(clashes[0]["other_session_id"], first.as_str());
+
+    // Once the first seat is given up, moving again finds nothing.
+    app.withdraw(&o[0].token, &first).await;
+    let again = json!({ "daily_hours": "13:30-17:00" });
+    let a = app.call("PATCH", &path, Some(&staff), Some(again)).await;
+    assert_eq!(a.status, StatusCode::OK, "{a:?}");
+    assert_eq!(a.body["clashes"], json!([]), "{a:?}");
+}
+
+#[tokio::test]
 async fn moving_someone_on_the_waiting_list_tells_them_their_new_rank_at_once() {
     let app = TestApp::with_staff("2027-01-10T10:00").await;
     let staff = app.staff().await;

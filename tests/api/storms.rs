@@ -2,6 +2,9 @@ use crate::helpers::*;
 use axum::http::StatusCode;
 use std::collections::BTreeSet;
 
+/// The changes an officer may make in ten minutes (`usecases::CHANGE_LIMIT`).
+const QUOTA: usize = cassiopee_domain::usecases::CHANGE_LIMIT as usize;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hundred_officers_at_once_for_twenty_seats_give_twenty_confirmed_and_a_gapless_list() {
     let app = TestApp::with_staff("2027-01-10T10:00").await;
@@ -54,30 +57,45 @@ async fn one_officer_sending_the_same_enrolment_fifty_times_at_once_gets_one_enr
     let token = app.sign_in(&emails[0]).await;
     let path = format!("/sessions/{session}/enrolment");
 
-    // Retries carrying the same Idempotency-Key all get the first answer.
-    let reqs = (0..50)
-        .map(|_| {
-            axum::http::Request::builder()
-                .method("POST")
-                .uri(&path)
-                .header("authorization", format!("Bearer {token}"))
-                .header("idempotency-key", "k-123")
-                .body(axum::body::Body::empty())
-                .unwrap()
-        })
-        .collect();
-    let keyed = app.concurrently(reqs).await;
-    for a in &keyed {
+    // Retries carrying the same Idempotency-Key all get the first answer, as far as the
+    // officer's quota of changes lets them through; the rest are told to wait.
+    let keyed_requests = || {
+        (0..50)
+            .map(|_| {
+                axum::http::Request::builder()
+                    .method("POST")
+                    .uri(&path)
+                    .header("authorization", format!("Bearer {token}"))
+                    .header("idempotency-key", "k-123")
+                    .body(axum::body::Body::empty())
+                    .unwrap()
+            })
+            .collect()
+    };
+    let keyed = app.concurrently(keyed_requests()).await;
+    let (through, limited): (Vec<_>, Vec<_>) = keyed
+        .iter()
+        .partition(|a| a.status != StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(through.len(), QUOTA);
+    assert_eq!(limited.len(), 50 - QUOTA);
+    for a in &through {
         assert_eq!(a.status, StatusCode::CREATED, "{a:?}");
         assert_eq!(a.body["status"], "confirmed");
     }
-    let replayed = keyed
-        .iter()
-        .filter(|a| a.headers.get("idempotent-replayed").is_some())
-        .count();
-    assert_eq!(replayed, 49);
+    let replayed = |answers: &[Answer]| {
+        answers
+            .iter()
+            .filter(|a| a.headers.get("idempotent-replayed").is_some())
+            .count()
+    };
+    assert_eq!(replayed(&keyed), QUOTA - 1);
+    // Ten minutes on, the same retries are answered again, every one a replay.
+    app.set_clock("2027-01-10T10:10");
+    let later = app.concurrently(keyed_requests()).await;
+    assert_eq!(replayed(&later), QUOTA);
 
-    // Without a key, the duplicates are refused, and still only one enrolment exists.
+    // Without a key, the duplicates are refused (or limited), and still only one enrolment
+    // exists.
     let t2 = app.sign_in(&emails[1]).await;
     let plain = app
         .concurrently(
@@ -86,19 +104,16 @@ async fn one_officer_sending_the_same_enrolment_fifty_times_at_once_gets_one_enr
                 .collect(),
         )
         .await;
-    assert_eq!(
-        plain
-            .iter()
-            .filter(|a| a.status == StatusCode::CREATED)
-            .count(),
-        1
-    );
+    let with = |status| plain.iter().filter(|a| a.status == status).count();
+    assert_eq!(with(StatusCode::CREATED), 1);
+    assert_eq!(with(StatusCode::TOO_MANY_REQUESTS), 50 - QUOTA);
     assert!(
         plain
             .iter()
-            .filter(|a| a.status != StatusCode::CREATED)
-            .all(|a| a.status == StatusCode::CONFLICT && a.body["code"] == "already-enrolled")
+            .filter(|a| a.status == StatusCode::CONFLICT)
+            .all(|a| a.body["code"] == "already-enrolled")
     );
+    assert_eq!(with(StatusCode::CONFLICT), QUOTA - 1);
 
     let roster = app.roster(&session).await;
     assert_eq!(roster.len(), 2);
@@ -106,4 +121,64 @@ async fn one_officer_sending_the_same_enrolment_fifty_times_at_once_gets_one_enr
     assert_eq!(s["seats_taken"], 2);
     let unique: BTreeSet<_> = statuses(&roster).into_iter().map(|(e, _)| e).collect();
     assert_eq!(unique.len(), 2);
+}
+
+#[tokio::test]
+async fn an_officer_making_change_after_change_is_told_to_wait_and_staff_are_not() {
+    let app = TestApp::with_staff("2027-01-10T10:03").await;
+    let o = app.officers("quota", 1).await.remove(0);
+    let staff = app.staff().await;
+    let sessions = {
+        let mut v = Vec::new();
+        for i in 0..6 {
+            v.push(
+                app.create_session(5, serde_json::json!({ "reference": format!("Q-{i}") }))
+                    .await,
+            );
+        }
+        v
+    };
+    // Five enrolments and five withdrawals: ten changes, all served.
+    for s in &sessions[..5] {
+        assert_eq!(app.enrol(&o.token, s).await.status, StatusCode::CREATED);
+        assert_eq!(app.withdraw(&o.token, s).await.status, StatusCode::OK);
+    }
+    // The eleventh is refused with a French message and when to come back; nothing changed.
+    let a = app.enrol(&o.token, &sessions[5]).await;
+    assert_problem(&a, StatusCode::TOO_MANY_REQUESTS, "too-many-changes");
+    assert!(
+        a.body["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("réessayez dans 7 minutes"),
+        "{a:?}"
+    );
+    assert_eq!(
+        a.headers
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap_or("")),
+        Some("420")
+    );
+    assert_eq!(app.roster(&sessions[5]).await.len(), 0);
+    // Reading is not a change, and staff acting for the officer are not limited.
+    let me = app
+        .call("GET", "/me/enrolments", Some(&o.token), None)
+        .await;
+    assert_eq!(me.status, StatusCode::OK, "{me:?}");
+    let path = format!("/admin/sessions/{}/enrolments", sessions[5]);
+    let a = app
+        .call(
+            "POST",
+            &path,
+            Some(&staff),
+            Some(serde_json::json!({ "officer_id": o.id })),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{a:?}");
+    // The next window starts at 10:10.
+    app.set_clock("2027-01-10T10:10");
+    assert_eq!(
+        app.withdraw(&o.token, &sessions[5]).await.status,
+        StatusCode::OK
+    );
 }

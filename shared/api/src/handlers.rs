@@ -18,7 +18,9 @@ use cassiopee_domain::model::{
 use cassiopee_domain::ports::{EnrolOutcome, SessionPatch, SessionQuery};
 use cassiopee_domain::rules::Schedule;
 use cassiopee_domain::statistics::{Grouping, StatisticsQuery};
-use cassiopee_domain::time::{self, DailyHours, Instant, paris_end_of_day, paris_start_of_day};
+use cassiopee_domain::time::{
+    self, DailyHours, Instant, paris_end_of_day, paris_start_of_day, shift_paris_days,
+};
 use cassiopee_domain::usecases::{
     self as uc, Caller, Deps, FeedbackInput, SessionInput, TrainingInput, When,
 };
@@ -446,6 +448,11 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
     if route.path.starts_with("/admin/") {
         staff(&who)?;
     }
+    if route.op.counts_as_change()
+        && let Caller::Officer(o) = &who
+    {
+        uc::count_change(deps, &o.id).await?;
+    }
     let op = route.op;
     match op {
         Op::ListSessions => {
@@ -705,12 +712,16 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
                 || b.enrolment_closes_at.is_some()
                 || b.free_withdrawal_until.is_some();
             let schedule = if schedule_touched {
+                let first_day = b
+                    .first_day
+                    .as_deref()
+                    .map(|d| field_date("first_day", d))
+                    .transpose()?
+                    .unwrap_or(current.first_day);
+                // Deadlines not given follow the session by as many days as it moved.
+                let moved = (first_day - current.first_day).num_days();
                 Some(Schedule::new(
-                    b.first_day
-                        .as_deref()
-                        .map(|d| field_date("first_day", d))
-                        .transpose()?
-                        .unwrap_or(current.first_day),
+                    first_day,
                     b.last_day
                         .as_deref()
                         .map(|d| field_date("last_day", d))
@@ -725,12 +736,12 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
                         .as_deref()
                         .map(|d| field_deadline("enrolment_closes_at", d))
                         .transpose()?
-                        .unwrap_or(current.enrolment_closes_at),
+                        .unwrap_or_else(|| shift_paris_days(current.enrolment_closes_at, moved)),
                     b.free_withdrawal_until
                         .as_deref()
                         .map(|d| field_deadline("free_withdrawal_until", d))
                         .transpose()?
-                        .unwrap_or(current.free_withdrawal_until),
+                        .unwrap_or_else(|| shift_paris_days(current.free_withdrawal_until, moved)),
                 )?)
             } else {
                 None

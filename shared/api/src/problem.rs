@@ -18,6 +18,7 @@ pub fn status_of(e: &DomainError) -> StatusCode {
         ErrorKind::Forbidden => StatusCode::FORBIDDEN,
         ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
         ErrorKind::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
+        ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
         ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -57,7 +58,13 @@ pub fn problem(e: &DomainError) -> Response<Body> {
             "request refused"
         );
     }
-    raw_problem(status, e.code, &e.detail, &e.fields)
+    let mut r = raw_problem(status, e.code, &e.detail, &e.fields);
+    if let Some(seconds) = e.retry_after
+        && let Ok(v) = seconds.to_string().parse()
+    {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
 }
 
 pub fn raw_problem(

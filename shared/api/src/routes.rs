@@ -112,6 +112,20 @@ impl Op {
     pub fn is_public(self) -> bool {
         matches!(self, Op::CalendarFeed)
     }
+
+    /// The changes an officer makes to their own enrolments and requests, which count against
+    /// their quota (see `usecases::count_change`). Reads, and what staff do, do not count.
+    pub fn counts_as_change(self) -> bool {
+        matches!(
+            self,
+            Op::Enrol
+                | Op::AcceptOffer
+                | Op::DeclineOffer
+                | Op::Withdraw
+                | Op::GiveFeedback
+                | Op::RegisterInterest
+        )
+    }
 }
 
 pub struct Route {

@@ -19,6 +19,8 @@ pub enum ErrorKind {
     Unauthenticated,
     /// No format the caller accepts can be served (HTTP 406).
     NotAcceptable,
+    /// The caller made too many changes in a short time (HTTP 429).
+    TooManyRequests,
     /// Something failed on our side (HTTP 500); the detail shown is generic.
     Internal,
 }
@@ -40,6 +42,8 @@ pub struct DomainError {
     pub fields: Vec<FieldError>,
     /// For internal errors only: the cause, for the logs.
     pub cause: Option<String>,
+    /// For [`ErrorKind::TooManyRequests`]: seconds until the caller may try again.
+    pub retry_after: Option<u32>,
 }
 
 impl DomainError {
@@ -50,7 +54,23 @@ impl DomainError {
             detail: detail.into(),
             fields: Vec::new(),
             cause: None,
+            retry_after: None,
         }
+    }
+
+    /// Too many changes: the caller may try again in `retry_after` seconds.
+    pub fn too_many_changes(limit: u32, minutes: i64, retry_after: u32) -> Self {
+        let wait = retry_after.div_ceil(60).max(1);
+        let mut e = Self::new(
+            ErrorKind::TooManyRequests,
+            "too-many-changes",
+            format!(
+                "Vous avez effectué {limit} modifications en moins de {minutes} minutes :                  réessayez dans {wait} minute{}.",
+                if wait > 1 { "s" } else { "" }
+            ),
+        );
+        e.retry_after = Some(retry_after);
+        e
     }
 
     pub fn invalid(code: &'static str, detail: impl Into<String>) -> Self {

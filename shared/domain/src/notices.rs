@@ -391,6 +391,39 @@ pub fn render(
     }
 }
 
+/// Replaces every e-mail address in a text (an error from a mail provider, say) with
+/// `<adresse>`, so that logs and stored errors hold no personal address.
+pub fn redact_addresses(text: &str) -> String {
+    let is_part = |c: char| c.is_alphanumeric() || "._%+-'".contains(c);
+    let mut out = String::with_capacity(text.len());
+    for (i, word) in text.split('@').enumerate() {
+        if i == 0 {
+            out.push_str(word);
+            continue;
+        }
+        // `out` ends with the local part of an address, `word` starts with its domain.
+        let local = out.chars().rev().take_while(|c| is_part(*c)).count();
+        let domain: usize = word
+            .char_indices()
+            .take_while(|(_, c)| is_part(*c))
+            .last()
+            .map(|(at, c)| at + c.len_utf8())
+            .unwrap_or(0);
+        // A full stop after the address ends the sentence, not the domain.
+        let domain = word[..domain].trim_end_matches('.').len();
+        if local > 0 && word[..domain].contains('.') {
+            let keep = out.chars().count() - local;
+            out = out.chars().take(keep).collect();
+            out.push_str("<adresse>");
+            out.push_str(&word[domain..]);
+        } else {
+            out.push('@');
+            out.push_str(word);
+        }
+    }
+    out
+}
+
 /// A subject line never carries CR or LF, whatever a title contains.
 fn one_line(s: &str) -> String {
     s.chars()
@@ -409,6 +442,22 @@ mod tests {
         assert_eq!(french_datetime(t), "lundi 1er juin 2026 à 09h00");
         let t = parse_instant("2026-12-24T17:30").expect("instant");
         assert_eq!(french_date(t), "jeudi 24 décembre 2026");
+    }
+
+    #[test]
+    fn addresses_are_taken_out_of_provider_errors() {
+        assert_eq!(
+            redact_addresses(
+                "MessageRejected: Email address is not verified: herve.kerjean@intradef.example, \
+                 o'neil+x@mail.fr."
+            ),
+            "MessageRejected: Email address is not verified: <adresse>, <adresse>."
+        );
+        assert_eq!(
+            redact_addresses("no address @ all, a@b"),
+            "no address @ all, a@b"
+        );
+        assert_eq!(redact_addresses(""), "");
     }
 
     #[test]

@@ -481,6 +481,21 @@ pub trait Store: Send + Sync {
         now: Instant,
     ) -> Result<bool>;
 
+    /// The officers who registered interest in a training, in the order they did.
+    async fn interested_officers(&self, training: &TrainingId) -> Result<Vec<OfficerId>>;
+
+    // Quotas.
+    /// Counts one use of `subject`'s quota in the fixed window that starts at `window_start`
+    /// and lasts `window_seconds`; answers false, counting nothing, once `limit` uses are
+    /// counted in it. Windows past their end are forgotten.
+    async fn take_quota(
+        &self,
+        subject: &str,
+        window_start: Instant,
+        window_seconds: i64,
+        limit: u32,
+    ) -> Result<bool>;
+
     // Notifications (the outbox).
     /// Queues notices; one already queued with the same (officer, session, kind, version) is
     /// skipped. Answers how many were new.

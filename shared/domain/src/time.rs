@@ -79,6 +79,25 @@ pub fn paris_end_of_day(date: NaiveDate) -> Instant {
     midnight - Duration::seconds(1)
 }
 
+/// The same Paris wall-clock time `days` calendar days later (or earlier): how a deadline
+/// follows a session that moves, keeping its lead time in days whatever clock change lies
+/// between. A wall-clock time that does not exist on the new day (in the spring gap) becomes
+/// the first instant after the gap; an ambiguous one (the autumn hour) the first occurrence.
+pub fn shift_paris_days(t: Instant, days: i64) -> Instant {
+    let local = t.with_timezone(&Paris).naive_local();
+    let Some(moved) = local.checked_add_signed(Duration::days(days)) else {
+        return t;
+    };
+    match Paris.from_local_datetime(&moved) {
+        LocalResult::Single(x) | LocalResult::Ambiguous(x, _) => x.with_timezone(&Utc),
+        LocalResult::None => Paris
+            .from_local_datetime(&(moved + Duration::hours(1)))
+            .earliest()
+            .map(|x| x.with_timezone(&Utc))
+            .unwrap_or(t + Duration::days(days)),
+    }
+}
+
 /// The first instant of a Paris calendar day.
 pub fn paris_start_of_day(date: NaiveDate) -> Instant {
     Paris
@@ -266,6 +285,23 @@ mod tests {
     }
     fn t(h: u32, m: u32) -> NaiveTime {
         NaiveTime::from_hms_opt(h, m, 0).expect("valid time")
+    }
+
+    #[test]
+    fn a_deadline_moved_with_its_session_keeps_its_wall_clock_time_across_clock_changes() {
+        let at = |day, h, m| paris(day, t(h, m)).expect("instant");
+        // 1 March 2027 18:00 (winter) four weeks on is 29 March 18:00 (summer): 27 days and
+        // 23 hours later in UTC.
+        let moved = shift_paris_days(at(d(2027, 3, 1), 18, 0), 28);
+        assert_eq!(moved, at(d(2027, 3, 29), 18, 0));
+        assert_eq!(moved.to_rfc3339(), "2027-03-29T16:00:00+00:00");
+        // And back again, across the autumn change of 2026.
+        let back = shift_paris_days(at(d(2026, 11, 2), 9, 0), -14);
+        assert_eq!(back.to_rfc3339(), "2026-10-19T07:00:00+00:00");
+        // 02:30 does not exist on 28 March 2027: the first instant after the gap.
+        let gap = shift_paris_days(at(d(2027, 3, 27), 2, 30), 1);
+        assert_eq!(gap.to_rfc3339(), "2027-03-28T01:30:00+00:00");
+        assert_eq!(shift_paris_days(moved, 0), moved);
     }
 
     #[test]

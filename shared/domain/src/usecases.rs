@@ -301,6 +301,38 @@ pub async fn answer_offer(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Quotas
+
+/// How many changes an officer may make to their enrolments and requests in
+/// [`CHANGE_WINDOW_MINUTES`]: far more than a person needs, few enough to stop a script.
+pub const CHANGE_LIMIT: u32 = 10;
+pub const CHANGE_WINDOW_MINUTES: i64 = 10;
+
+/// Counts one change by the officer, or refuses it (`too-many-changes`, with the seconds until
+/// the window ends) once [`CHANGE_LIMIT`] are counted in the current fixed window. The count
+/// is kept by the store, so that every function instance sees the same one.
+pub async fn count_change(deps: &Deps, officer: &OfficerId) -> Result<()> {
+    let now = deps.now();
+    let window = CHANGE_WINDOW_MINUTES * 60;
+    let start_secs = now.timestamp().div_euclid(window) * window;
+    let start = chrono::DateTime::from_timestamp(start_secs, 0).unwrap_or(now);
+    let subject = format!("changes:{officer}");
+    if deps
+        .store
+        .take_quota(&subject, start, window, CHANGE_LIMIT)
+        .await?
+    {
+        return Ok(());
+    }
+    let retry_after = (start_secs + window - now.timestamp()).clamp(1, window);
+    Err(DomainError::too_many_changes(
+        CHANGE_LIMIT,
+        CHANGE_WINDOW_MINUTES,
+        u32::try_from(retry_after).unwrap_or(1),
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
 // Jobs: promotion, offer expiry, reminders, statistics
 
 /// promote-waitlist's entry point for one event. Events that free no seat are ignored, and a
@@ -1143,12 +1175,88 @@ pub async fn create_session(deps: &Deps, input: SessionInput) -> Result<SessionS
     Ok(summarise(session, &training, deps.now()))
 }
 
+/// An officer confirmed in a moved session and in another one at an overlapping time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Clash {
+    pub officer_id: OfficerId,
+    pub officer_name: String,
+    /// The other session the officer holds a seat in.
+    pub other_session_id: SessionId,
+    pub other_reference: String,
+    pub other_title: String,
+    #[serde(with = "crate::time::paris_serde")]
+    pub other_starts_at: Instant,
+}
+
+/// What staff read after changing a session: the session as it now is, and the officers
+/// whose seat in it now clashes with another of their sessions (they are told in the change
+/// notice; staff decide what to do).
+#[derive(Clone, Debug, Serialize)]
+pub struct SessionUpdate {
+    #[serde(flatten)]
+    pub summary: SessionSummary,
+    pub clashes: Vec<Clash>,
+}
+
+/// The sessions of `officer`, other than `session`, in which they hold a seat at a time that
+/// overlaps it (cancelled and deleted sessions excluded).
+pub async fn clashing_sessions(
+    deps: &Deps,
+    officer: &OfficerId,
+    session: &Session,
+) -> Result<Vec<Session>> {
+    let mut out = Vec::new();
+    for e in deps.store.officer_enrolments(officer).await? {
+        if e.session_id == session.id || !e.status.holds_seat() {
+            continue;
+        }
+        let Some(other) = deps.store.session(&e.session_id).await? else {
+            continue;
+        };
+        if other.status == SessionStatus::Scheduled && rules::overlap(&other, session) {
+            out.push(other);
+        }
+    }
+    out.sort_by_key(|s| s.starts_at);
+    Ok(out)
+}
+
+/// Every clash of the officers seated in `session` (see [`Clash`]).
+pub async fn session_clashes(deps: &Deps, session: &Session) -> Result<Vec<Clash>> {
+    let titles = trainings_by_id(deps).await?;
+    let mut out = Vec::new();
+    for line in deps.store.roster(&session.id).await? {
+        if !line.enrolment.status.holds_seat() {
+            continue;
+        }
+        for other in clashing_sessions(deps, &line.officer.id, session).await? {
+            out.push(Clash {
+                officer_id: line.officer.id.clone(),
+                officer_name: format!(
+                    "{} {} {}",
+                    line.officer.grade,
+                    line.officer.first_name,
+                    notices::display_name(&line.officer.last_name)
+                ),
+                other_session_id: other.id.clone(),
+                other_reference: other.reference.clone(),
+                other_title: titles
+                    .get(&other.training_id)
+                    .map(|t| t.title.clone())
+                    .unwrap_or_default(),
+                other_starts_at: other.starts_at,
+            });
+        }
+    }
+    Ok(out)
+}
+
 pub async fn update_session(
     deps: &Deps,
     id: &SessionId,
     mut patch: SessionPatch,
     actor: Actor,
-) -> Result<SessionSummary> {
+) -> Result<SessionUpdate> {
     if let Some(place) = &patch.place {
         patch.place = Some(check_text("place", place, 300, true)?);
     }
@@ -1177,7 +1285,15 @@ pub async fn update_session(
     deliver_pending(deps).await;
     publish(deps, events).await;
     let (session, training) = load_session(deps, id).await?;
-    Ok(summarise(session, &training, deps.now()))
+    let clashes = if updated.materially_changed {
+        session_clashes(deps, &session).await?
+    } else {
+        Vec::new()
+    };
+    Ok(SessionUpdate {
+        summary: summarise(session, &training, deps.now()),
+        clashes,
+    })
 }
 
 pub async fn cancel_session(deps: &Deps, id: &SessionId, actor: Actor) -> Result<SessionSummary> {
@@ -1394,10 +1510,13 @@ pub async fn deliver_pending(deps: &Deps) -> u32 {
                 }
             }
             Err(e) => {
-                tracing::warn!(notice = queued.id, error = %e, "notice not delivered; will retry");
+                // A provider's refusal may quote the recipient: neither the logs nor the
+                // ledger keep the address.
+                let reason = notices::redact_addresses(&e.to_string());
+                tracing::warn!(notice = queued.id, error = %reason, "notice not delivered; will retry");
                 let _ = deps
                     .store
-                    .mark_notice_failed(queued.id, &e.to_string(), deps.now())
+                    .mark_notice_failed(queued.id, &reason, deps.now())
                     .await;
             }
         }

@@ -41,6 +41,7 @@
 //! | a one-time claim (a link's nonce, a digest's day) | table | `pk = CLAIM#<key>`, `sk = CLAIM`, written once with `attribute_not_exists` |
 //! | notice fan-outs not yet expanded | gsi3 | `gsi3pk = FANOUT` |
 //! | a stored answer to an enrolment request | table | `pk = IDEM#enrol:<officer>#<key>`, `sk = IDEM` |
+//! | a caller's uses in one quota window | table | `pk = QUOTA#<subject>`, `sk = WINDOW#<start>` (expires at the window's end) |
 //! | the statistics snapshot | table | `pk = STATISTICS`, `sk = STATISTICS` |
 //! | one officer's feedback on a session; its uniqueness | table | `pk = SESSION#<id>`, `sk = FEEDBACK#<officer>` |
 //! | a session's feedback | table | `pk = SESSION#<id>`, `sk` begins with `FEEDBACK#` |
@@ -225,6 +226,14 @@ pub(crate) fn fanout(session: &SessionId, kind_key: &str, version: u32) -> Key {
     (
         format!("FANOUT#{session}#{kind_key}#{version}"),
         "FANOUT".into(),
+    )
+}
+
+/// One fixed window of a caller's quota; the item expires (TTL) at the window's end.
+pub(crate) fn quota(subject: &str, window_start_micros: i64) -> Key {
+    (
+        format!("QUOTA#{subject}"),
+        format!("WINDOW#{}", sortable(window_start_micros)),
     )
 }
 

@@ -650,6 +650,36 @@ impl Store for DynamoStore {
         self.register_interest_impl(o, t, now).await
     }
 
+    async fn take_quota(
+        &self,
+        subject: &str,
+        window_start: Instant,
+        window_seconds: i64,
+        limit: u32,
+    ) -> Result<bool> {
+        if limit == 0 {
+            return Ok(false);
+        }
+        // One conditional update: the count rises only while under the limit, so that two
+        // requests at once cannot both take the last use.
+        let end = window_start.timestamp() + window_seconds;
+        let write = Write::update(Role::Quota, keys::quota(subject, micros(window_start)))
+            .add("uses", n(1))
+            .set(keys::TTL, n(end))
+            .when(|w| {
+                let uses = w.name("uses");
+                format!(
+                    "attribute_not_exists({uses}) OR {uses} < {}",
+                    w.value(n(limit))
+                )
+            });
+        self.write_one(write).await
+    }
+
+    async fn interested_officers(&self, t: &TrainingId) -> Result<Vec<OfficerId>> {
+        self.interested_in(t).await
+    }
+
     async fn queue_notices(&self, notices: &[Notice], now: Instant) -> Result<u32> {
         self.queue_notices_impl(notices, now).await
     }

@@ -137,12 +137,18 @@ impl DynamoStore {
     }
 
     pub(crate) async fn sessions_impl(&self, q: &SessionQuery) -> Result<Vec<Session>> {
-        let trainings: HashMap<TrainingId, Training> = self
-            .collection(keys::TRAINING_KIND)
-            .await?
-            .iter()
-            .map(|i| items::training_from(i).map(|t| (t.id.clone(), t)))
-            .collect::<Result<_>>()?;
+        // The catalogue is read only to filter on a training's theme or modality: trainings
+        // are archived, never deleted, so every session has its own.
+        let filters_on_training = q.theme.is_some() || q.modality.is_some();
+        let trainings: HashMap<TrainingId, Training> = if filters_on_training {
+            self.collection(keys::TRAINING_KIND)
+                .await?
+                .iter()
+                .map(|i| items::training_from(i).map(|t| (t.id.clone(), t)))
+                .collect::<Result<_>>()?
+        } else {
+            HashMap::new()
+        };
         if let (Some(from), Some(to)) = (q.from, q.to)
             && from > to
         {
@@ -166,23 +172,24 @@ impl DynamoStore {
         let mut out = Vec::new();
         for item in self.query(query).await? {
             let (session, _) = items::session_from(&item)?;
-            // As the embedded store's inner join does, a session needs its training.
-            let Some(training) = trainings.get(&session.training_id) else {
-                continue;
-            };
             // `BETWEEN` includes the upper bound's prefix: the end is exclusive.
             if q.to.is_some_and(|to| session.starts_at >= to) {
                 continue;
             }
-            // SQLite's lower() folds ASCII letters only; fold the same way.
-            if q.theme
-                .as_ref()
-                .is_some_and(|theme| !training.theme.eq_ignore_ascii_case(theme))
-            {
-                continue;
-            }
-            if q.modality.is_some_and(|m| training.modality != m) {
-                continue;
+            if filters_on_training {
+                let Some(training) = trainings.get(&session.training_id) else {
+                    continue;
+                };
+                // SQLite's lower() folds ASCII letters only; fold the same way.
+                if q.theme
+                    .as_ref()
+                    .is_some_and(|theme| !training.theme.eq_ignore_ascii_case(theme))
+                {
+                    continue;
+                }
+                if q.modality.is_some_and(|m| training.modality != m) {
+                    continue;
+                }
             }
             if q.training_id
                 .as_ref()
@@ -201,6 +208,25 @@ impl DynamoStore {
         Ok(out)
     }
 
+    /// The officers who registered interest in a training, in the order they did.
+    pub(crate) async fn interested_in(&self, training: &TrainingId) -> Result<Vec<OfficerId>> {
+        let mut interests = self
+            .query(Query::table(keys::training_partition(training)).sort(
+                SortOp::BeginsWith,
+                keys::SK,
+                keys::INTEREST_PREFIX,
+            ))
+            .await?
+            .iter()
+            .map(|i| {
+                let r = items::Reader(i);
+                Ok((r.i64("at")?, OfficerId::from_stored(r.s("officer_id")?)))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        interests.sort();
+        Ok(interests.into_iter().map(|(_, o)| o).collect())
+    }
+
     pub(crate) async fn insert_session_impl(&self, se: &Session, now: Instant) -> Result<()> {
         for attempt in 0..MAX_OPTIMISTIC_ATTEMPTS {
             let training = self.get(&keys::training(&se.training_id)).await?;
@@ -208,23 +234,7 @@ impl DynamoStore {
                 return Err(DomainError::training_not_found());
             };
             let seen = items::Reader(&training).u32_or_zero("interested")?;
-            let mut interests = self
-                .query(
-                    Query::table(keys::training_partition(&se.training_id)).sort(
-                        SortOp::BeginsWith,
-                        keys::SK,
-                        keys::INTEREST_PREFIX,
-                    ),
-                )
-                .await?
-                .iter()
-                .map(|i| {
-                    let r = items::Reader(i);
-                    Ok((r.i64("at")?, OfficerId::from_stored(r.s("officer_id")?)))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            interests.sort();
-            let officers = interests.into_iter().map(|(_, o)| o).collect();
+            let officers = self.interested_in(&se.training_id).await?;
 
             let meta = SessionMeta {
                 rev: 0,

@@ -47,6 +47,7 @@ pub(crate) enum Role {
     Interest,
     Programme,
     Feedback,
+    Quota,
 }
 
 pub(crate) fn sdk<E, R>(op: &'static str) -> impl FnOnce(SdkError<E, R>) -> DomainError

@@ -78,7 +78,56 @@ contract!(
     notices_are_listed_per_session_and_read_only_by_their_officer,
     calendar_tokens_are_replaced_and_revoked_and_found_by_their_hash_only,
     a_key_is_claimed_once_even_by_twenty_callers_at_once,
+    a_quota_counts_up_to_its_limit_even_at_once_and_each_window_starts_afresh,
 );
+
+async fn a_quota_counts_up_to_its_limit_even_at_once_and_each_window_starts_afresh(b: Backend) {
+    let store = b.store.clone();
+    let w0 = at("2027-02-01T10:00");
+    // Thirty requests at once for a limit of ten: exactly ten are counted.
+    let tasks: Vec<_> = (0..30)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.take_quota("changes:a", w0, 600, 10).await })
+        })
+        .collect();
+    let mut taken = 0;
+    for t in tasks {
+        if t.await.expect("task").expect("quota") {
+            taken += 1;
+        }
+    }
+    assert_eq!(taken, 10);
+    assert!(
+        !store
+            .take_quota("changes:a", w0, 600, 10)
+            .await
+            .expect("full")
+    );
+    // Another subject, and the next window, have their own count.
+    assert!(store.take_quota("changes:b", w0, 600, 10).await.expect("b"));
+    let w1 = w0 + Duration::seconds(600);
+    for _ in 0..10 {
+        assert!(
+            store
+                .take_quota("changes:a", w1, 600, 10)
+                .await
+                .expect("next")
+        );
+    }
+    assert!(
+        !store
+            .take_quota("changes:a", w1, 600, 10)
+            .await
+            .expect("next full")
+    );
+    assert!(
+        !store
+            .take_quota("changes:c", w1, 600, 0)
+            .await
+            .expect("zero")
+    );
+}
 
 fn enrol_cmd(session: &SessionId, officer: &OfficerId, now: Instant) -> EnrolCommand {
     EnrolCommand {
@@ -1771,6 +1820,13 @@ async fn session_wide_notices_reach_every_officer_even_beyond_a_transaction(b: B
         store.trainings(false).await.expect("trainings")[0].interested,
         95
     );
+    // Registered at the same instant: in id order, the same on both stores.
+    let mut want = officers[..95].to_vec();
+    want.sort();
+    assert_eq!(
+        store.interested_officers(&t.id).await.expect("interested"),
+        want
+    );
     let s = support::session("T-09-S1", &t.id, 100, WaitlistMode::Direct);
     store.insert_session(&s, t0).await.expect("session");
     assert_eq!(
@@ -2392,6 +2448,88 @@ mod dynamodb_only {
             assert!(matches!(e.outcome, EnrolOutcome::Waitlisted { .. }));
         }
         assert_eq!(read(store.session(&session).await.expect("read")), (3, 3));
+    }
+
+    /// The DynamoDB calls one store operation made, by name (`Query`, `GetItem`, …), in order.
+    fn calls_since(d: &Dynamo, mark: usize) -> Vec<String> {
+        d.tap.operations()[mark..]
+            .iter()
+            .map(|o| o.rsplit('.').next().unwrap_or(o).to_string())
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn each_request_path_makes_the_calls_its_access_pattern_says() {
+        let Some(b) = dynamo().await else {
+            return;
+        };
+        let d = b.dynamo.clone().expect("dynamo");
+        let store = &*b.store;
+        let (session, o) = setup(store, 3, 1, WaitlistMode::Direct).await;
+        let t0 = at("2027-02-01T10:00");
+
+        // Each figure is what the code does today, so that a change that adds a call fails
+        // here; BENCHMARKS.md compares them with the targets.
+        let mark = d.tap.operations().len();
+        let listed = store
+            .sessions(&SessionQuery::default())
+            .await
+            .expect("sessions");
+        assert_eq!(listed.len(), 1);
+        assert_eq!(calls_since(&d, mark), ["Query"], "list sessions");
+        let mark = d.tap.operations().len();
+        let by_theme = SessionQuery {
+            theme: Some("Gouvernance".into()),
+            ..SessionQuery::default()
+        };
+        store.sessions(&by_theme).await.expect("by theme");
+        assert_eq!(
+            calls_since(&d, mark),
+            ["Query", "Query"],
+            "by theme: the catalogue too"
+        );
+
+        let mark = d.tap.operations().len();
+        enrol(store, &session, &o[0], t0).await;
+        assert_eq!(
+            calls_since(&d, mark),
+            ["TransactWriteItems"],
+            "enrol, no read"
+        );
+
+        // The last seat is gone: the confirmation fails its condition, then the join commits.
+        let mark = d.tap.operations().len();
+        enrol(store, &session, &o[1], t0).await;
+        assert_eq!(
+            calls_since(&d, mark),
+            ["TransactWriteItems", "TransactWriteItems"],
+            "enrol onto the waiting list"
+        );
+
+        let mark = d.tap.operations().len();
+        withdraw(store, &session, &o[0], t0)
+            .await
+            .expect("withdraw");
+        assert_eq!(
+            calls_since(&d, mark),
+            ["GetItem", "GetItem", "TransactWriteItems"],
+            "withdraw: the session, the enrolment, the write"
+        );
+        let mark = d.tap.operations().len();
+        assert_eq!(store.promote(&session, t0).await.expect("promote").len(), 1);
+        assert_eq!(
+            calls_since(&d, mark),
+            ["GetItem", "Query", "TransactWriteItems"],
+            "promote: the session, the head of the list, the write"
+        );
+
+        let mark = d.tap.operations().len();
+        assert_eq!(store.roster(&session).await.expect("roster").len(), 2);
+        assert_eq!(
+            calls_since(&d, mark),
+            ["Query", "BatchGetItem"],
+            "roster: the enrolments, then their officers"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -111,7 +111,15 @@ const MIGRATIONS: &[&str] = &[
          at          INTEGER NOT NULL,
          PRIMARY KEY (session_id, officer_id)
      );",
-    // 3: the notification ledger (the provider's message id, its last delivery report kept
+    // 3: per-caller quotas of changes, one row per (subject, fixed window).
+    "CREATE TABLE quotas (
+         subject       TEXT NOT NULL,
+         window_start  INTEGER NOT NULL,
+         window_end    INTEGER NOT NULL,
+         uses          INTEGER NOT NULL,
+         PRIMARY KEY (subject, window_start)
+     );",
+    // 4: the notification ledger (the provider's message id, its last delivery report kept
     // monotone by rank, when the officer read it), the personal calendar tokens (their SHA-256
     // only) and the claims of one-time actions.
     "ALTER TABLE outbox ADD COLUMN message_id TEXT;
@@ -349,6 +357,19 @@ fn notice_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<NoticeRecord> {
         delivery_at: r.get::<_, Option<i64>>(11)?.map(instant),
         read_at: r.get::<_, Option<i64>>(12)?.map(instant),
     })
+}
+
+/// The officers who registered interest in a training, in the order they did.
+fn interested(c: &Connection, training: &TrainingId) -> Result<Vec<OfficerId>> {
+    let mut stmt = c
+        .prepare("SELECT officer_id FROM interests WHERE training_id = ?1 ORDER BY at, officer_id")
+        .map_err(db)?;
+    let ids = stmt
+        .query_map([training.as_str()], |r| r.get::<_, String>(0))
+        .map_err(db)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(db)?;
+    Ok(ids.into_iter().map(OfficerId::from_stored).collect())
 }
 
 fn queue(c: &Connection, n: &Notice, now: Instant) -> Result<bool> {
@@ -654,17 +675,9 @@ impl Store for SqliteStore {
                 }
                 Err(e) => return Err(db(e)),
             }
-            let mut stmt = c
-                .prepare("SELECT officer_id FROM interests WHERE training_id = ?1 ORDER BY at")
-                .map_err(db)?;
-            let interested = stmt
-                .query_map([s.training_id.as_str()], |r| r.get::<_, String>(0))
-                .map_err(db)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(db)?;
-            for officer in interested {
+            for officer in interested(c, &s.training_id)? {
                 let n = Notice {
-                    officer_id: OfficerId::from_stored(officer),
+                    officer_id: officer,
                     session_id: s.id.clone(),
                     kind: NoticeKind::SessionOpened,
                     version: 1,
@@ -1233,6 +1246,41 @@ impl Store for SqliteStore {
                 .map_err(db)?;
             Ok(n == 1)
         })
+    }
+
+    async fn take_quota(
+        &self,
+        subject: &str,
+        window_start: Instant,
+        window_seconds: i64,
+        limit: u32,
+    ) -> Result<bool> {
+        if limit == 0 {
+            return Ok(false);
+        }
+        let start = micros(window_start);
+        let end = micros(window_start + chrono::Duration::seconds(window_seconds));
+        self.write(|c| {
+            c.execute(
+                "DELETE FROM quotas WHERE subject = ?1 AND window_end <= ?2",
+                params![subject, start],
+            )
+            .map_err(db)?;
+            let counted = c
+                .execute(
+                    "INSERT INTO quotas (subject, window_start, window_end, uses) \
+                     VALUES (?1, ?2, ?3, 1) \
+                     ON CONFLICT (subject, window_start) DO UPDATE SET uses = uses + 1 \
+                     WHERE uses < ?4",
+                    params![subject, start, end, limit],
+                )
+                .map_err(db)?;
+            Ok(counted == 1)
+        })
+    }
+
+    async fn interested_officers(&self, t: &TrainingId) -> Result<Vec<OfficerId>> {
+        self.read(|c| interested(c, t))
     }
 
     async fn queue_notices(&self, notices: &[Notice], now: Instant) -> Result<u32> {

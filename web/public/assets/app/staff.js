@@ -193,6 +193,10 @@ async function sessionForm({ id }) {
         if (v.reference) body.reference = v.reference;
         saved = await request('POST', '/admin/sessions', { body });
       }
+      // Officers now seated in two sessions at once: shown once on the session's page.
+      if (editing && saved.clashes && saved.clashes.length) {
+        sessionStorage.setItem(`clashes:${id}`, JSON.stringify(saved.clashes));
+      }
       await navigate(`/personnel/sessions/${saved.id || id}?${editing ? 'modifiee' : 'creee'}=1`);
     } catch (err) {
       showErrors(form, slot, err);
@@ -234,6 +238,14 @@ async function sessionPage({ id }, query, flash) {
   if (flash) slot.append(flash);
   else if (query.get('creee')) slot.append(alert('success', 'Session planifiée', `La session ${s.reference} est créée.`));
   else if (query.get('modifiee')) slot.append(alert('success', 'Session modifiée', 'Les personnes inscrites sont prévenues par courriel si les dates, horaires ou lieu ont changé.'));
+  const clashes = JSON.parse(sessionStorage.getItem(`clashes:${s.id}`) || '[]');
+  sessionStorage.removeItem(`clashes:${s.id}`);
+  if (clashes.length) {
+    slot.append(alert('warning', 'Conflits de dates',
+      `${clashes.length === 1 ? 'Une personne inscrite est' : `${clashes.length} personnes inscrites sont`} aussi inscrite(s) à une autre session aux mêmes dates : `
+      + clashes.map((c) => `${c.officer_name} (${c.other_reference} – ${c.other_title}, ${formatDateTime(c.other_starts_at)})`).join(' ; ')
+      + '. Le courriel de modification le leur signale.'));
+  }
   const reload = async (title, text) => {
     const msg = alert('success', title, text, { focus: true });
     await sessionPage({ id }, new URLSearchParams(), msg);
