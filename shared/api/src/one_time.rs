@@ -10,8 +10,8 @@
 //! waiting), the link is spent all the same: its answer is final, since each refusal is a
 //! state the link cannot change any more, and the officer can still act in the application.
 //!
-//! Browsers get a French HTML page; a caller sending `Accept: application/json` gets the
-//! outcome, or a problem body, as JSON.
+//! Browsers (`Accept: text/html`) get a French HTML page; other callers, `Accept:
+//! application/json` among them, get the outcome, or a problem body, as JSON.
 
 use crate::http::{Incoming, json};
 use crate::pages::{self, Button};
@@ -60,10 +60,12 @@ pub enum Refusal {
     Expired,
 }
 
-/// Whether the caller asked for JSON rather than a page.
+/// Whether the caller wants JSON rather than a page: a browser opening a link or posting its
+/// form asks for `text/html`; anything else (`Accept: application/json`, or no preference) gets
+/// JSON, problem bodies included.
 pub fn wants_json(req: &Incoming) -> bool {
-    req.header("accept")
-        .is_some_and(|a| a.to_ascii_lowercase().contains("application/json"))
+    !req.header("accept")
+        .is_some_and(|a| a.to_ascii_lowercase().contains("text/html"))
 }
 
 /// "la session « Lire un bilan » du lundi 7 au mardi 8 décembre 2027, de 09h00 à 17h30".
