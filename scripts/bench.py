@@ -1,13 +1,18 @@
 """Cassiopée's performance figures in one table: local throughput of the one-process mode, and
 start → first response / warm invoke of every Lambda bootstrap.
 
-    .venv/bin/python scripts/bench.py [throughput] [starts [N] [no-store]]
+    .venv/bin/python scripts/bench.py [throughput] [starts [N] [no-store]] [instructions]
 
 - throughput: the local server (release build) on the embedded store, loaded by `wrk` (Debian's
   package) on 127.0.0.1 with 2 threads and 32 connections for 10 s per case, on the same 2
   cores as the server: `GET /sessions` as an officer, then `POST /sessions/{id}/enrolment`
   from 2,000 officers over the open sessions (each request a new enrolment; only 201 answers
   count).
+- instructions: callgrind's instruction count of one request (`GET /sessions`, and an
+  enrolment with its withdrawal) in process on the embedded store with the demo data: the
+  release `handler-cpu` binary runs under valgrind for 20 and for 120 requests, and the
+  difference is divided by 100, so that the setup (opening, importing the demo) cancels out.
+  Counts, unlike times, do not depend on what else the machine is doing.
 - starts: `cassiopee-bench`'s cold-start binary over the x86-64 bootstraps that
   `scripts/build-lambdas.sh --x86-64` writes, on the real DynamoDB/SES/EventBridge adapters
   pointed at moto (started here, single-threaded, its table seeded with the demo data).
@@ -288,8 +293,40 @@ def starts(count, no_store=False):
         moto.wait(30)
 
 
+def callgrind_total(binary, args):
+    """Instructions executed by `binary args` under callgrind."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "callgrind.out"
+        subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", str(binary), *args],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for line in out.read_text().splitlines():
+            if line.startswith("summary:") or line.startswith("totals:"):
+                return int(line.split()[1])
+    raise RuntimeError("callgrind wrote no total")
+
+
+def instructions():
+    subprocess.run(
+        ["cargo", "build", "--release", "--locked", "-p", "cassiopee-bench", "--bin", "handler-cpu"],
+        cwd=ROOT,
+        check=True,
+    )
+    binary = TARGET / "release" / "handler-cpu"
+    print("request                                  instructions per request (callgrind)")
+    for route, label in [("list", "GET /sessions"), ("enrol", "POST then DELETE /sessions/{id}/enrolment")]:
+        low = callgrind_total(binary, ["--only", route, "20"])
+        high = callgrind_total(binary, ["--only", route, "120"])
+        print(f"{label:<42} {(high - low) / 100:>14,.0f}")
+
+
 def main():
     what = sys.argv[1:] or ["throughput", "starts"]
+    if "instructions" in what:
+        instructions()
     if "throughput" in what:
         throughput()
     if "starts" in what:

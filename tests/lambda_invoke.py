@@ -289,6 +289,9 @@ def main():
         "CASSIOPEE_MAILER": "ses",
         "CASSIOPEE_MAIL_FROM": f"Cassiopée <ne-pas-repondre@{domain}>",
         "CASSIOPEE_EVENT_BUS": bus,
+        # Required inside Lambda (cargo lambda watch sets AWS_LAMBDA_FUNCTION_NAME).
+        "CASSIOPEE_PUBLIC_URL": "http://127.0.0.1:8080",
+        "CASSIOPEE_LINK_SECRET": "lambda-invoke-test-secret-of-at-least-32-bytes",
         "RUST_LOG": "warn",
     }
     log = work / "watch.log"

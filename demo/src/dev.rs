@@ -252,6 +252,53 @@ pub struct OutboxEntry {
     pub subject: String,
     pub date: String,
     pub text: String,
+    /// The HTML alternative, when the email has one.
+    pub html: Option<String>,
+    /// The files attached (a calendar invitation, say).
+    pub attachments: Vec<OutboxAttachment>,
+}
+
+/// A file attached to an email of the outbox.
+#[derive(Serialize)]
+pub struct OutboxAttachment {
+    pub filename: String,
+    pub content_type: String,
+    pub text: String,
+}
+
+/// The first part of `mimetype` that is not an attachment, depth first.
+fn body_of(mail: &mailparse::ParsedMail<'_>, mimetype: &str) -> Option<String> {
+    if mail.subparts.is_empty() {
+        let attached =
+            mail.get_content_disposition().disposition == mailparse::DispositionType::Attachment;
+        return (mail.ctype.mimetype == mimetype && !attached)
+            .then(|| mail.get_body().ok())
+            .flatten();
+    }
+    mail.subparts.iter().find_map(|p| body_of(p, mimetype))
+}
+
+fn attachments_of(mail: &mailparse::ParsedMail<'_>, out: &mut Vec<OutboxAttachment>) {
+    let disposition = mail.get_content_disposition();
+    if disposition.disposition == mailparse::DispositionType::Attachment {
+        out.push(OutboxAttachment {
+            filename: disposition
+                .params
+                .get("filename")
+                .cloned()
+                .unwrap_or_default(),
+            content_type: mail
+                .headers
+                .iter()
+                .find(|h| h.get_key().eq_ignore_ascii_case("Content-Type"))
+                .map(|h| h.get_value())
+                .unwrap_or_default(),
+            text: mail.get_body().unwrap_or_default(),
+        });
+    }
+    for p in &mail.subparts {
+        attachments_of(p, out);
+    }
 }
 
 pub fn read_outbox(dir: &FsPath) -> Vec<OutboxEntry> {
@@ -281,7 +328,13 @@ pub fn read_outbox(dir: &FsPath) -> Vec<OutboxEntry> {
                 to: header("To"),
                 subject: header("Subject"),
                 date: header("Date"),
-                text: mail.get_body().unwrap_or_default(),
+                text: body_of(&mail, "text/plain").unwrap_or_default(),
+                html: body_of(&mail, "text/html"),
+                attachments: {
+                    let mut found = Vec::new();
+                    attachments_of(&mail, &mut found);
+                    found
+                },
             })
         })
         .collect()

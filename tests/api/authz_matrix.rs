@@ -54,6 +54,9 @@ const MATRIX: &[(&str, [u16; 5])] = &[
         [401, 404, 404, 403, 403],
     ),
     ("DELETE /sessions/{id}/enrolment", [401, 200, 404, 403, 403]),
+    // No bearer token needed: the link's signed token (a random one here) is checked.
+    ("GET /liens/{token}", [404, 404, 404, 404, 404]),
+    ("POST /liens/{token}", [404, 404, 404, 404, 404]),
     ("GET /me", [401, 200, 200, 200, 403]),
     ("GET /me/enrolments", [401, 200, 200, 403, 403]),
     ("GET /me/programme", [401, 200, 200, 403, 403]),

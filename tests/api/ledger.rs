@@ -286,8 +286,8 @@ async fn the_calendar_link_is_created_replaced_and_revoked_and_needs_no_sign_in(
         }
     };
     let live = feed(first_token.clone()).await;
-    assert_ne!(live.status, StatusCode::UNAUTHORIZED, "{live:?}");
-    assert_ne!(live.status, StatusCode::NOT_FOUND, "{live:?}");
+    assert_eq!(live.status, StatusCode::OK, "{live:?}");
+    assert_eq!(live.content_type, "text/calendar; charset=utf-8");
 
     let second = app.call("POST", "/me/calendar-link", Some(t), None).await;
     let second_token = token_of(second.body["url"].as_str().unwrap());
@@ -297,9 +297,13 @@ async fn the_calendar_link_is_created_replaced_and_revoked_and_needs_no_sign_in(
         StatusCode::NOT_FOUND,
         "calendar-link-not-found",
     );
-    assert_ne!(
-        feed(second_token.clone()).await.status,
-        StatusCode::NOT_FOUND
+    let live = feed(second_token.clone()).await;
+    assert_eq!(live.status, StatusCode::OK);
+    assert!(
+        live.body
+            .as_str()
+            .is_some_and(|t| t.starts_with("BEGIN:VCALENDAR")),
+        "{live:?}"
     );
 
     let revoked = app.call("DELETE", "/me/calendar-link", Some(t), None).await;

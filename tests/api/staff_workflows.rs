@@ -257,9 +257,9 @@ async fn what_staff_do_on_an_officers_behalf_is_worded_as_such() {
         .filter(|e| e.to == o[0].email)
         .collect();
     assert!(
-        emails
-            .iter()
-            .any(|e| e.text.contains("La cellule formation vous a inscrit")),
+        emails.iter().any(|e| e
+            .text
+            .contains("La cellule formation a procédé à votre inscription")),
         "{}",
         emails.len()
     );

@@ -186,8 +186,9 @@ test('my trainings: upcoming, past, programme, interest in a training and the ca
   assert.equal(link.exists, true);
   // The feed answers on its own token, with no sign-in.
   const feed = await fetch(`${server.url}/me/calendar.ics?${url.split('?')[1]}`);
-  assert.notEqual(feed.status, 401);
-  assert.notEqual(feed.status, 404);
+  assert.equal(feed.status, 200);
+  assert.equal(feed.headers.get('content-type'), 'text/calendar; charset=utf-8');
+  assert.match(await feed.text(), /^BEGIN:VCALENDAR/);
   await page.getByText(/Un lien d’agenda est actif depuis le/).waitFor();
   await checkPage(page, 'officier-mes-formations');
   await page.getByRole('button', { name: 'Révoquer le lien' }).click();

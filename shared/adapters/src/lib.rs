@@ -103,6 +103,11 @@ impl OutboxMailer {
     }
 }
 
+enum Body {
+    Text(SinglePart),
+    Alternative(MultiPart),
+}
+
 /// Builds the MIME message of an email. Shared by every mailer so that they send the same bytes.
 pub fn mime_message(from: &Mailbox, email: &OutgoingEmail) -> Result<Message> {
     let to: Mailbox = email
@@ -117,12 +122,27 @@ pub fn mime_message(from: &Mailbox, email: &OutgoingEmail) -> Result<Message> {
         .date(std::time::SystemTime::from(email.date))
         .message_id(None)
         .header(MIME_VERSION_1_0);
+    // The text alone, or text and HTML as alternatives of the same content; inside a
+    // multipart/mixed when files go with it.
+    let body = match &email.html {
+        Some(html) => Body::Alternative(MultiPart::alternative_plain_html(
+            email.text.clone(),
+            html.clone(),
+        )),
+        None => Body::Text(SinglePart::plain(email.text.clone())),
+    };
     let built = if email.attachments.is_empty() {
-        builder
-            .header(ContentType::TEXT_PLAIN)
-            .body(email.text.clone())
+        match body {
+            Body::Text(_) => builder
+                .header(ContentType::TEXT_PLAIN)
+                .body(email.text.clone()),
+            Body::Alternative(parts) => builder.multipart(parts),
+        }
     } else {
-        let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(email.text.clone()));
+        let mut parts = match body {
+            Body::Text(part) => MultiPart::mixed().singlepart(part),
+            Body::Alternative(alt) => MultiPart::mixed().multipart(alt),
+        };
         for a in &email.attachments {
             let content_type = ContentType::parse(&a.content_type).map_err(|e| {
                 DomainError::internal(format!("bad attachment type {:?}: {e}", a.content_type))
@@ -183,6 +203,7 @@ mod tests {
             to: Email::parse("jean.dupont@intradef.example").unwrap(),
             subject: "Inscription confirmée : Lire un bilan".into(),
             text: "Bonjour,\n\nVotre inscription est confirmée.".into(),
+            html: None,
             date: Utc::now(),
             attachments: Vec::new(),
         };
@@ -207,6 +228,7 @@ mod tests {
             to: Email::parse("jean.dupont@intradef.example").unwrap(),
             subject: "Invitation".into(),
             text: "Bonjour,\n\nVeuillez trouver l'invitation jointe.".into(),
+            html: None,
             date: Utc::now(),
             attachments: vec![cassiopee_domain::notices::Attachment {
                 filename: "invitation.ics".into(),
@@ -226,5 +248,58 @@ mod tests {
         );
         assert!(raw.contains("BEGIN:VCALENDAR"), "{raw}");
         assert!(raw.contains("Veuillez trouver"), "{raw}");
+    }
+
+    fn with_html(attachments: Vec<cassiopee_domain::notices::Attachment>) -> OutgoingEmail {
+        OutgoingEmail {
+            to: Email::parse("jean.dupont@intradef.example").unwrap(),
+            subject: "Place obtenue".into(),
+            text: "Mon général,\n\nUne place s'est libérée.".into(),
+            html: Some("<p>Mon général,</p><p>Une place s'est libérée.</p>".into()),
+            date: Utc::now(),
+            attachments,
+        }
+    }
+
+    #[test]
+    fn an_email_with_html_offers_text_and_html_as_alternatives() {
+        let from: Mailbox = "Cassiopée <no-reply@cassiopee.invalid>".parse().unwrap();
+        let raw = String::from_utf8(
+            mime_message(&from, &with_html(Vec::new()))
+                .unwrap()
+                .formatted(),
+        )
+        .unwrap();
+        assert!(
+            raw.contains("Content-Type: multipart/alternative;"),
+            "{raw}"
+        );
+        assert!(!raw.contains("multipart/mixed"), "{raw}");
+        let text = raw.find("Content-Type: text/plain").expect("a text part");
+        let html = raw.find("Content-Type: text/html").expect("an html part");
+        // RFC 2046: the preferred (richest) alternative comes last.
+        assert!(text < html, "{raw}");
+    }
+
+    #[test]
+    fn an_email_with_html_and_a_file_nests_the_alternatives_in_a_mixed_part() {
+        let from: Mailbox = "Cassiopée <no-reply@cassiopee.invalid>".parse().unwrap();
+        let email = with_html(vec![cassiopee_domain::notices::Attachment {
+            filename: "invitation.ics".into(),
+            content_type: "text/calendar; charset=utf-8; method=REQUEST".into(),
+            bytes: b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".to_vec(),
+        }]);
+        let raw = String::from_utf8(mime_message(&from, &email).unwrap().formatted()).unwrap();
+        let mixed = raw.find("Content-Type: multipart/mixed;").expect("mixed");
+        let alternative = raw
+            .find("Content-Type: multipart/alternative;")
+            .expect("alternative");
+        let calendar = raw.find("method=REQUEST").expect("calendar part");
+        assert!(mixed < alternative && alternative < calendar, "{raw}");
+        assert!(raw.contains("Content-Type: text/html"), "{raw}");
+        assert!(
+            raw.contains("Content-Disposition: attachment; filename=\"invitation.ics\""),
+            "{raw}"
+        );
     }
 }

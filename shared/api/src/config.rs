@@ -9,13 +9,15 @@
 //! - `CASSIOPEE_SES_CONFIGURATION_SET`: the SES configuration set, if any.
 //! - `CASSIOPEE_EVENT_BUS`: when set, domain events go to this EventBridge bus; otherwise they
 //!   are delivered to promote-waitlist inside the process.
-//! - `CASSIOPEE_PUBLIC_URL`: where the product is reached from outside (the API's base URL),
-//!   the base of the links it hands out; default `http://127.0.0.1:8080`, the local server, and
-//!   on Lambda the host each request came to.
 //! - `CASSIOPEE_CLOCK`: a date and time (Paris or RFC 3339) the clock starts from, then runs on;
 //!   for local runs and tests on fixed demo data (`cargo lambda watch`, the local server). It is
 //!   refused on AWS Lambda itself (where `AWS_EXECUTION_ENV` is set), so that no deployment can
 //!   run on a shifted clock.
+//! - `CASSIOPEE_PUBLIC_URL`: the address of the web app, which links and pointers in emails
+//!   start with (default `http://127.0.0.1:8080` locally; required on Lambda).
+//! - `CASSIOPEE_LINK_SECRET`: the secret that signs the one-time links in emails, at least 32
+//!   bytes. Required on Lambda; locally, when unset, a random secret is generated once and kept
+//!   in `<data>/link-secret`, so that links survive a restart.
 //! - The AWS SDK reads its own settings (`AWS_REGION`, `AWS_ENDPOINT_URL` for an emulator, …).
 
 use crate::jobs;
@@ -23,15 +25,35 @@ use crate::routes::Function;
 use async_trait::async_trait;
 use cassiopee_adapters::{OutboxMailer, SettableClock, SystemClock};
 use cassiopee_domain::error::{DomainError, Result};
+use cassiopee_domain::links::MIN_SECRET_LEN;
+use cassiopee_domain::notices::NotifySettings;
 use cassiopee_domain::ports::{Clock, DomainEvent, EventPublisher, Mailer, Store};
 use cassiopee_domain::time::{Instant, parse_instant};
 use cassiopee_domain::usecases::Deps;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-/// The local server's address, the base of the links handed out when `CASSIOPEE_PUBLIC_URL` is
-/// not set.
-pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+/// Where the web app answers when it runs on this machine.
+pub const LOCAL_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
+/// The file of the data folder that keeps the local link secret.
+pub const LINK_SECRET_FILE: &str = "link-secret";
+
+/// A secret value: its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
 
 pub const DEFAULT_SENDER: &str = "MiRVOG – Cassiopée <ne-pas-repondre@cassiopee.mirvog.invalid>";
 
@@ -60,8 +82,10 @@ pub struct Settings {
     pub ses_configuration_set: Option<String>,
     pub event_bus: Option<String>,
     pub clock_start: Option<Instant>,
-    /// Where the product is reached from outside, without a trailing slash.
+    /// The web app's address, without a trailing slash.
     pub public_url: String,
+    /// `None` locally when `CASSIOPEE_LINK_SECRET` is unset: see [`notify_settings`].
+    pub link_secret: Option<Secret>,
 }
 
 impl Settings {
@@ -110,8 +134,37 @@ impl Settings {
                     .map_err(|e| DomainError::internal(format!("CASSIOPEE_CLOCK={raw:?}: {e}")))?,
             ),
         };
+        let public_url = match lookup("CASSIOPEE_PUBLIC_URL").filter(|u| !u.is_empty()) {
+            Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
+                url.trim_end_matches('/').to_string()
+            }
+            Some(url) => {
+                return Err(DomainError::internal(format!(
+                    "CASSIOPEE_PUBLIC_URL={url:?} must start with https:// or http://"
+                )));
+            }
+            None if in_lambda => required(&lookup, "CASSIOPEE_PUBLIC_URL")?,
+            None => LOCAL_PUBLIC_URL.to_string(),
+        };
+        let link_secret = match lookup("CASSIOPEE_LINK_SECRET").filter(|v| !v.is_empty()) {
+            Some(raw) if raw.len() < MIN_SECRET_LEN => {
+                return Err(DomainError::internal(format!(
+                    "CASSIOPEE_LINK_SECRET is {} bytes long; it must hold at least \
+                     {MIN_SECRET_LEN} (for instance `openssl rand -base64 48`)",
+                    raw.len()
+                )));
+            }
+            Some(raw) => Some(Secret(raw.into_bytes())),
+            None if in_lambda => {
+                required(&lookup, "CASSIOPEE_LINK_SECRET")?;
+                None
+            }
+            None => None,
+        };
         Ok(Self {
             clock_start,
+            public_url,
+            link_secret,
             data_dir,
             outbox_dir,
             sender,
@@ -119,12 +172,6 @@ impl Settings {
             mailer,
             ses_configuration_set: lookup("CASSIOPEE_SES_CONFIGURATION_SET"),
             event_bus: lookup("CASSIOPEE_EVENT_BUS").filter(|b| !b.is_empty()),
-            public_url: match lookup("CASSIOPEE_PUBLIC_URL").filter(|u| !u.is_empty()) {
-                Some(url) => url.trim_end_matches('/').to_string(),
-                // On Lambda, the handlers take the host the request came to.
-                None if in_lambda => String::new(),
-                None => DEFAULT_PUBLIC_URL.into(),
-            },
         })
     }
 
@@ -140,6 +187,40 @@ fn required(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Result<Stri
     lookup(name)
         .filter(|v| !v.is_empty())
         .ok_or_else(|| DomainError::internal(format!("{name} must be set for this configuration")))
+}
+
+/// What the emails need: the app's address and the link secret. Without a secret in the
+/// environment (a local run), the one kept in the data folder is used, or created there.
+pub fn notify_settings(settings: &Settings) -> Result<NotifySettings> {
+    let secret = match &settings.link_secret {
+        Some(s) => s.expose().to_vec(),
+        None => local_link_secret(&settings.data_dir)?,
+    };
+    Ok(NotifySettings {
+        public_url: settings.public_url.clone(),
+        link_secret: Some(secret),
+        organizer: Default::default(),
+    })
+}
+
+/// Reads `<data>/link-secret`, or writes a random one there on the first run.
+fn local_link_secret(dir: &std::path::Path) -> Result<Vec<u8>> {
+    let path = dir.join(LINK_SECRET_FILE);
+    if let Ok(s) = std::fs::read(&path)
+        && s.len() >= MIN_SECRET_LEN
+    {
+        return Ok(s);
+    }
+    std::fs::create_dir_all(dir).map_err(|e| {
+        DomainError::internal(format!("cannot create data folder {}: {e}", dir.display()))
+    })?;
+    // Four ULIDs give 320 random bits from the OS generator `ulid` draws on.
+    let secret: Vec<u8> = (0..4)
+        .flat_map(|_| ulid::Ulid::generate().0.to_le_bytes())
+        .collect();
+    std::fs::write(&path, &secret)
+        .map_err(|e| DomainError::internal(format!("cannot write {}: {e}", path.display())))?;
+    Ok(secret)
 }
 
 /// Delivers domain events to promote-waitlist inside this process, wrapped as EventBridge
@@ -188,7 +269,7 @@ pub fn build_deps(
     store: Arc<dyn Store>,
     mailer: Arc<dyn Mailer>,
     clock: Arc<dyn Clock>,
-    public_url: &str,
+    notify: NotifySettings,
 ) -> Deps {
     let bus = Arc::new(InProcessBus::default());
     let inner = Deps {
@@ -196,7 +277,7 @@ pub fn build_deps(
         mailer: mailer.clone(),
         clock: clock.clone(),
         events: Arc::new(NoEvents),
-        public_url: public_url.to_string(),
+        notify: notify.clone(),
     };
     bus.connect(inner);
     Deps {
@@ -204,7 +285,7 @@ pub fn build_deps(
         mailer,
         clock,
         events: bus,
-        public_url: public_url.to_string(),
+        notify,
     }
 }
 
@@ -218,6 +299,7 @@ pub fn build_deps(
 /// queued for a function that can send it, and the refusal is logged.
 pub async fn deps_for(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Deps> {
     let aws = AwsShared::load(settings).await;
+    let notify = notify_settings(settings)?;
     let store = open_store(settings, &aws)?;
     let mailer = open_mailer(settings, &aws)?;
     Ok(match open_publisher(settings, &aws)? {
@@ -226,9 +308,9 @@ pub async fn deps_for(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Deps
             mailer,
             clock,
             events,
-            public_url: settings.public_url.clone(),
+            notify,
         },
-        None => build_deps(store, mailer, clock, &settings.public_url),
+        None => build_deps(store, mailer, clock, notify),
     })
 }
 
@@ -422,6 +504,8 @@ mod tests {
         let s = settings(&[
             ("AWS_LAMBDA_FUNCTION_NAME", "enrol"),
             ("CASSIOPEE_TABLE", "t"),
+            ("CASSIOPEE_PUBLIC_URL", "https://cassiopee.example"),
+            ("CASSIOPEE_LINK_SECRET", "0123456789abcdef0123456789abcdef"),
         ])
         .unwrap();
         assert_eq!(s.store, StoreChoice::DynamoDb { table: "t".into() });
@@ -447,6 +531,63 @@ mod tests {
                 .unwrap_or_default()
                 .contains("refused on AWS Lambda")
         );
+    }
+
+    #[test]
+    fn locally_links_point_to_this_machine_and_the_secret_is_kept_in_the_data_folder() {
+        let dir = std::env::temp_dir().join(format!("cassiopee-cfg-{}", ulid::Ulid::generate()));
+        let data = dir.to_string_lossy().into_owned();
+        let s = settings(&[("CASSIOPEE_DATA", &data)]).unwrap();
+        assert_eq!(s.public_url, LOCAL_PUBLIC_URL);
+        assert_eq!(s.link_secret, None);
+        let first = notify_settings(&s).unwrap();
+        let again = notify_settings(&s).unwrap();
+        let secret = first.link_secret.clone().expect("a secret");
+        assert!(secret.len() >= MIN_SECRET_LEN);
+        assert_eq!(again.link_secret, Some(secret));
+        assert!(dir.join(LINK_SECRET_FILE).exists());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn inside_lambda_the_public_url_and_a_long_enough_secret_are_required() {
+        let base = [
+            ("AWS_LAMBDA_FUNCTION_NAME", "enrol"),
+            ("CASSIOPEE_TABLE", "t"),
+        ];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut vars = base.to_vec();
+            vars.extend_from_slice(extra);
+            settings(&vars)
+        };
+        let e = with(&[("CASSIOPEE_LINK_SECRET", "0123456789abcdef0123456789abcdef")]).unwrap_err();
+        assert!(e.cause.unwrap_or_default().contains("CASSIOPEE_PUBLIC_URL"));
+        let e = with(&[("CASSIOPEE_PUBLIC_URL", "https://cassiopee.example")]).unwrap_err();
+        assert!(
+            e.cause
+                .unwrap_or_default()
+                .contains("CASSIOPEE_LINK_SECRET")
+        );
+        let e = with(&[
+            ("CASSIOPEE_PUBLIC_URL", "https://cassiopee.example"),
+            ("CASSIOPEE_LINK_SECRET", "too short"),
+        ])
+        .unwrap_err();
+        assert!(e.cause.unwrap_or_default().contains("at least 32"));
+        let s = with(&[
+            ("CASSIOPEE_PUBLIC_URL", "https://cassiopee.example/"),
+            ("CASSIOPEE_LINK_SECRET", "0123456789abcdef0123456789abcdef"),
+        ])
+        .unwrap();
+        assert_eq!(s.public_url, "https://cassiopee.example");
+        assert!(!format!("{s:?}").contains("0123456789abcdef"));
+        let notify = notify_settings(&s).unwrap();
+        assert_eq!(
+            notify.link_secret.as_deref(),
+            Some(&b"0123456789abcdef0123456789abcdef"[..])
+        );
+        let e = settings(&[("CASSIOPEE_PUBLIC_URL", "cassiopee.example")]).unwrap_err();
+        assert!(e.cause.unwrap_or_default().contains("https://"));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use crate::http::{
     Format, Incoming, MAX_IMPORT_BODY, download, json, json_varying, negotiate, no_content,
     too_large,
 };
+use crate::one_time;
 use crate::routes::{Op, Route};
 use crate::tokens;
 use cassiopee_domain::error::{DomainError, Result};
@@ -12,6 +13,7 @@ use cassiopee_domain::export;
 use cassiopee_domain::ids::{OfficerId, SessionId, TrainingId};
 use cassiopee_domain::import::ImportKind;
 use cassiopee_domain::ledger;
+use cassiopee_domain::links::{self, LinkAction, LinkError};
 use cassiopee_domain::model::{
     Actor, Email, EnrolmentStatus, Modality, Money, Officer, ProgrammeKind, Staff, WaitlistMode,
 };
@@ -26,7 +28,7 @@ use cassiopee_domain::usecases::{
 };
 use chrono::NaiveDate;
 use lambda_http::Body;
-use lambda_http::http::{Response, StatusCode};
+use lambda_http::http::{Response, StatusCode, header};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -368,16 +370,23 @@ struct PlanBody {
     kind: ProgrammeKind,
 }
 
-/// The base of the links handed out: the configured public URL, or else the host the request
-/// came to (API Gateway's own domain).
+/// The base of the calendar feed's address: the API the request came to (the feed is served
+/// by the API, which on AWS is not behind the web app's distribution), with the scheme the
+/// gateway says it was reached by; without a `Host` header, the configured public address.
 fn public_base(deps: &Deps, req: &Incoming) -> String {
-    if !deps.public_url.is_empty() {
-        return deps.public_url.clone();
-    }
-    match req.header("host") {
-        Some(host) => format!("https://{host}"),
-        None => String::new(),
-    }
+    let Some(host) = req
+        .header("host")
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
+    else {
+        return deps.notify.public_url.clone();
+    };
+    let scheme = match req.header("x-forwarded-proto") {
+        Some("http") => "http",
+        Some(_) => "https",
+        None if host.starts_with("127.0.0.1") || host.starts_with("localhost") => "http",
+        None => "https",
+    };
+    format!("{scheme}://{host}")
 }
 
 /// The id of a notice in a path; anything but a positive number is "not found".
@@ -426,16 +435,50 @@ async fn public(deps: &Deps, op: Op, req: &Incoming) -> Result<Response<Body>> {
     match op {
         Op::CalendarFeed => {
             let officer = calendar_owner(deps, req).await?;
-            // TODO(ledger): answer `calendar::feed` of the officer's sessions once the mail
-            // branch (which brings `shared/domain/src/calendar.rs`) is merged; until then the
-            // route authenticates its token and refuses to answer a feed it cannot build.
-            let _ = officer;
-            Err(DomainError::invalid(
-                "calendar-feed-unavailable",
-                "Le flux d'agenda n'est pas encore disponible.",
-            ))
+            let feed = uc::calendar_feed(deps, &officer.id).await?;
+            Ok(Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, "text/calendar; charset=utf-8")
+                .header(
+                    header::CONTENT_DISPOSITION,
+                    "inline; filename=\"cassiopee.ics\"",
+                )
+                .header(header::CACHE_CONTROL, "private, max-age=300")
+                .body(Body::Text(feed))
+                .unwrap_or_default())
+        }
+        Op::LinkPage | Op::LinkAnswer => {
+            let raw = req.params.get("token").unwrap_or_default();
+            let intent = link_intent(deps, raw);
+            let as_json = one_time::wants_json(req);
+            if op == Op::LinkPage {
+                one_time::show(deps, &req.path, intent, as_json).await
+            } else {
+                one_time::act(deps, intent, as_json).await
+            }
         }
         _ => unreachable_public(),
+    }
+}
+
+/// Checks a link's signature and expiry (`links::verify`); nothing is looked up before.
+fn link_intent(deps: &Deps, raw: &str) -> std::result::Result<one_time::Intent, one_time::Refusal> {
+    let Some(secret) = deps.notify.link_secret.as_deref() else {
+        return Err(one_time::Refusal::Invalid);
+    };
+    match links::verify(secret, raw, deps.now()) {
+        Ok(claims) => Ok(one_time::Intent {
+            act: match claims.action {
+                LinkAction::AcceptOffer => one_time::Act::AcceptOffer,
+                LinkAction::DeclineOffer => one_time::Act::DeclineOffer,
+                LinkAction::LeaveWaitlist => one_time::Act::LeaveWaitlist,
+            },
+            session_id: claims.session_id,
+            officer_id: claims.officer_id,
+            nonce: claims.nonce,
+        }),
+        Err(LinkError::Expired) => Err(one_time::Refusal::Expired),
+        Err(_) => Err(one_time::Refusal::Invalid),
     }
 }
 
@@ -587,7 +630,7 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
             }
             Ok(no_content())
         }
-        Op::CalendarFeed => unreachable_public(),
+        Op::CalendarFeed | Op::LinkPage | Op::LinkAnswer => unreachable_public(),
         Op::GiveFeedback => {
             let o = officer(&who)?;
             let b: FeedbackBody = req.json()?;

@@ -6,6 +6,7 @@ use crate::routes::Function;
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use cassiopee_domain::error::{DomainError, Result};
 use cassiopee_domain::ledger::{self, DeliveryReport};
+use cassiopee_domain::outreach;
 use cassiopee_domain::ports::{DeliveryStatus, DomainEvent};
 use cassiopee_domain::usecases::{self as uc, Deps};
 use serde::Deserialize;
@@ -36,7 +37,17 @@ pub async fn dispatch(deps: &Deps, function: Function, payload: Value) -> Result
         Function::PromoteWaitlist => promote_waitlist(deps, payload).await,
         Function::SendReminders => {
             let queued = uc::send_reminders(deps).await?;
-            Ok(json!({ "reminders_queued": queued }))
+            let invited = outreach::invite_to_undersubscribed_sessions(
+                deps,
+                outreach::DEFAULT_INVITATION_DAYS,
+            )
+            .await?;
+            let closed = outreach::close_waiting_lists(deps).await?;
+            Ok(json!({
+                "reminders_queued": queued,
+                "invitations_queued": invited,
+                "waitlist_closed_queued": closed,
+            }))
         }
         Function::ComputeStatistics => {
             let (snapshot, asked) = uc::compute_statistics(deps).await?;

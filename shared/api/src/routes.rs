@@ -71,6 +71,9 @@ pub enum Op {
     RevokeCalendarLink,
     /// The personal calendar feed: authenticated by its secret token, not by a bearer token.
     CalendarFeed,
+    /// A one-time link of an email: what it will do (never acts), and doing it, once.
+    LinkPage,
+    LinkAnswer,
     GiveFeedback,
     ListTrainings,
     RegisterInterest,
@@ -110,7 +113,7 @@ impl Op {
     /// authenticates its caller by a secret of its own. API Gateway's authorizer is off for
     /// exactly these routes (`Auth: Authorizer: NONE` in the template).
     pub fn is_public(self) -> bool {
-        matches!(self, Op::CalendarFeed)
+        matches!(self, Op::CalendarFeed | Op::LinkPage | Op::LinkAnswer)
     }
 
     /// The changes an officer makes to their own enrolments and requests, which count against
@@ -162,6 +165,8 @@ pub const ROUTES: &[Route] = &[
         F::Enrol,
         Op::DeclineOffer,
     ),
+    r("GET", "/liens/{token}", F::Enrol, Op::LinkPage),
+    r("POST", "/liens/{token}", F::Enrol, Op::LinkAnswer),
     r(
         "DELETE",
         "/sessions/{id}/enrolment",

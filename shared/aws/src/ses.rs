@@ -10,7 +10,9 @@ use cassiopee_domain::ports::Mailer;
 use lettre::message::Mailbox;
 
 /// Sends each email through SES v2 as a raw MIME message built by `lettre`, the same bytes the
-/// local outbox writes.
+/// local outbox writes: the text and HTML parts as `multipart/alternative`, inside a
+/// `multipart/mixed` when a calendar invitation goes with them. (SES's `Simple` content would
+/// carry the two parts but no attachment, hence the raw message.)
 pub struct SesMailer {
     client: aws_sdk_sesv2::Client,
     from: Mailbox,

@@ -130,6 +130,7 @@ async fn ses_sends_the_raw_mime_message_to_its_recipient() {
         to: Email::parse("jean.dupont@intradef.example").expect("email"),
         subject: format!("Inscription confirmée {marker}"),
         text: "Bonjour,\n\nVotre inscription est confirmée.".into(),
+        html: Some("<p>Bonjour,</p><p>Votre inscription est confirmée.</p>".into()),
         date: chrono::Utc::now(),
         attachments: vec![Attachment {
             filename: "invitation.ics".into(),
@@ -159,6 +160,10 @@ async fn ses_sends_the_raw_mime_message_to_its_recipient() {
         raw.contains("filename=\\\"invitation.ics\\\"") && raw.contains(&format!("UID:{marker}")),
         "the calendar attachment did not reach SES: {raw:.1200}"
     );
+    assert!(
+        raw.contains("multipart/alternative") && raw.contains("text/html"),
+        "the HTML alternative did not reach SES: {raw:.1200}"
+    );
 }
 
 #[tokio::test]
@@ -177,6 +182,7 @@ async fn ses_refuses_a_sender_that_is_not_verified() {
         to: Email::parse("jean.dupont@intradef.example").expect("email"),
         subject: "Test".into(),
         text: "Test".into(),
+        html: None,
         date: chrono::Utc::now(),
         attachments: Vec::new(),
     };

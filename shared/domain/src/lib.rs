@@ -5,13 +5,18 @@
 //! and the use cases that the Lambda functions and the local server call. Nothing here knows
 //! about AWS or HTTP: handlers parse a request, call a use case and render its answer.
 
+pub mod calendar;
 pub mod error;
 pub mod export;
+#[cfg(test)]
+mod fixtures;
 pub mod ids;
 pub mod import;
 pub mod ledger;
+pub mod links;
 pub mod model;
 pub mod notices;
+pub mod outreach;
 pub mod ports;
 pub mod rules;
 pub mod statistics;

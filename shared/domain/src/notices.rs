@@ -2,9 +2,22 @@
 //! [`Transition`]; [`notice_for`] decides which notice, if any, it deserves. Stores write the
 //! notice in the same transaction as the change (a transactional outbox), and the mail is sent
 //! after the commit, so that no email announces a change that did not happen.
+//!
+//! At delivery, [`render`] writes the notice as an email from the templates of
+//! `shared/domain/templates/` (French text and HTML), with signed links (`crate::links`) and a
+//! calendar invitation (`crate::calendar`) where they apply; [`render_digest`] writes the
+//! staff's daily digest the same way.
+
+mod digest;
+mod render;
+
+pub use digest::{
+    Bounce, Clash, Digest, DigestSession, LateWithdrawal, UnderMinimum, render_digest,
+};
+pub use render::{DeliveryFacts, NotifySettings, Overlap, RenderContext, render};
 
 use crate::ids::{OfficerId, SessionId};
-use crate::model::{EnrolmentStatus, Officer, Session, Training};
+use crate::model::{EnrolmentStatus, Officer, Session};
 use crate::time::{Instant, in_paris};
 use chrono::{Datelike, Timelike};
 use serde::{Deserialize, Serialize};
@@ -51,7 +64,12 @@ pub enum NoticeKind {
         by_staff: bool,
     },
     LeftWaitlist,
-    SessionChanged,
+    /// The session's dates, hours, place, trainer or withdrawal cut-off changed. Rows queued
+    /// before the changes were recorded read back with none.
+    SessionChanged {
+        #[serde(default)]
+        changes: Vec<FieldChange>,
+    },
     SessionCancelled,
     ReminderJ7,
     ReminderJ1,
@@ -59,6 +77,11 @@ pub enum NoticeKind {
     SessionOpened,
     /// The session is over and the officer attended: their opinion is asked, once.
     FeedbackRequest,
+    /// The waiting list is closed (the session started, or its enrolment closed) and the
+    /// officer never got a seat.
+    WaitlistClosed,
+    /// A session of a training the officer planned or registered interest in still has seats.
+    Invitation,
 }
 
 impl NoticeKind {
@@ -75,14 +98,108 @@ impl NoticeKind {
             NoticeKind::OfferDeclined => "offer_declined",
             NoticeKind::Withdrawn { .. } => "withdrawn",
             NoticeKind::LeftWaitlist => "left_waitlist",
-            NoticeKind::SessionChanged => "session_changed",
+            NoticeKind::SessionChanged { .. } => "session_changed",
             NoticeKind::SessionCancelled => "session_cancelled",
             NoticeKind::ReminderJ7 => "reminder_j7",
             NoticeKind::ReminderJ1 => "reminder_j1",
             NoticeKind::SessionOpened => "session_opened",
             NoticeKind::FeedbackRequest => "feedback_request",
+            NoticeKind::WaitlistClosed => "waitlist_closed",
+            NoticeKind::Invitation => "invitation",
         }
     }
+}
+
+/// What a notice of `key` is about, as staff read it in a list (the daily digest's bounces).
+pub fn kind_label(key: &str) -> &'static str {
+    match key {
+        "enrolment_confirmed" => "confirmation d'inscription",
+        "waitlisted" => "inscription en liste d'attente",
+        "waitlist_moved" => "changement de rang en liste d'attente",
+        "offer_made" => "proposition de place",
+        "promoted" => "place obtenue",
+        "offer_expired" => "proposition expirée",
+        "offer_declined" => "proposition déclinée",
+        "withdrawn" => "désistement",
+        "left_waitlist" => "sortie de la liste d'attente",
+        "session_changed" => "session modifiée",
+        "session_cancelled" => "session annulée",
+        "reminder_j7" => "rappel à une semaine",
+        "reminder_j1" => "rappel la veille",
+        "session_opened" => "ouverture de session",
+        "feedback_request" => "demande d'avis",
+        "waitlist_closed" => "clôture de la liste d'attente",
+        "invitation" => "invitation à s'inscrire",
+        _ => "notification",
+    }
+}
+
+/// Two live sessions whose times intersect (a session ending when the other starts does not
+/// overlap it).
+pub fn sessions_overlap(a: &Session, b: &Session) -> bool {
+    use crate::model::SessionStatus;
+    a.status != SessionStatus::Cancelled
+        && b.status != SessionStatus::Cancelled
+        && a.starts_at < b.ends_at
+        && b.starts_at < a.ends_at
+}
+
+/// One field of a session that changed, as officers read it: a French label and the old and
+/// new values written out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub label: String,
+    pub old: String,
+    pub new: String,
+}
+
+fn french_days(s: &Session) -> String {
+    if s.first_day == s.last_day {
+        format!("le {}", french_date(s.starts_at))
+    } else {
+        format!(
+            "du {} au {}",
+            french_date(s.starts_at),
+            french_date(s.ends_at)
+        )
+    }
+}
+
+fn french_hours(s: &Session) -> String {
+    format!("de {} à {}", hm(s.starts_at), hm(s.ends_at))
+}
+
+/// What changed between two versions of a session that matters to the people enrolled: the
+/// days, the daily hours, the place, the trainer and the free-withdrawal cut-off. Capacity,
+/// waiting-list mode and anything else give no change, and an empty answer means nobody is
+/// told. Both stores call this in `update_session`, inside the transaction.
+pub fn session_changes(old: &Session, new: &Session) -> Vec<FieldChange> {
+    let mut changes = Vec::new();
+    let mut push = |label: &str, old: String, new: String| {
+        if old != new {
+            changes.push(FieldChange {
+                label: label.to_string(),
+                old,
+                new,
+            });
+        }
+    };
+    push("Dates", french_days(old), french_days(new));
+    push("Horaires", french_hours(old), french_hours(new));
+    push("Lieu", old.place.clone(), new.place.clone());
+    let trainer = |s: &Session| {
+        s.trainer
+            .clone()
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| "non précisé".to_string())
+    };
+    push("Intervenant", trainer(old), trainer(new));
+    push(
+        "Désistement sans frais jusqu'au",
+        french_datetime(old.free_withdrawal_until),
+        french_datetime(new.free_withdrawal_until),
+    );
+    changes
 }
 
 /// A notice for one officer about one session.
@@ -129,7 +246,10 @@ pub fn notice_for(t: &Transition) -> Option<NoticeKind> {
 pub struct OutgoingEmail {
     pub to: crate::model::Email,
     pub subject: String,
+    /// The plain-text part, always present.
     pub text: String,
+    /// The HTML part: mailers send it with the text as `multipart/alternative`.
+    pub html: Option<String>,
     /// When it was written, by the clock of the use cases.
     pub date: Instant,
     /// Files sent with it (a calendar invitation, say); the mailers send them as MIME parts.
@@ -220,7 +340,7 @@ pub fn display_name(name: &str) -> String {
     out
 }
 
-fn hm(t: Instant) -> String {
+pub(crate) fn hm(t: Instant) -> String {
     let p = in_paris(t);
     format!("{:02}h{:02}", p.hour(), p.minute())
 }
@@ -237,157 +357,6 @@ pub fn french_dates(session: &Session) -> String {
             french_date(session.starts_at),
             french_date(session.ends_at)
         )
-    }
-}
-
-/// Renders a notice as a plain-text French email. (HTML templates and calendar invitations
-/// come with the notifications work; the wording here is complete on its own.)
-pub fn render(
-    kind: &NoticeKind,
-    officer: &Officer,
-    session: &Session,
-    training: &Training,
-    now: Instant,
-) -> OutgoingEmail {
-    let title = &training.title;
-    let details = format!(
-        "Dates : {}\nLieu : {}",
-        french_dates(session),
-        session.place
-    );
-    let cut_off = french_datetime(session.free_withdrawal_until);
-    let (subject, body) = match kind {
-        NoticeKind::EnrolmentConfirmed { by_staff } => {
-            let who = if *by_staff {
-                format!("La cellule formation vous a inscrit à la session « {title} ».")
-            } else {
-                format!("Votre inscription à la session « {title} » est confirmée.")
-            };
-            let withdrawal = if now <= session.free_withdrawal_until {
-                format!("Vous pouvez vous désister sans frais jusqu'au {cut_off}.")
-            } else {
-                format!(
-                    "La date limite de désistement sans frais ({cut_off}) est passée : un \
-                     désistement serait désormais compté comme tardif."
-                )
-            };
-            (
-                format!("Inscription confirmée : {title}"),
-                format!("{who}\n\n{details}\n\n{withdrawal}"),
-            )
-        }
-        NoticeKind::Waitlisted { position } => (
-            format!("Liste d'attente : {title}"),
-            format!(
-                "La session « {title} » est complète. Votre nom figure sur la liste d'attente, \
-                 au rang {position}.\n\n{details}\n\nNous vous écrirons dès qu'une place se libère."
-            ),
-        ),
-        NoticeKind::WaitlistMoved { position } => (
-            format!("Liste d'attente : {title}"),
-            format!(
-                "La cellule formation a modifié l'ordre de la liste d'attente de la session \
-                 « {title} » : vous êtes désormais au rang {position}.\n\n{details}"
-            ),
-        ),
-        NoticeKind::OfferMade { expires_at } => (
-            format!("Une place vous est proposée : {title}"),
-            format!(
-                "Une place s'est libérée pour la session « {title} ».\n\n{details}\n\n\
-                 Acceptez-la ou déclinez-la dans l'application avant le {} ; passé ce délai, elle \
-                 sera proposée à la personne suivante.",
-                french_datetime(*expires_at)
-            ),
-        ),
-        NoticeKind::Promoted => (
-            format!("Place obtenue : {title}"),
-            format!(
-                "Une place s'est libérée : vous passez de la liste d'attente à la liste des \
-                 inscrits de la session « {title} ».\n\n{details}"
-            ),
-        ),
-        NoticeKind::OfferExpired => (
-            format!("Proposition expirée : {title}"),
-            format!(
-                "La place qui vous était proposée pour la session « {title} » n'a pas été \
-                 acceptée à temps ; elle a été proposée à la personne suivante."
-            ),
-        ),
-        NoticeKind::OfferDeclined => (
-            format!("Proposition déclinée : {title}"),
-            format!("Vous avez décliné la place proposée pour la session « {title} »."),
-        ),
-        NoticeKind::Withdrawn { late, by_staff } => {
-            let what = if *by_staff {
-                format!("La cellule formation a annulé votre inscription à la session « {title} ».")
-            } else {
-                format!("Votre désistement de la session « {title} » est enregistré.")
-            };
-            let cost = if *late {
-                format!(
-                    "Il intervient après la date limite de désistement sans frais ({cut_off}) : \
-                     il est compté comme tardif et la place peut être facturée."
-                )
-            } else {
-                "Il intervient dans les délais : il n'entraîne aucun frais.".to_string()
-            };
-            (
-                format!("Désistement enregistré : {title}"),
-                format!("{what}\n\n{cost}"),
-            )
-        }
-        NoticeKind::LeftWaitlist => (
-            format!("Sortie de la liste d'attente : {title}"),
-            format!("Vous ne figurez plus sur la liste d'attente de la session « {title} »."),
-        ),
-        NoticeKind::SessionChanged => (
-            format!("Session modifiée : {title}"),
-            format!(
-                "La session « {title} » a été modifiée. Voici ses nouvelles modalités.\n\n{details}"
-            ),
-        ),
-        NoticeKind::SessionCancelled => (
-            format!("Session annulée : {title}"),
-            format!(
-                "La session « {title} » prévue {} est annulée. Nous vous prions de nous excuser \
-                 pour ce contretemps.",
-                french_dates(session)
-            ),
-        ),
-        NoticeKind::ReminderJ7 | NoticeKind::ReminderJ1 => (
-            format!("Rappel : {title} le {}", french_date(session.starts_at)),
-            format!("Nous vous rappelons votre inscription à la session « {title} ».\n\n{details}"),
-        ),
-        NoticeKind::SessionOpened => (
-            format!("Nouvelle session : {title}"),
-            format!(
-                "Une session de la formation « {title} », qui vous intéresse, est ouverte aux \
-                 inscriptions.\n\n{details}\nClôture des inscriptions : {}",
-                french_datetime(session.enrolment_closes_at)
-            ),
-        ),
-        NoticeKind::FeedbackRequest => (
-            format!("Votre avis sur la session : {title}"),
-            format!(
-                "Vous avez suivi la session « {title} » {}. Votre avis aide la cellule \
-                 formation à choisir les prochaines sessions.\n\n\
-                 Dans l'application, rubrique « Mes formations », notez la session (de 1 à 5) \
-                 et son intérêt pour votre projet (de 1 à 5) ; un commentaire est facultatif et \
-                 n'est lu que par la cellule formation. Une seule réponse par session.",
-                french_dates(session)
-            ),
-        ),
-    };
-    OutgoingEmail {
-        to: officer.email.clone(),
-        subject: one_line(&subject),
-        text: format!(
-            "{}\n\n{body}\n\nLa cellule formation de la MiRVOG\n\
-             Pour toute question, adressez-vous à votre conseiller ou à la cellule formation.\n",
-            salutation(officer)
-        ),
-        date: now,
-        attachments: Vec::new(),
     }
 }
 
@@ -425,7 +394,7 @@ pub fn redact_addresses(text: &str) -> String {
 }
 
 /// A subject line never carries CR or LF, whatever a title contains.
-fn one_line(s: &str) -> String {
+pub(crate) fn one_line(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
@@ -466,6 +435,107 @@ mod tests {
         assert_eq!(display_name("LE BIHAN"), "Le Bihan");
         assert_eq!(display_name("N'DIAYE-MARTIN"), "N'Diaye-Martin");
         assert_eq!(display_name("de Villiers"), "de Villiers");
+    }
+
+    #[test]
+    fn outbox_rows_written_before_this_version_still_read() {
+        let old = |json: &str| serde_json::from_str::<NoticeKind>(json).expect(json);
+        assert_eq!(
+            old(r#"{"kind":"session_changed"}"#),
+            NoticeKind::SessionChanged {
+                changes: Vec::new()
+            }
+        );
+        assert_eq!(old(r#"{"kind":"promoted"}"#), NoticeKind::Promoted);
+        assert_eq!(
+            old(r#"{"kind":"withdrawn","late":true}"#),
+            NoticeKind::Withdrawn {
+                late: true,
+                by_staff: false
+            }
+        );
+        assert_eq!(
+            old(r#"{"kind":"enrolment_confirmed"}"#),
+            NoticeKind::EnrolmentConfirmed { by_staff: false }
+        );
+        assert_eq!(old(r#"{"kind":"reminder_j7"}"#), NoticeKind::ReminderJ7);
+        let kind = NoticeKind::SessionChanged {
+            changes: vec![FieldChange {
+                label: "Lieu".into(),
+                old: "Paris".into(),
+                new: "Toulon".into(),
+            }],
+        };
+        let json = serde_json::to_string(&kind).expect("json");
+        assert_eq!(
+            serde_json::from_str::<NoticeKind>(&json).expect("back"),
+            kind
+        );
+        assert_eq!(
+            serde_json::to_string(&NoticeKind::WaitlistClosed).expect("json"),
+            r#"{"kind":"waitlist_closed"}"#
+        );
+    }
+
+    #[test]
+    fn capacity_or_waiting_list_edits_change_nothing_officers_read() {
+        use crate::fixtures::{day, session, training};
+        let t = training("Lire un bilan");
+        let s = session(&t, day(2026, 6, 1), day(2026, 6, 1), "09:00-12:00");
+        let mut edited = s.clone();
+        edited.capacity += 5;
+        edited.waitlist = crate::model::WaitlistMode::Offer { hours: 48 };
+        edited.seats_taken = 3;
+        assert!(session_changes(&s, &edited).is_empty());
+        assert!(session_changes(&s, &s).is_empty());
+    }
+
+    #[test]
+    fn moved_dates_hours_place_and_trainer_read_old_then_new() {
+        use crate::fixtures::{day, session, training};
+        let t = training("Lire un bilan");
+        let s = session(&t, day(2026, 6, 1), day(2026, 6, 1), "09:00-12:00");
+        let mut moved = session(&t, day(2026, 6, 8), day(2026, 6, 9), "14:00-17:30");
+        moved.id = s.id.clone();
+        moved.place = "Toulon".into();
+        moved.trainer = None;
+        let changes = session_changes(&s, &moved);
+        let read: Vec<(&str, &str, &str)> = changes
+            .iter()
+            .map(|c| (c.label.as_str(), c.old.as_str(), c.new.as_str()))
+            .collect();
+        assert_eq!(
+            read,
+            vec![
+                (
+                    "Dates",
+                    "le lundi 1er juin 2026",
+                    "du lundi 8 juin 2026 au mardi 9 juin 2026"
+                ),
+                ("Horaires", "de 09h00 à 12h00", "de 14h00 à 17h30"),
+                ("Lieu", "École militaire, Paris", "Toulon"),
+                ("Intervenant", "Mme Durand", "non précisé"),
+                (
+                    "Désistement sans frais jusqu'au",
+                    "lundi 25 mai 2026 à 23h59",
+                    "lundi 1er juin 2026 à 23h59"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn sessions_overlap_when_their_times_intersect() {
+        use crate::fixtures::{day, session, training};
+        let t = training("Lire un bilan");
+        let a = session(&t, day(2026, 6, 1), day(2026, 6, 3), "09:00-17:00");
+        let b = session(&t, day(2026, 6, 3), day(2026, 6, 3), "14:00-17:00");
+        let c = session(&t, day(2026, 6, 4), day(2026, 6, 4), "09:00-17:00");
+        assert!(sessions_overlap(&a, &b) && sessions_overlap(&b, &a));
+        assert!(!sessions_overlap(&a, &c));
+        let mut cancelled = b.clone();
+        cancelled.status = crate::model::SessionStatus::Cancelled;
+        assert!(!sessions_overlap(&a, &cancelled));
     }
 
     #[test]

@@ -164,7 +164,8 @@ pub struct SessionPatch {
 pub struct SessionUpdated {
     pub session: Session,
     pub capacity_raised: bool,
-    /// Dates, hours or place changed: what matters to the people enrolled.
+    /// Something the people enrolled read changed (see `notices::session_changes`): dates,
+    /// hours, place, trainer or the free-withdrawal cut-off.
     pub materially_changed: bool,
 }
 
@@ -396,7 +397,8 @@ pub trait Store: Send + Sync {
     /// `SessionOpened` notice for officers who registered interest in the training.
     async fn insert_session(&self, session: &Session, now: Instant) -> Result<()>;
     /// Applies a patch with the capacity rule checked against the current counts. A material
-    /// change bumps the schedule version and queues a notice for those enrolled or waiting.
+    /// change (a non-empty `notices::session_changes`) bumps the schedule version and queues a
+    /// `SessionChanged` notice carrying those changes for those enrolled or waiting.
     async fn update_session(
         &self,
         id: &SessionId,

@@ -9,7 +9,7 @@ use crate::model::{
     Actor, Enrolment, EnrolmentStatus, Feedback, Modality, Officer, ProgrammeItem, ProgrammeKind,
     Session, SessionStatus, Staff, Training, WaitlistMode,
 };
-use crate::notices::{self, Notice, NoticeKind};
+use crate::notices::{self, DeliveryFacts, Notice, NoticeKind, NotifySettings, Overlap};
 use crate::ports::{
     Clock, DomainEvent, EnrolCommand, Enrolled, EventPublisher, ImportCounts, Mailer, Promoted,
     RosterLine, RowOutcome, SessionPatch, SessionQuery, StatisticsSnapshot, Store, TrainingDemand,
@@ -30,9 +30,9 @@ pub struct Deps {
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
     pub events: Arc<dyn EventPublisher>,
-    /// Where the product is reached from outside (`https://…`, no trailing slash): the base of
-    /// the links it hands out (the personal calendar feed, the links in emails).
-    pub public_url: String,
+    /// What the emails need besides the records: the app's address, the link secret, the
+    /// organiser of the calendar invitations.
+    pub notify: NotifySettings,
 }
 
 impl Deps {
@@ -699,6 +699,37 @@ pub async fn my_enrolments(
         out.reverse();
     }
     Ok(out)
+}
+
+/// An officer's calendar feed (`GET /me/calendar.ics`): one event per seat confirmed,
+/// attended or given up, with the UIDs and sequences of the invitations emailed to them.
+pub async fn calendar_feed(deps: &Deps, officer: &OfficerId) -> Result<String> {
+    let me = deps
+        .store
+        .officer(officer)
+        .await?
+        .ok_or_else(DomainError::officer_not_found)?;
+    let trainings = trainings_by_id(deps).await?;
+    let mut entries = Vec::new();
+    for e in deps.store.officer_enrolments(officer).await? {
+        let Some(session) = deps.store.session(&e.session_id).await? else {
+            continue;
+        };
+        let Some(training) = trainings.get(&session.training_id) else {
+            continue;
+        };
+        let history = deps.store.enrolment_history(&e.id).await?.len();
+        if let Some(entry) = crate::calendar::FeedEntry::of(&session, training, &e, history) {
+            entries.push(entry);
+        }
+    }
+    entries.sort_by_key(|e| e.session.starts_at);
+    Ok(crate::calendar::feed(
+        &me,
+        &entries,
+        &deps.notify.organizer,
+        deps.now(),
+    ))
 }
 
 /// One planned training and how far the officer got with it.
@@ -1513,7 +1544,12 @@ pub async fn deliver_pending(deps: &Deps) -> u32 {
                 // A provider's refusal may quote the recipient: neither the logs nor the
                 // ledger keep the address.
                 let reason = notices::redact_addresses(&e.to_string());
-                tracing::warn!(notice = queued.id, error = %reason, "notice not delivered; will retry");
+                tracing::warn!(
+                    notice = queued.id,
+                    kind = queued.notice.kind.key(),
+                    error = %reason,
+                    "notice not delivered; will retry"
+                );
                 let _ = deps
                     .store
                     .mark_notice_failed(queued.id, &reason, deps.now())
@@ -1531,8 +1567,46 @@ async fn deliver_one(deps: &Deps, id: i64, notice: &Notice) -> Result<Option<Str
         .await?
         .ok_or_else(DomainError::officer_not_found)?;
     let (session, training) = load_session(deps, &notice.session_id).await?;
-    let email = notices::render(&notice.kind, &officer, &session, &training, deps.now());
+    let facts = delivery_facts(deps, notice, &session).await?;
+    let ctx = deps.notify.context(deps.now());
+    let email = notices::render(&notice.kind, &officer, &session, &training, &facts, &ctx)?;
     deps.mailer.send(&email, Some(id)).await
+}
+
+/// What an email depends on at the time it is sent: the officer's standing in the session, the
+/// calendar sequence of their event, and, for a session moved, the other sessions they are
+/// confirmed in that the new dates overlap.
+async fn delivery_facts(deps: &Deps, notice: &Notice, session: &Session) -> Result<DeliveryFacts> {
+    let enrolment = deps
+        .store
+        .enrolment(&session.id, &notice.officer_id)
+        .await?;
+    let history_len = match &enrolment {
+        Some(e) => deps.store.enrolment_history(&e.id).await?.len(),
+        None => 0,
+    };
+    let mut overlaps = Vec::new();
+    if matches!(notice.kind, NoticeKind::SessionChanged { .. }) {
+        for e in deps.store.officer_enrolments(&notice.officer_id).await? {
+            if e.status != EnrolmentStatus::Confirmed || e.session_id == session.id {
+                continue;
+            }
+            let Some(other) = deps.store.session(&e.session_id).await? else {
+                continue;
+            };
+            if !notices::sessions_overlap(session, &other) {
+                continue;
+            }
+            if let Some(training) = deps.store.training(&other.training_id).await? {
+                overlaps.push(Overlap::of(&other, &training));
+            }
+        }
+    }
+    Ok(DeliveryFacts {
+        status: enrolment.map(|e| e.status),
+        sequence: crate::calendar::sequence(session, history_len),
+        overlaps,
+    })
 }
 
 /// Publishes events after commit. A failure is logged, not returned: the change stands, and
@@ -1549,6 +1623,62 @@ async fn publish(deps: &Deps, events: Vec<DomainEvent>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reminders_fall_at_nine_in_paris_across_the_clock_changes() {
+        use crate::fixtures::{day, session, training};
+        let t = training("Lire un bilan");
+        // (first day, J-7 in UTC, J-1 in UTC): 09:00 Paris is 08:00Z in winter, 07:00Z in
+        // summer, and each J-1 below falls on the very day the clocks change.
+        let cases = [
+            (
+                day(2026, 3, 30),
+                "2026-03-23T08:00:00Z",
+                "2026-03-29T07:00:00Z",
+            ),
+            (
+                day(2026, 10, 26),
+                "2026-10-19T07:00:00Z",
+                "2026-10-25T08:00:00Z",
+            ),
+            (
+                day(2027, 3, 29),
+                "2027-03-22T08:00:00Z",
+                "2027-03-28T07:00:00Z",
+            ),
+            (
+                day(2027, 11, 1),
+                "2027-10-25T07:00:00Z",
+                "2027-10-31T08:00:00Z",
+            ),
+            // A week that straddles the change: J-7 before it, J-1 after it.
+            (
+                day(2026, 4, 2),
+                "2026-03-26T08:00:00Z",
+                "2026-04-01T07:00:00Z",
+            ),
+            (
+                day(2026, 10, 29),
+                "2026-10-22T07:00:00Z",
+                "2026-10-28T08:00:00Z",
+            ),
+        ];
+        let utc =
+            |t: Option<Instant>| t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        for (first, j7, j1) in cases {
+            let s = session(&t, first, first, "09:00-17:00");
+            assert_eq!(
+                utc(reminder_due(&s, 7)).as_deref(),
+                Some(j7),
+                "J-7 of {first}"
+            );
+            assert_eq!(
+                utc(reminder_due(&s, 1)).as_deref(),
+                Some(j1),
+                "J-1 of {first}"
+            );
+        }
+    }
 
     #[test]
     fn trainings_are_expected_done_pro_rata_of_the_accompaniment_rounded_up() {

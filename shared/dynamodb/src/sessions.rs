@@ -11,7 +11,7 @@ use cassiopee_domain::ids::{OfficerId, SessionId, TrainingId};
 use cassiopee_domain::model::{
     Actor, EnrolmentStatus, Feedback, ProgrammeItem, Session, SessionStatus, Training,
 };
-use cassiopee_domain::notices::NoticeKind;
+use cassiopee_domain::notices::{self, NoticeKind};
 use cassiopee_domain::ports::{
     RosterLine, SessionPatch, SessionQuery, SessionUpdated, TrainingDemand,
 };
@@ -328,12 +328,8 @@ impl DynamoStore {
             if let Some(trainer) = &patch.trainer {
                 se.trainer = trainer.clone();
             }
-            let materially_changed = se.starts_at != before.starts_at
-                || se.ends_at != before.ends_at
-                || se.first_day != before.first_day
-                || se.last_day != before.last_day
-                || se.hours != before.hours
-                || se.place != before.place;
+            let changes = notices::session_changes(&before, &se);
+            let materially_changed = !changes.is_empty();
             if se.starts_at != before.starts_at || se.ends_at != before.ends_at {
                 if now >= before.starts_at {
                     return Err(DomainError::conflict(
@@ -369,7 +365,7 @@ impl DynamoStore {
                     .collect();
                 let batch = SessionNotices::new(
                     id,
-                    NoticeKind::SessionChanged,
+                    NoticeKind::SessionChanged { changes },
                     se.schedule_version,
                     active,
                     now,

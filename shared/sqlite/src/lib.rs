@@ -15,7 +15,7 @@ use cassiopee_domain::model::{
     Actor, Email, Enrolment, EnrolmentChange, EnrolmentStatus, Feedback, Officer, ProgrammeItem,
     Session, SessionStatus, Staff, Training, WaitlistMode,
 };
-use cassiopee_domain::notices::{Notice, NoticeKind, Transition, notice_for};
+use cassiopee_domain::notices::{self, Notice, NoticeKind, Transition, notice_for};
 use cassiopee_domain::ports::{
     DeliveryStatus, EnrolCommand, EnrolOutcome, Enrolled, NoticeRecord, Promoted, QueuedNotice,
     RosterLine, RowOutcome, SessionPatch, SessionQuery, SessionUpdated, StatisticsSnapshot, Store,
@@ -736,12 +736,8 @@ impl Store for SqliteStore {
             if let Some(trainer) = &patch.trainer {
                 s.trainer = trainer.clone();
             }
-            let materially_changed = s.starts_at != before.starts_at
-                || s.ends_at != before.ends_at
-                || s.first_day != before.first_day
-                || s.last_day != before.last_day
-                || s.hours != before.hours
-                || s.place != before.place;
+            let changes = notices::session_changes(&before, &s);
+            let materially_changed = !changes.is_empty();
             if s.starts_at != before.starts_at || s.ends_at != before.ends_at {
                 if now >= before.starts_at {
                     return Err(DomainError::conflict(
@@ -763,7 +759,12 @@ impl Store for SqliteStore {
             mark_edited(c, "sessions", id.as_str())?;
             if materially_changed {
                 for officer in active_officers(c, id)? {
-                    let n = Notice { officer_id: officer, session_id: id.clone(), kind: NoticeKind::SessionChanged, version: s.schedule_version };
+                    let n = Notice {
+                        officer_id: officer,
+                        session_id: id.clone(),
+                        kind: NoticeKind::SessionChanged { changes: changes.clone() },
+                        version: s.schedule_version,
+                    };
                     queue(c, &n, now)?;
                 }
             }

@@ -89,7 +89,7 @@ impl Fixture {
             mailer: Arc::new(NoMail),
             clock: clock.clone(),
             events: Arc::new(InProcess(store, clock.clone())),
-            public_url: "http://127.0.0.1:8080".into(),
+            notify: Default::default(),
         };
         Self {
             deps,

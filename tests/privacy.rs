@@ -1,9 +1,16 @@
+#![allow(clippy::unwrap_used, reason = "test code: a panic is the test failing")]
+
 //! Logs hold no personal data: a whole working day of the demo is run with every log line
 //! captured at the most verbose level, and no officer's or staff member's address, name or
-//! phone number may appear in them.
+//! phone number may appear in them. A test binary of its own, so that the capture is the
+//! global subscriber of the process and sees every thread's events.
 
-use crate::helpers::*;
+#[path = "api/helpers.rs"]
+#[allow(dead_code, reason = "the helpers are shared with the api tests")]
+mod helpers;
+
 use axum::http::StatusCode;
+use helpers::*;
 use serde_json::json;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -37,14 +44,14 @@ fn personal_data() -> Vec<String> {
     let mut out = Vec::new();
     let files = [
         (
-            include_str!("../../demo/data/officiers.csv"),
+            include_str!("../demo/data/officiers.csv"),
             0,
             1,
             Some(4),
             Some(5),
         ),
         (
-            include_str!("../../demo/data/personnel.csv"),
+            include_str!("../demo/data/personnel.csv"),
             0,
             1,
             Some(3),
@@ -78,7 +85,7 @@ async fn a_day_of_work_logs_nothing_personal() {
         .with_writer(captured.clone())
         .with_ansi(false)
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
 
     let app = TestApp::demo("2026-12-01T10:00").await;
     let officer = app.sign_in(OFFICER_EMAIL).await;

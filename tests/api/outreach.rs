@@ -1,0 +1,116 @@
+//! What the scheduled send-reminders function tells people unprompted: invitations to a
+//! session still short of its minimum group, and the end of a waiting list.
+
+use crate::helpers::*;
+use axum::http::StatusCode;
+use serde_json::json;
+
+const PLANNING: &str = "2027-01-10T10:00";
+
+#[tokio::test]
+async fn a_session_short_of_its_minimum_invites_those_who_planned_or_asked_for_it_once() {
+    let app = TestApp::with_staff(PLANNING).await;
+    let staff = app.staff().await;
+    // FIN-01 needs at least 5; the session starts on 15 March 2027.
+    let training = app.training_id("FIN-01").await;
+    let session = app.create_session(8, json!({})).await;
+    let o = app.officers("invite", 5).await;
+    let plan = |officer: &str| format!("/admin/officers/{officer}/programme/{training}");
+    for officer in [&o[0], &o[2], &o[3]] {
+        let a = app
+            .call(
+                "PUT",
+                &plan(&officer.id),
+                Some(&staff),
+                Some(json!({ "kind": "required" })),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "{a:?}");
+    }
+    let interest = format!("/trainings/{training}/interest");
+    for officer in [&o[1], &o[2]] {
+        let a = app
+            .call("POST", &interest, Some(&officer.token), None)
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED, "{a:?}");
+    }
+    // o[3] is already enrolled; o[4] neither planned nor asked.
+    assert_eq!(
+        app.enrol(&o[3].token, &session).await.status,
+        StatusCode::CREATED
+    );
+
+    // Three weeks before the first day, at 09:00 Paris time: not a minute earlier.
+    app.set_clock("2027-02-22T08:59:50");
+    assert_eq!(app.run_job("send-reminders").await["invitations_queued"], 0);
+    app.set_clock("2027-02-22T09:00");
+    assert_eq!(app.run_job("send-reminders").await["invitations_queued"], 3);
+    for (officer, invited) in [(&o[0], 1), (&o[1], 1), (&o[2], 1), (&o[3], 0), (&o[4], 0)] {
+        assert_eq!(
+            app.emails_to(&officer.email, "Places disponibles"),
+            invited,
+            "{}",
+            officer.email
+        );
+    }
+    // The next runs, and a repeated delivery of the schedule, invite nobody again.
+    app.set_clock("2027-02-23T09:00");
+    app.run_job("send-reminders").await;
+    app.run_job("send-reminders").await;
+    assert_eq!(app.emails_to(&o[0].email, "Places disponibles"), 1);
+    let invitation = app
+        .outbox()
+        .into_iter()
+        .find(|e| e.to == o[1].email && e.subject.contains("Places disponibles"))
+        .expect("invitation");
+    assert!(
+        invitation.text.contains("15 mars 2027"),
+        "{}",
+        invitation.text
+    );
+}
+
+#[tokio::test]
+async fn a_session_at_its_minimum_invites_nobody() {
+    let app = TestApp::with_staff(PLANNING).await;
+    let training = app.training_id("FIN-01").await;
+    let session = app.create_session(8, json!({})).await;
+    let o = app.officers("full", 6).await;
+    for officer in &o[..5] {
+        assert_eq!(
+            app.enrol(&officer.token, &session).await.status,
+            StatusCode::CREATED
+        );
+    }
+    let interest = format!("/trainings/{training}/interest");
+    app.call("POST", &interest, Some(&o[5].token), None).await;
+    app.set_clock("2027-02-22T09:00");
+    assert_eq!(app.run_job("send-reminders").await["invitations_queued"], 0);
+}
+
+#[tokio::test]
+async fn those_still_waiting_when_enrolment_closes_are_told_once() {
+    let app = TestApp::with_staff(PLANNING).await;
+    let session = app.create_session(1, json!({})).await;
+    let o = app.officers("closed", 3).await;
+    for officer in &o {
+        app.enrol(&officer.token, &session).await;
+    }
+    app.withdraw(&o[2].token, &session).await;
+    // Enrolment closes on 1 March 2027 at 18:00 (the local clock runs on from what it is set
+    // to).
+    app.set_clock("2027-03-01T17:59");
+    assert_eq!(
+        app.run_job("send-reminders").await["waitlist_closed_queued"],
+        0
+    );
+    app.set_clock("2027-03-01T18:01");
+    assert_eq!(
+        app.run_job("send-reminders").await["waitlist_closed_queued"],
+        1
+    );
+    app.run_job("send-reminders").await;
+    assert_eq!(app.emails_to(&o[1].email, "Liste d'attente close"), 1);
+    assert_eq!(app.emails_to(&o[0].email, "Liste d'attente close"), 0);
+    assert_eq!(app.emails_to(&o[2].email, "Liste d'attente close"), 0);
+}
