@@ -241,6 +241,11 @@ CASES = [
         lambda r: expect(r.get("swept") is True, f"{r}"),
     ),
     (
+        "promote-waitlist",
+        "promote-waitlist-ses-bounce.json",
+        lambda r: expect("changed" in r or r.get("ignored") is True, f"{r}"),
+    ),
+    (
         "send-reminders",
         "send-reminders.json",
         lambda r: expect(isinstance(r.get("reminders_queued"), int), f"{r}"),

@@ -31,15 +31,16 @@ pub fn router(local: Local) -> Router {
 }
 
 /// The server's own refusals (a body over the limit, a wrong method on a `/dev/` route) come
-/// as plain text or empty; give them the same problem+json shape as every other error.
+/// as plain text or empty; give them the same problem+json shape as every other error. The
+/// functions' own answers (JSON, or the HTML pages of the one-time links) pass as they are.
 async fn problem_for_bare_errors(response: Response) -> Response {
     let status = response.status();
-    let json = response
+    let shaped = response
         .headers()
         .get("content-type")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("json"));
-    if json || !(status.is_client_error() || status.is_server_error()) {
+        .is_some_and(|v| v.contains("json") || v.starts_with("text/html"));
+    if shaped || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
     let (code, detail) = match status.as_u16() {

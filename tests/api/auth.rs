@@ -73,7 +73,8 @@ async fn every_officer_and_staff_route_refuses_an_anonymous_caller() {
     let before = app.session_snapshot(&staff).await;
     assert!(ROUTES.len() > 30, "the route table should be complete");
 
-    for route in ROUTES {
+    // The public routes authenticate by a secret of their own (tested in `ledger`).
+    for route in ROUTES.iter().filter(|r| !r.op.is_public()) {
         let path = concrete(route);
         let a = app.call(route.method, &path, None, None).await;
 

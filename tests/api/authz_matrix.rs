@@ -54,6 +54,9 @@ const MATRIX: &[(&str, [u16; 5])] = &[
         [401, 404, 404, 403, 403],
     ),
     ("DELETE /sessions/{id}/enrolment", [401, 200, 404, 403, 403]),
+    // No bearer token needed: the link's signed token (a random one here) is checked.
+    ("GET /liens/{token}", [404, 404, 404, 404, 404]),
+    ("POST /liens/{token}", [404, 404, 404, 404, 404]),
     ("GET /me", [401, 200, 200, 200, 403]),
     ("GET /me/enrolments", [401, 200, 200, 403, 403]),
     ("GET /me/programme", [401, 200, 200, 403, 403]),
@@ -62,6 +65,16 @@ const MATRIX: &[(&str, [u16; 5])] = &[
         [401, 400, 400, 403, 403],
     ),
     ("GET /me/notifications", [401, 200, 200, 403, 403]),
+    (
+        "POST /me/notifications/{id}/read",
+        [401, 404, 404, 403, 403],
+    ),
+    ("POST /me/notifications/read-all", [401, 200, 200, 403, 403]),
+    ("GET /me/calendar-link", [401, 200, 200, 403, 403]),
+    ("POST /me/calendar-link", [401, 201, 201, 403, 403]),
+    ("DELETE /me/calendar-link", [401, 204, 204, 403, 403]),
+    // No bearer token needed: the feed's own token (missing here) is its authentication.
+    ("GET /me/calendar.ics", [400, 400, 400, 400, 400]),
     ("GET /trainings", [401, 200, 200, 200, 403]),
     ("POST /trainings/{id}/interest", [401, 201, 201, 403, 403]),
     ("GET /admin/trainings", [401, 403, 403, 200, 403]),
@@ -106,10 +119,18 @@ const MATRIX: &[(&str, [u16; 5])] = &[
         "GET /admin/sessions/{id}/feedback",
         [401, 403, 403, 200, 403],
     ),
+    (
+        "GET /admin/sessions/{id}/notifications",
+        [401, 403, 403, 200, 403],
+    ),
     ("GET /admin/enrolments", [401, 403, 403, 200, 403]),
     ("GET /admin/programmes", [401, 403, 403, 200, 403]),
     ("GET /admin/officers", [401, 403, 403, 200, 403]),
     ("GET /admin/officers/{id}", [401, 403, 403, 200, 403]),
+    (
+        "GET /admin/officers/{id}/notifications",
+        [401, 403, 403, 200, 403],
+    ),
     (
         "PUT /admin/officers/{id}/programme/{training_id}",
         [401, 403, 403, 400, 403],

@@ -77,6 +77,10 @@ async fn every_job_sample_event_runs_its_job() {
     for (function, name) in [
         (Function::PromoteWaitlist, "promote-waitlist.json"),
         (Function::PromoteWaitlist, "promote-waitlist-sweep.json"),
+        (
+            Function::PromoteWaitlist,
+            "promote-waitlist-ses-bounce.json",
+        ),
         (Function::SendReminders, "send-reminders.json"),
         (Function::ComputeStatistics, "compute-statistics.json"),
     ] {

@@ -10,6 +10,8 @@ mod authz_matrix;
 mod errors;
 mod events;
 mod import;
+mod ledger;
+mod links;
 mod notifications;
 mod outreach;
 mod rules;

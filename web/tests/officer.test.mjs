@@ -176,14 +176,25 @@ test('my trainings: upcoming, past, programme, interest in a training and the ca
   const staff = await server.token('hugues.vidal@intradef.example');
   const { json: demand } = await server.api('GET', '/admin/trainings', { token: staff });
   assert.equal(demand.trainings.find((t) => t.id === training.id).interested, 1);
-  await page.getByRole('button', { name: 'Obtenir mon lien d’agenda' }).click();
-  const calendar = await server.api('GET', '/me/calendar', { token });
-  if (calendar.status === 404) {
-    await page.getByText('Lien d’agenda pas encore disponible').waitFor();
-  } else {
-    await page.getByText('Abonnez votre agenda').waitFor();
-  }
+  // The calendar link: created and shown once, then revoked.
+  await page.getByText('Vous n’avez pas de lien d’agenda actif.').waitFor();
+  await page.getByRole('button', { name: 'Créer mon lien d’agenda' }).click();
+  await page.locator('#message-agenda').getByText('Lien d’agenda créé').waitFor();
+  const url = await page.getByLabel('Mon lien d’agenda').inputValue();
+  assert.match(url, /\/me\/calendar\.ics\?token=[A-Za-z0-9_-]{43}$/);
+  const { json: link } = await server.api('GET', '/me/calendar-link', { token });
+  assert.equal(link.exists, true);
+  // The feed answers on its own token, with no sign-in.
+  const feed = await fetch(`${server.url}/me/calendar.ics?${url.split('?')[1]}`);
+  assert.equal(feed.status, 200);
+  assert.equal(feed.headers.get('content-type'), 'text/calendar; charset=utf-8');
+  assert.match(await feed.text(), /^BEGIN:VCALENDAR/);
+  await page.getByText(/Un lien d’agenda est actif depuis le/).waitFor();
   await checkPage(page, 'officier-mes-formations');
+  await page.getByRole('button', { name: 'Révoquer le lien' }).click();
+  await page.locator('#message-agenda').getByText('Lien révoqué').waitFor();
+  await page.getByText('Vous n’avez pas de lien d’agenda actif.').waitFor();
+  assert.equal((await fetch(`${server.url}/me/calendar.ics?${url.split('?')[1]}`)).status, 404);
 });
 
 test('gives feedback on a session attended, told in French when it cannot be given', async () => {
@@ -228,7 +239,7 @@ test('gives feedback on a session attended, told in French when it cannot be giv
   assert.match(await past.textContent(), /Donné/);
 });
 
-test('my notifications list the emails sent, reached from the phone menu', async () => {
+test('my notifications list the emails sent, reached from the phone menu, and are read on opening', async () => {
   // On a phone the navigation sits behind the header's menu button.
   await page.setViewportSize({ width: 360, height: 780 });
   await page.goto(`${server.url}/officier/mes-formations`);
@@ -241,9 +252,28 @@ test('my notifications list the emails sent, reached from the phone menu', async
   await page.setViewportSize({ width: 1280, height: 900 });
   const { json } = await server.api('GET', '/me/notifications', { token });
   assert.ok(json.notifications.length >= 4, 'enrolment, waiting list and withdrawals were told');
+  assert.ok(json.unread >= 4, 'none read yet');
   assert.equal(await page.locator('tbody tr').count(), json.notifications.length);
   assert.match(await page.locator('tbody').textContent(), /Inscription confirmée/);
+  // The menu counts the unread ones.
+  assert.equal(await page.locator('#non-lues').textContent(), `${json.unread} non lues`);
   await checkPage(page, 'officier-notifications');
+
+  // Opening one marks it read, and the count goes down.
+  const first = json.notifications[0];
+  await page.locator(`details[data-notification="${first.id}"] summary`).click();
+  await page.locator('tbody tr').first().locator('[data-etat="lu"]').waitFor();
+  await page.locator('#non-lues').getByText(`${json.unread - 1}`).waitFor();
+  const after = (await server.api('GET', '/me/notifications', { token })).json;
+  assert.equal(after.unread, json.unread - 1);
+  assert.equal(after.notifications.find((n) => n.id === first.id).read, true);
+
+  await page.getByRole('button', { name: 'Tout marquer comme lu' }).click();
+  await page.locator('#message-notifications').getByText('Notifications lues').waitFor();
+  assert.equal(await page.locator('[data-etat="non-lu"]').count(), 0);
+  assert.equal(await page.locator('#non-lues').count(), 0);
+  assert.equal((await server.api('GET', '/me/notifications', { token })).json.unread, 0);
+  await assertAccessible(page, 'officier-notifications (lues)');
 });
 
 test('accepts a place offered from the waiting list', async () => {

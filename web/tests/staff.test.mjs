@@ -125,6 +125,29 @@ test('enrols an officer on their behalf, then marks attendance once the session 
   await checkPage(page, 'personnel-session-presences');
 });
 
+test('the session and officer pages list the notifications sent, with their delivery', async () => {
+  await go(`/personnel/sessions/${created}`);
+  const sent = page.getByRole('table', { name: 'Notifications de la session' });
+  await sent.waitFor();
+  const { json } = await server.api('GET', `/admin/sessions/${created}/notifications`, { token });
+  assert.ok(json.count >= 1, 'the enrolment by staff was told');
+  assert.equal(await sent.locator('tbody tr').count(), json.count);
+  assert.match(await sent.textContent(), /Inscription confirmée/);
+  assert.match(await sent.textContent(), /Envoyé/);
+  await checkPage(page, 'personnel-session-notifications');
+
+  const officer = json.notifications[0].officer_id;
+  await sent.getByRole('link').first().click();
+  await waitReady(page, `/personnel/officiers/${officer}`);
+  const mine = page.getByRole('table', { name: 'Notifications de l’officier' });
+  await mine.waitFor();
+  const { json: theirs } = await server.api('GET', `/admin/officers/${officer}/notifications`, { token });
+  assert.equal(await mine.locator('tbody tr').count(), theirs.count);
+  await checkPage(page, 'personnel-officier-notifications');
+  // Back where the next test expects the page.
+  await go(`/personnel/sessions/${created}`);
+});
+
 test('exports the roster as CSV, or says that the export is not available yet', async () => {
   const csv = await server.api('GET', `/admin/sessions/${created}/roster`, { token, accept: 'text/csv' });
   const isCsv = csv.status === 200 && (csv.headers.get('content-type') || '').includes('text/csv');

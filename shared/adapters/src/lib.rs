@@ -158,7 +158,7 @@ pub fn mime_message(from: &Mailbox, email: &OutgoingEmail) -> Result<Message> {
 
 #[async_trait]
 impl Mailer for OutboxMailer {
-    async fn send(&self, email: &OutgoingEmail) -> Result<()> {
+    async fn send(&self, email: &OutgoingEmail, _notice: Option<i64>) -> Result<Option<String>> {
         let message = mime_message(&self.from, email)?;
         // Names sort in the order the emails were written: real time, then a sequence for
         // emails written within the same microsecond.
@@ -166,11 +166,12 @@ impl Mailer for OutboxMailer {
             .sequence
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let name = format!("{}-{seq:06}.eml", Utc::now().format("%Y%m%dT%H%M%S%.6fZ"));
-        let path = self.dir.join(name);
+        let path = self.dir.join(&name);
         std::fs::write(&path, message.formatted())
             .map_err(|e| DomainError::internal(format!("cannot write {}: {e}", path.display())))?;
         tracing::debug!(outbox = %self.dir.display(), "email written to the outbox");
-        Ok(())
+        // The file's name stands for the provider's message id.
+        Ok(Some(name))
     }
 }
 
@@ -206,9 +207,10 @@ mod tests {
             date: Utc::now(),
             attachments: Vec::new(),
         };
-        mailer.send(&email).await.unwrap();
+        let name = mailer.send(&email, Some(7)).await.unwrap();
         let files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
         assert_eq!(files.len(), 1);
+        assert_eq!(name.as_deref(), files[0].file_name().to_str());
         let raw = std::fs::read_to_string(files[0].path()).unwrap();
         assert!(raw.contains("To: jean.dupont@intradef.example"), "{raw}");
         // Non-ASCII subjects are encoded (RFC 2047), never sent raw.

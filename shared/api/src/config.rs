@@ -445,7 +445,11 @@ struct Refusing(&'static str, &'static str);
 #[cfg(not(feature = "ses"))]
 #[async_trait]
 impl Mailer for Refusing {
-    async fn send(&self, _email: &cassiopee_domain::notices::OutgoingEmail) -> Result<()> {
+    async fn send(
+        &self,
+        _email: &cassiopee_domain::notices::OutgoingEmail,
+        _notice: Option<i64>,
+    ) -> Result<Option<String>> {
         Err(built_without(self.0, self.1))
     }
 }

@@ -5,11 +5,15 @@ use crate::http::{
     Format, Incoming, MAX_IMPORT_BODY, download, json, json_varying, negotiate, no_content,
     too_large,
 };
+use crate::one_time;
 use crate::routes::{Op, Route};
+use crate::tokens;
 use cassiopee_domain::error::{DomainError, Result};
 use cassiopee_domain::export;
 use cassiopee_domain::ids::{OfficerId, SessionId, TrainingId};
 use cassiopee_domain::import::ImportKind;
+use cassiopee_domain::ledger;
+use cassiopee_domain::links::{self, LinkAction, LinkError};
 use cassiopee_domain::model::{
     Actor, Email, EnrolmentStatus, Modality, Money, Officer, ProgrammeKind, Staff, WaitlistMode,
 };
@@ -24,7 +28,7 @@ use cassiopee_domain::usecases::{
 };
 use chrono::NaiveDate;
 use lambda_http::Body;
-use lambda_http::http::{Response, StatusCode};
+use lambda_http::http::{Response, StatusCode, header};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -366,8 +370,123 @@ struct PlanBody {
     kind: ProgrammeKind,
 }
 
+/// The base of the calendar feed's address: the API the request came to (the feed is served
+/// by the API, which on AWS is not behind the web app's distribution), with the scheme the
+/// gateway says it was reached by; without a `Host` header, the configured public address.
+fn public_base(deps: &Deps, req: &Incoming) -> String {
+    let Some(host) = req
+        .header("host")
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
+    else {
+        return deps.notify.public_url.clone();
+    };
+    let scheme = match req.header("x-forwarded-proto") {
+        Some("http") => "http",
+        Some(_) => "https",
+        None if host.starts_with("127.0.0.1") || host.starts_with("localhost") => "http",
+        None => "https",
+    };
+    format!("{scheme}://{host}")
+}
+
+/// The id of a notice in a path; anything but a positive number is "not found".
+fn notice_id(req: &Incoming) -> Result<i64> {
+    req.params
+        .get("id")
+        .and_then(|raw| raw.parse::<i64>().ok())
+        .filter(|id| *id >= 0)
+        .ok_or_else(ledger::notification_not_found)
+}
+
+/// A public operation reached the identified path: `run` sends those to `public` first.
+fn unreachable_public() -> Result<Response<Body>> {
+    Err(DomainError::internal(
+        "a public route reached the identified handlers",
+    ))
+}
+
+fn calendar_link_not_found() -> DomainError {
+    DomainError::not_found(
+        "calendar-link-not-found",
+        "Ce lien d'agenda n'existe pas ou a été révoqué : créez-en un nouveau dans l'application.",
+    )
+}
+
+/// The officer a calendar feed's `token` names: 400 without a token, 404 for a token that is
+/// unknown or revoked (a malformed one cannot exist, and is not looked up).
+async fn calendar_owner(deps: &Deps, req: &Incoming) -> Result<Officer> {
+    let token = req.query("token").ok_or_else(|| {
+        DomainError::invalid(
+            "malformed-request",
+            "Le lien d'agenda est incomplet : il manque son jeton (token).",
+        )
+    })?;
+    if !tokens::well_formed(token) {
+        return Err(calendar_link_not_found());
+    }
+    deps.store
+        .officer_by_calendar_token(&tokens::hash(token))
+        .await?
+        .ok_or_else(calendar_link_not_found)
+}
+
+/// The routes served without a bearer token; each authenticates by a secret of its own.
+async fn public(deps: &Deps, op: Op, req: &Incoming) -> Result<Response<Body>> {
+    match op {
+        Op::CalendarFeed => {
+            let officer = calendar_owner(deps, req).await?;
+            let feed = uc::calendar_feed(deps, &officer.id).await?;
+            Ok(Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, "text/calendar; charset=utf-8")
+                .header(
+                    header::CONTENT_DISPOSITION,
+                    "inline; filename=\"cassiopee.ics\"",
+                )
+                .header(header::CACHE_CONTROL, "private, max-age=300")
+                .body(Body::Text(feed))
+                .unwrap_or_default())
+        }
+        Op::LinkPage | Op::LinkAnswer => {
+            let raw = req.params.get("token").unwrap_or_default();
+            let intent = link_intent(deps, raw);
+            let as_json = one_time::wants_json(req);
+            if op == Op::LinkPage {
+                one_time::show(deps, &req.path, intent, as_json).await
+            } else {
+                one_time::act(deps, intent, as_json).await
+            }
+        }
+        _ => unreachable_public(),
+    }
+}
+
+/// Checks a link's signature and expiry (`links::verify`); nothing is looked up before.
+fn link_intent(deps: &Deps, raw: &str) -> std::result::Result<one_time::Intent, one_time::Refusal> {
+    let Some(secret) = deps.notify.link_secret.as_deref() else {
+        return Err(one_time::Refusal::Invalid);
+    };
+    match links::verify(secret, raw, deps.now()) {
+        Ok(claims) => Ok(one_time::Intent {
+            act: match claims.action {
+                LinkAction::AcceptOffer => one_time::Act::AcceptOffer,
+                LinkAction::DeclineOffer => one_time::Act::DeclineOffer,
+                LinkAction::LeaveWaitlist => one_time::Act::LeaveWaitlist,
+            },
+            session_id: claims.session_id,
+            officer_id: claims.officer_id,
+            nonce: claims.nonce,
+        }),
+        Err(LinkError::Expired) => Err(one_time::Refusal::Expired),
+        Err(_) => Err(one_time::Refusal::Invalid),
+    }
+}
+
 /// Runs one operation for an identified caller.
 pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<Body>> {
+    if route.op.is_public() {
+        return public(deps, route.op, req).await;
+    }
     let who = caller(deps, req).await?;
     if route.path.starts_with("/admin/") {
         staff(&who)?;
@@ -457,9 +576,61 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
         }
         Op::MyNotifications => {
             let o = officer(&who)?;
-            let list = deps.store.officer_notices(&o.id).await?;
-            Ok(json(StatusCode::OK, &json!({ "notifications": list })))
+            let (list, unread) = ledger::my_notifications(deps, &o.id).await?;
+            Ok(json(
+                StatusCode::OK,
+                &json!({ "notifications": list, "unread": unread }),
+            ))
         }
+        Op::MarkNotificationRead => {
+            let o = officer(&who)?;
+            let id = notice_id(req)?;
+            ledger::mark_read(deps, &o.id, id).await?;
+            Ok(no_content())
+        }
+        Op::MarkAllNotificationsRead => {
+            let o = officer(&who)?;
+            let marked = ledger::mark_all_read(deps, &o.id).await?;
+            Ok(json(
+                StatusCode::OK,
+                &json!({ "marked": marked, "unread": 0 }),
+            ))
+        }
+        Op::MyCalendarLink => {
+            let o = officer(&who)?;
+            let created = deps.store.calendar_token_created(&o.id).await?;
+            Ok(json(
+                StatusCode::OK,
+                &json!({
+                    "exists": created.is_some(),
+                    "created_at": created.map(time::to_paris_rfc3339),
+                }),
+            ))
+        }
+        Op::CreateCalendarLink => {
+            let o = officer(&who)?;
+            let token = tokens::generate()?;
+            let now = deps.now();
+            deps.store
+                .set_calendar_token(&o.id, &tokens::hash(&token), now)
+                .await?;
+            tracing::info!(officer = %o.id, "calendar link created");
+            Ok(json(
+                StatusCode::CREATED,
+                &json!({
+                    "url": format!("{}/me/calendar.ics?token={token}", public_base(deps, req)),
+                    "created_at": time::to_paris_rfc3339(now),
+                }),
+            ))
+        }
+        Op::RevokeCalendarLink => {
+            let o = officer(&who)?;
+            if deps.store.revoke_calendar_token(&o.id).await? {
+                tracing::info!(officer = %o.id, "calendar link revoked");
+            }
+            Ok(no_content())
+        }
+        Op::CalendarFeed | Op::LinkPage | Op::LinkAnswer => unreachable_public(),
         Op::GiveFeedback => {
             let o = officer(&who)?;
             let b: FeedbackBody = req.json()?;
@@ -669,6 +840,21 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
                     )
                 }
             })
+        }
+        Op::AdminSessionNotifications => {
+            let list = ledger::session_notifications(deps, &session_id(req)?).await?;
+            Ok(json(
+                StatusCode::OK,
+                &json!({ "notifications": list, "count": list.len() }),
+            ))
+        }
+        Op::AdminOfficerNotifications => {
+            let id = req.id("id", OfficerId::parse, DomainError::officer_not_found)?;
+            let list = ledger::officer_notifications(deps, &id).await?;
+            Ok(json(
+                StatusCode::OK,
+                &json!({ "notifications": list, "count": list.len() }),
+            ))
         }
         Op::AdminSessionFeedback => Ok(json(
             StatusCode::OK,

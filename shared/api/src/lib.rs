@@ -6,8 +6,11 @@ pub mod config;
 pub mod handlers;
 pub mod http;
 pub mod jobs;
+pub mod one_time;
+pub mod pages;
 pub mod problem;
 pub mod routes;
+pub mod tokens;
 
 use crate::http::Incoming;
 use crate::problem::{problem, raw_problem};

@@ -32,6 +32,7 @@ fn title_of(status: StatusCode) -> &'static str {
         405 => "Méthode non autorisée",
         406 => "Format non disponible",
         409 => "Conflit",
+        410 => "Expiré",
         413 => "Requête trop volumineuse",
         415 => "Type de contenu non pris en charge",
         422 => "Données invalides",

@@ -64,6 +64,16 @@ pub enum Op {
     MyEnrolments,
     MyProgramme,
     MyNotifications,
+    MarkNotificationRead,
+    MarkAllNotificationsRead,
+    MyCalendarLink,
+    CreateCalendarLink,
+    RevokeCalendarLink,
+    /// The personal calendar feed: authenticated by its secret token, not by a bearer token.
+    CalendarFeed,
+    /// A one-time link of an email: what it will do (never acts), and doing it, once.
+    LinkPage,
+    LinkAnswer,
     GiveFeedback,
     ListTrainings,
     RegisterInterest,
@@ -80,6 +90,7 @@ pub enum Op {
     AdminDeleteSession,
     AdminRoster,
     AdminSessionFeedback,
+    AdminSessionNotifications,
     AdminListEnrolments,
     AdminEnrol,
     AdminWithdraw,
@@ -88,6 +99,7 @@ pub enum Op {
     AdminEnrolmentHistory,
     AdminListOfficers,
     AdminGetOfficer,
+    AdminOfficerNotifications,
     AdminPlanTraining,
     AdminUnplanTraining,
     AdminListStaff,
@@ -97,6 +109,13 @@ pub enum Op {
 }
 
 impl Op {
+    /// Served without a bearer token (calendar applications cannot send one): the route
+    /// authenticates its caller by a secret of its own. API Gateway's authorizer is off for
+    /// exactly these routes (`Auth: Authorizer: NONE` in the template).
+    pub fn is_public(self) -> bool {
+        matches!(self, Op::CalendarFeed | Op::LinkPage | Op::LinkAnswer)
+    }
+
     /// The changes an officer makes to their own enrolments and requests, which count against
     /// their quota (see `usecases::count_change`). Reads, and what staff do, do not count.
     pub fn counts_as_change(self) -> bool {
@@ -146,6 +165,8 @@ pub const ROUTES: &[Route] = &[
         F::Enrol,
         Op::DeclineOffer,
     ),
+    r("GET", "/liens/{token}", F::Enrol, Op::LinkPage),
+    r("POST", "/liens/{token}", F::Enrol, Op::LinkAnswer),
     r(
         "DELETE",
         "/sessions/{id}/enrolment",
@@ -160,6 +181,42 @@ pub const ROUTES: &[Route] = &[
         "/me/notifications",
         F::OfficerProfile,
         Op::MyNotifications,
+    ),
+    r(
+        "POST",
+        "/me/notifications/{id}/read",
+        F::OfficerProfile,
+        Op::MarkNotificationRead,
+    ),
+    r(
+        "POST",
+        "/me/notifications/read-all",
+        F::OfficerProfile,
+        Op::MarkAllNotificationsRead,
+    ),
+    r(
+        "GET",
+        "/me/calendar-link",
+        F::OfficerProfile,
+        Op::MyCalendarLink,
+    ),
+    r(
+        "POST",
+        "/me/calendar-link",
+        F::OfficerProfile,
+        Op::CreateCalendarLink,
+    ),
+    r(
+        "DELETE",
+        "/me/calendar-link",
+        F::OfficerProfile,
+        Op::RevokeCalendarLink,
+    ),
+    r(
+        "GET",
+        "/me/calendar.ics",
+        F::OfficerProfile,
+        Op::CalendarFeed,
     ),
     r(
         "POST",
@@ -248,6 +305,12 @@ pub const ROUTES: &[Route] = &[
     ),
     r(
         "GET",
+        "/admin/sessions/{id}/notifications",
+        F::StaffSessions,
+        Op::AdminSessionNotifications,
+    ),
+    r(
+        "GET",
         "/admin/enrolments",
         F::StaffSessions,
         Op::AdminListEnrolments,
@@ -299,6 +362,12 @@ pub const ROUTES: &[Route] = &[
         "/admin/officers/{id}",
         F::StaffOfficers,
         Op::AdminGetOfficer,
+    ),
+    r(
+        "GET",
+        "/admin/officers/{id}/notifications",
+        F::StaffOfficers,
+        Op::AdminOfficerNotifications,
     ),
     r(
         "PUT",

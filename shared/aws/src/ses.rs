@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_sesv2::primitives::Blob;
-use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
+use aws_sdk_sesv2::types::{Destination, EmailContent, MessageTag, RawMessage};
 use cassiopee_adapters::mime_message;
 use cassiopee_domain::error::{DomainError, Result};
 use cassiopee_domain::notices::OutgoingEmail;
@@ -38,7 +38,7 @@ impl SesMailer {
 
 #[async_trait]
 impl Mailer for SesMailer {
-    async fn send(&self, email: &OutgoingEmail) -> Result<()> {
+    async fn send(&self, email: &OutgoingEmail, notice: Option<i64>) -> Result<Option<String>> {
         let message = mime_message(&self.from, email)?;
         let raw = RawMessage::builder()
             .data(Blob::new(message.formatted()))
@@ -57,6 +57,16 @@ impl Mailer for SesMailer {
         if let Some(set) = &self.configuration_set {
             request = request.configuration_set_name(set);
         }
+        if let Some(id) = notice {
+            // SES hands the tags back in every event it publishes for this email: the delivery
+            // reports find their notice by it.
+            let tag = MessageTag::builder()
+                .name(cassiopee_domain::ledger::NOTICE_TAG)
+                .value(id.to_string())
+                .build()
+                .map_err(|e| DomainError::internal(format!("ses email tag: {e}")))?;
+            request = request.email_tags(tag);
+        }
         let sent = request.send().await.map_err(|e| {
             DomainError::internal(format!(
                 "ses send_email: {}",
@@ -65,8 +75,9 @@ impl Mailer for SesMailer {
         })?;
         tracing::info!(
             message_id = sent.message_id().unwrap_or(""),
+            notice,
             "email handed to SES"
         );
-        Ok(())
+        Ok(sent.message_id().map(str::to_string))
     }
 }

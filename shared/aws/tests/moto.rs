@@ -139,7 +139,11 @@ async fn ses_sends_the_raw_mime_message_to_its_recipient() {
         }],
     };
 
-    mailer.send(&email).await.expect("sent");
+    let message_id = mailer.send(&email, Some(42)).await.expect("sent");
+    assert!(
+        message_id.is_some_and(|m| !m.is_empty()),
+        "SES answers the message id"
+    );
 
     let data = moto_get(&endpoint, "/moto-api/data.json");
     let json: serde_json::Value = serde_json::from_str(&data).expect("moto data");
@@ -183,7 +187,7 @@ async fn ses_refuses_a_sender_that_is_not_verified() {
         attachments: Vec::new(),
     };
     let err = mailer
-        .send(&email)
+        .send(&email, None)
         .await
         .expect_err("an unverified sender must fail");
     assert_eq!(err.kind, cassiopee_domain::ErrorKind::Internal);

@@ -12,6 +12,7 @@ pub mod export;
 mod fixtures;
 pub mod ids;
 pub mod import;
+pub mod ledger;
 pub mod links;
 pub mod model;
 pub mod notices;

@@ -27,7 +27,10 @@ pub trait Clock: Send + Sync {
 /// Sends one email. Called after the state change it announces has committed.
 #[async_trait]
 pub trait Mailer: Send + Sync {
-    async fn send(&self, email: &OutgoingEmail) -> Result<()>;
+    /// Sends `email`; `notice` is the outbox id it delivers, which the provider carries back in
+    /// its delivery reports (an SES email tag). Answers the provider's message id, if it gives
+    /// one.
+    async fn send(&self, email: &OutgoingEmail, notice: Option<i64>) -> Result<Option<String>>;
 }
 
 /// Domain events, published after commit; they drive promote-waitlist and notifications.
@@ -206,7 +209,49 @@ pub struct QueuedNotice {
     pub attempts: u32,
 }
 
-/// A notice as shown to staff or to the officer.
+/// What the mail provider reported about a sent email. Reports arrive late, twice or out of
+/// order; a report replaces the stored one only when its [`rank`](Self::rank) is higher, so that
+/// a late "delivered" never hides a bounce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Delivered,
+    /// Delivered, then reported as unwanted by the recipient.
+    Complained,
+    /// Refused by the recipient's server (any bounce type: SES reports a transient bounce only
+    /// once it has stopped retrying).
+    Bounced,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Complained => "complained",
+            DeliveryStatus::Bounced => "bounced",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "delivered" => Some(DeliveryStatus::Delivered),
+            "complained" => Some(DeliveryStatus::Complained),
+            "bounced" => Some(DeliveryStatus::Bounced),
+            _ => None,
+        }
+    }
+
+    /// The order in which reports may override one another.
+    pub fn rank(self) -> u8 {
+        match self {
+            DeliveryStatus::Delivered => 1,
+            DeliveryStatus::Complained => 2,
+            DeliveryStatus::Bounced => 3,
+        }
+    }
+}
+
+/// A notice as shown to staff or to the officer: the outbox line and its delivery ledger.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct NoticeRecord {
     pub id: i64,
@@ -217,7 +262,20 @@ pub struct NoticeRecord {
     pub queued_at: Instant,
     #[serde(with = "crate::time::paris_serde::option")]
     pub sent_at: Option<Instant>,
+    /// `pending`, `sent` or `failed`: what the outbox did.
     pub status: String,
+    pub attempts: u32,
+    /// Why the last attempt failed, as the mail adapter said it.
+    pub last_error: Option<String>,
+    /// The provider's id of the sent message.
+    pub message_id: Option<String>,
+    /// What the provider reported after sending, and when.
+    pub delivery: Option<DeliveryStatus>,
+    #[serde(with = "crate::time::paris_serde::option")]
+    pub delivery_at: Option<Instant>,
+    /// When the officer read it in the application.
+    #[serde(with = "crate::time::paris_serde::option")]
+    pub read_at: Option<Instant>,
 }
 
 /// The figures of one session, or summed over a group of sessions. Counts are exact integers
@@ -445,9 +503,41 @@ pub trait Store: Send + Sync {
     /// skipped. Answers how many were new.
     async fn queue_notices(&self, notices: &[Notice], now: Instant) -> Result<u32>;
     async fn pending_notices(&self, limit: u32) -> Result<Vec<QueuedNotice>>;
-    async fn mark_notice_sent(&self, id: i64, now: Instant) -> Result<()>;
+    /// Marks a notice sent, with the provider's message id when it gave one.
+    async fn mark_notice_sent(&self, id: i64, message_id: Option<&str>, now: Instant)
+    -> Result<()>;
     async fn mark_notice_failed(&self, id: i64, error: &str, now: Instant) -> Result<()>;
+    /// An officer's notices, newest first.
     async fn officer_notices(&self, officer: &OfficerId) -> Result<Vec<NoticeRecord>>;
+    /// The notices about one session, newest first.
+    async fn session_notices(&self, session: &SessionId) -> Result<Vec<NoticeRecord>>;
+    /// Records a delivery report. Idempotent and monotone: answers false (and changes
+    /// nothing) for an unknown notice, a repeated report, or one of lower or equal rank than
+    /// the stored one.
+    async fn record_delivery(&self, id: i64, status: DeliveryStatus, at: Instant) -> Result<bool>;
+    /// Marks the officer's notices read: those of `ids` (the others' ids are ignored), or all of
+    /// them for `None`. A notice read already keeps its first reading time. Answers how many
+    /// became read.
+    async fn mark_notices_read(
+        &self,
+        officer: &OfficerId,
+        ids: Option<&[i64]>,
+        now: Instant,
+    ) -> Result<u32>;
+
+    // The personal calendar feed: only the SHA-256 of the secret token is stored.
+    /// Creates or replaces the officer's token; the previous one stops working at once.
+    async fn set_calendar_token(&self, officer: &OfficerId, hash: &str, now: Instant)
+    -> Result<()>;
+    /// Answers false when the officer had no token.
+    async fn revoke_calendar_token(&self, officer: &OfficerId) -> Result<bool>;
+    /// When the officer's current token was created, if there is one.
+    async fn calendar_token_created(&self, officer: &OfficerId) -> Result<Option<Instant>>;
+    async fn officer_by_calendar_token(&self, hash: &str) -> Result<Option<Officer>>;
+
+    /// Claims `key` once and for all: true for the first caller, false for every later one,
+    /// whatever the concurrency (a conditional insert). One-time links and daily digests use it.
+    async fn claim_once(&self, key: &str, now: Instant) -> Result<bool>;
     /// Confirmed enrolments of scheduled sessions starting in `[from, to)`.
     async fn confirmed_between(
         &self,

@@ -1529,10 +1529,14 @@ pub async fn deliver_pending(deps: &Deps) -> u32 {
         }
     };
     for queued in pending {
-        match deliver_one(deps, &queued.notice).await {
-            Ok(()) => {
+        match deliver_one(deps, queued.id, &queued.notice).await {
+            Ok(message_id) => {
                 sent += 1;
-                if let Err(e) = deps.store.mark_notice_sent(queued.id, deps.now()).await {
+                if let Err(e) = deps
+                    .store
+                    .mark_notice_sent(queued.id, message_id.as_deref(), deps.now())
+                    .await
+                {
                     tracing::error!(notice = queued.id, error = %e, "could not mark a notice sent");
                 }
             }
@@ -1556,7 +1560,7 @@ pub async fn deliver_pending(deps: &Deps) -> u32 {
     sent
 }
 
-async fn deliver_one(deps: &Deps, notice: &Notice) -> Result<()> {
+async fn deliver_one(deps: &Deps, id: i64, notice: &Notice) -> Result<Option<String>> {
     let officer = deps
         .store
         .officer(&notice.officer_id)
@@ -1566,7 +1570,7 @@ async fn deliver_one(deps: &Deps, notice: &Notice) -> Result<()> {
     let facts = delivery_facts(deps, notice, &session).await?;
     let ctx = deps.notify.context(deps.now());
     let email = notices::render(&notice.kind, &officer, &session, &training, &facts, &ctx)?;
-    deps.mailer.send(&email).await
+    deps.mailer.send(&email, Some(id)).await
 }
 
 /// What an email depends on at the time it is sent: the officer's standing in the session, the

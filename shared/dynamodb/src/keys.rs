@@ -35,6 +35,10 @@
 //! | pending notifications, in queue order | gsi3 | `gsi3pk = OUTBOX`, `gsi3sk = <queued_at>#<seq>#<id>` |
 //! | one notice; the outbox's uniqueness | table | `pk = NOTICE#<id>`, `sk = NOTICE`, id = hash of (officer, session, kind, version) |
 //! | an officer's notices, newest first | gsi2 | `gsi2pk = OFFICER#<id>`, `gsi2sk` begins with `NOTICE#` |
+//! | a session's notices, newest first | gsi1 | `gsi1pk = NOTICES#<session>`, `gsi1sk = <queued_at>#<seq>#<id>` |
+//! | an officer's calendar token (its hash, when created) | table | `pk = OFFICER#<id>`, `sk = CALENDAR` |
+//! | the officer of a calendar token; its uniqueness | table | `pk = CALENDAR#<sha-256 of the token>`, `sk = CALENDAR` → officer id |
+//! | a one-time claim (a link's nonce, a digest's day) | table | `pk = CLAIM#<key>`, `sk = CLAIM`, written once with `attribute_not_exists` |
 //! | notice fan-outs not yet expanded | gsi3 | `gsi3pk = FANOUT` |
 //! | a stored answer to an enrolment request | table | `pk = IDEM#enrol:<officer>#<key>`, `sk = IDEM` |
 //! | a caller's uses in one quota window | table | `pk = QUOTA#<subject>`, `sk = WINDOW#<start>` (expires at the window's end) |
@@ -199,6 +203,23 @@ pub(crate) fn notice(id: i64) -> Key {
 /// Queue order of a notice: when it was queued, then its place in the writing transaction.
 pub(crate) fn notice_order(queued_micros: i64, seq: u32, id: i64) -> String {
     format!("{}#{seq:05}#{id:019}", sortable(queued_micros))
+}
+
+/// `gsi1pk` of a notice: the notices about one session, as staff list them.
+pub(crate) fn session_notices_partition(session: &SessionId) -> String {
+    format!("NOTICES#{session}")
+}
+
+pub(crate) fn officer_calendar(officer: &OfficerId) -> Key {
+    (officer_partition(officer), "CALENDAR".into())
+}
+
+pub(crate) fn calendar_token(hash: &str) -> Key {
+    (format!("CALENDAR#{hash}"), "CALENDAR".into())
+}
+
+pub(crate) fn claim(key: &str) -> Key {
+    (format!("CLAIM#{key}"), "CLAIM".into())
 }
 
 pub(crate) fn fanout(session: &SessionId, kind_key: &str, version: u32) -> Key {

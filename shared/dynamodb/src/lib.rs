@@ -30,6 +30,7 @@ mod items;
 mod keys;
 mod moves;
 mod outbox;
+mod secrets;
 mod sessions;
 mod tx;
 
@@ -49,9 +50,9 @@ use cassiopee_domain::model::{
 };
 use cassiopee_domain::notices::{Notice, Transition, notice_for};
 use cassiopee_domain::ports::{
-    EnrolCommand, Enrolled, NoticeRecord, Promoted, QueuedNotice, RosterLine, RowOutcome,
-    SessionPatch, SessionQuery, SessionUpdated, StatisticsSnapshot, Store, TrainingDemand,
-    WithdrawCommand, WithdrawOutcome,
+    DeliveryStatus, EnrolCommand, Enrolled, NoticeRecord, Promoted, QueuedNotice, RosterLine,
+    RowOutcome, SessionPatch, SessionQuery, SessionUpdated, StatisticsSnapshot, Store,
+    TrainingDemand, WithdrawCommand, WithdrawOutcome,
 };
 use cassiopee_domain::time::Instant;
 use items::{Item, SessionMeta, micros, n, s};
@@ -687,8 +688,13 @@ impl Store for DynamoStore {
         self.pending_notices_impl(limit).await
     }
 
-    async fn mark_notice_sent(&self, id: i64, now: Instant) -> Result<()> {
-        self.mark_notice_sent_impl(id, now).await
+    async fn mark_notice_sent(
+        &self,
+        id: i64,
+        message_id: Option<&str>,
+        now: Instant,
+    ) -> Result<()> {
+        self.mark_notice_sent_impl(id, message_id, now).await
     }
 
     async fn mark_notice_failed(&self, id: i64, error: &str, now: Instant) -> Result<()> {
@@ -697,6 +703,46 @@ impl Store for DynamoStore {
 
     async fn officer_notices(&self, o: &OfficerId) -> Result<Vec<NoticeRecord>> {
         self.officer_notices_impl(o).await
+    }
+
+    async fn session_notices(&self, se: &SessionId) -> Result<Vec<NoticeRecord>> {
+        self.session_notices_impl(se).await
+    }
+
+    async fn record_delivery(&self, id: i64, status: DeliveryStatus, at: Instant) -> Result<bool> {
+        self.record_delivery_impl(id, status, at).await
+    }
+
+    async fn mark_notices_read(
+        &self,
+        o: &OfficerId,
+        ids: Option<&[i64]>,
+        now: Instant,
+    ) -> Result<u32> {
+        self.mark_notices_read_impl(o, ids, now).await
+    }
+
+    async fn set_calendar_token(&self, o: &OfficerId, hash: &str, now: Instant) -> Result<()> {
+        self.set_calendar_token_impl(o, hash, now).await
+    }
+
+    async fn revoke_calendar_token(&self, o: &OfficerId) -> Result<bool> {
+        self.revoke_calendar_token_impl(o).await
+    }
+
+    async fn calendar_token_created(&self, o: &OfficerId) -> Result<Option<Instant>> {
+        self.calendar_token_created_impl(o).await
+    }
+
+    async fn officer_by_calendar_token(&self, hash: &str) -> Result<Option<Officer>> {
+        match self.calendar_token_officer(hash).await? {
+            Some(id) => self.officer(&id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn claim_once(&self, key: &str, now: Instant) -> Result<bool> {
+        self.claim_once_impl(key, now).await
     }
 
     async fn confirmed_between(

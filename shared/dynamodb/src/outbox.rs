@@ -21,7 +21,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use cassiopee_domain::error::{DomainError, Result};
 use cassiopee_domain::ids::{OfficerId, SessionId};
 use cassiopee_domain::notices::{Notice, NoticeKind};
-use cassiopee_domain::ports::{NoticeRecord, QueuedNotice};
+use cassiopee_domain::ports::{DeliveryStatus, NoticeRecord, QueuedNotice};
 use cassiopee_domain::time::Instant;
 
 /// Recipients whose notices go straight into the change's transaction.
@@ -44,6 +44,11 @@ pub(crate) fn notice_write(notice: &Notice, now: Instant, seq: u32) -> Result<Wr
         keys::GSI2SK.into(),
         s(format!("{}{order}", keys::NOTICE_PREFIX)),
     );
+    item.insert(
+        keys::GSI1PK.into(),
+        s(keys::session_notices_partition(&notice.session_id)),
+    );
+    item.insert(keys::GSI1SK.into(), s(order.clone()));
     item.insert(keys::GSI3PK.into(), s(keys::OUTBOX_QUEUE));
     item.insert(keys::GSI3SK.into(), s(order));
     item.insert("id".into(), n(id));
@@ -230,19 +235,93 @@ impl DynamoStore {
         Ok(queued)
     }
 
-    pub(crate) async fn mark_notice_sent_impl(&self, id: i64, now: Instant) -> Result<()> {
+    pub(crate) async fn mark_notice_sent_impl(
+        &self,
+        id: i64,
+        message_id: Option<&str>,
+        now: Instant,
+    ) -> Result<()> {
         // An unknown id changes nothing, as an UPDATE matching no row.
+        let mut w = Write::update(Role::Notice, keys::notice(id))
+            .set("status", s("sent"))
+            .set("sent_at", n(micros(now)))
+            .add("attempts", n(1))
+            .remove(keys::GSI3PK)
+            .remove(keys::GSI3SK)
+            .when_present();
+        if let Some(m) = message_id {
+            w = w.set("message_id", s(m));
+        }
+        self.write_one(w).await?;
+        Ok(())
+    }
+
+    pub(crate) async fn session_notices_impl(&self, se: &SessionId) -> Result<Vec<NoticeRecord>> {
+        self.query(
+            Query::global(
+                keys::GSI1,
+                keys::GSI1PK,
+                keys::session_notices_partition(se),
+            )
+            .backwards(),
+        )
+        .await?
+        .iter()
+        .map(record_from)
+        .collect()
+    }
+
+    pub(crate) async fn record_delivery_impl(
+        &self,
+        id: i64,
+        status: DeliveryStatus,
+        at: Instant,
+    ) -> Result<bool> {
+        // One conditional update: the report lands only on a known notice whose stored report
+        // ranks lower, so duplicates and late reports of a lower rank change nothing.
+        let rank = status.rank();
         self.write_one(
             Write::update(Role::Notice, keys::notice(id))
-                .set("status", s("sent"))
-                .set("sent_at", n(micros(now)))
-                .add("attempts", n(1))
-                .remove(keys::GSI3PK)
-                .remove(keys::GSI3SK)
-                .when_present(),
+                .set("delivery", s(status.as_str()))
+                .set("delivery_rank", n(rank))
+                .set("delivery_at", n(micros(at)))
+                .when_present()
+                .when(|w| {
+                    let a = w.name("delivery_rank");
+                    let v = w.value(n(rank));
+                    format!("attribute_not_exists({a}) OR {a} < {v}")
+                }),
         )
-        .await?;
-        Ok(())
+        .await
+    }
+
+    pub(crate) async fn mark_notices_read_impl(
+        &self,
+        o: &OfficerId,
+        ids: Option<&[i64]>,
+        now: Instant,
+    ) -> Result<u32> {
+        let mut count = 0;
+        for record in self.officer_notices_impl(o).await? {
+            if record.read_at.is_some() || ids.is_some_and(|ids| !ids.contains(&record.id)) {
+                continue;
+            }
+            let read = self
+                .write_one(
+                    Write::update(Role::Notice, keys::notice(record.id))
+                        .set("read_at", n(micros(now)))
+                        .when_eq("officer_id", s(o.as_str()))
+                        .when(|w| {
+                            let a = w.name("read_at");
+                            format!("attribute_not_exists({a})")
+                        }),
+                )
+                .await?;
+            if read {
+                count += 1;
+            }
+        }
+        Ok(count)
     }
 
     pub(crate) async fn mark_notice_failed_impl(
@@ -280,18 +359,29 @@ impl DynamoStore {
         )
         .await?
         .iter()
-        .map(|item| {
-            let r = Reader(item);
-            Ok(NoticeRecord {
-                id: r.i64("id")?,
-                officer_id: OfficerId::from_stored(r.s("officer_id")?),
-                session_id: SessionId::from_stored(r.s("session_id")?),
-                kind: r.s("kind_key")?,
-                queued_at: r.instant("queued_at")?,
-                sent_at: r.opt_i64("sent_at")?.map(items::instant),
-                status: r.s("status")?,
-            })
-        })
+        .map(record_from)
         .collect()
     }
+}
+
+fn record_from(item: &Item) -> Result<NoticeRecord> {
+    let r = Reader(item);
+    Ok(NoticeRecord {
+        id: r.i64("id")?,
+        officer_id: OfficerId::from_stored(r.s("officer_id")?),
+        session_id: SessionId::from_stored(r.s("session_id")?),
+        kind: r.s("kind_key")?,
+        queued_at: r.instant("queued_at")?,
+        sent_at: r.opt_i64("sent_at")?.map(items::instant),
+        status: r.s("status")?,
+        attempts: r.u32_or_zero("attempts")?,
+        last_error: r.opt_s("last_error")?,
+        message_id: r.opt_s("message_id")?,
+        delivery: r
+            .opt_s("delivery")?
+            .as_deref()
+            .and_then(DeliveryStatus::parse),
+        delivery_at: r.opt_i64("delivery_at")?.map(items::instant),
+        read_at: r.opt_i64("read_at")?.map(items::instant),
+    })
 }

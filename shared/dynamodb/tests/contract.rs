@@ -20,7 +20,7 @@ use cassiopee_domain::model::{
 };
 use cassiopee_domain::notices::{Notice, NoticeKind};
 use cassiopee_domain::ports::{
-    EnrolCommand, EnrolOutcome, Enrolled, RowOutcome, SessionPatch, SessionQuery,
+    DeliveryStatus, EnrolCommand, EnrolOutcome, Enrolled, RowOutcome, SessionPatch, SessionQuery,
     StatisticsSnapshot, Store, WithdrawCommand, WithdrawOutcome,
 };
 use cassiopee_domain::time::{DailyHours, Instant};
@@ -74,6 +74,10 @@ contract!(
     session_wide_notices_reach_every_officer_even_beyond_a_transaction,
     people_catalogue_programme_and_statistics_read_back_as_written,
     the_waiting_peak_soft_deletes_and_feedback_behave_alike,
+    delivery_reports_are_idempotent_and_never_lower_the_status,
+    notices_are_listed_per_session_and_read_only_by_their_officer,
+    calendar_tokens_are_replaced_and_revoked_and_found_by_their_hash_only,
+    a_key_is_claimed_once_even_by_twenty_callers_at_once,
     a_quota_counts_up_to_its_limit_even_at_once_and_each_window_starts_afresh,
 );
 
@@ -1737,11 +1741,11 @@ async fn every_change_queues_its_notice_once_and_delivery_is_tracked(b: Backend)
 
     let sent_at = t0 + Duration::minutes(1);
     store
-        .mark_notice_sent(pending[0].id, sent_at)
+        .mark_notice_sent(pending[0].id, Some("msg-1"), sent_at)
         .await
         .expect("sent");
     store
-        .mark_notice_sent(424_242, sent_at)
+        .mark_notice_sent(424_242, None, sent_at)
         .await
         .expect("unknown id changes nothing");
     let left = store.pending_notices(100).await.expect("pending");
@@ -2687,4 +2691,282 @@ mod dynamodb_only {
             .expect_err("malformed");
         assert_eq!(err.kind, ErrorKind::Internal);
     }
+}
+
+async fn delivery_reports_are_idempotent_and_never_lower_the_status(b: Backend) {
+    let store = &*b.store;
+    let (session, o) = setup(store, 1, 5, WaitlistMode::Direct).await;
+    let t0 = at("2027-02-01T10:00");
+    enrol(store, &session, &o[0], t0).await;
+    let id = store.pending_notices(10).await.expect("pending")[0].id;
+    store
+        .mark_notice_sent(id, Some("ses-0001"), t0)
+        .await
+        .expect("sent");
+
+    assert!(
+        !store
+            .record_delivery(id ^ 0x5555, DeliveryStatus::Delivered, t0)
+            .await
+            .expect("unknown"),
+        "a report about an unknown notice changes nothing"
+    );
+    let t1 = t0 + Duration::minutes(1);
+    let t2 = t0 + Duration::minutes(2);
+    let steps = [
+        (DeliveryStatus::Delivered, t1, true),
+        (DeliveryStatus::Delivered, t2, false),
+        (DeliveryStatus::Bounced, t2, true),
+        (DeliveryStatus::Delivered, t1, false),
+        (DeliveryStatus::Complained, t2, false),
+        (DeliveryStatus::Bounced, t1, false),
+    ];
+    for (status, when, changed) in steps {
+        assert_eq!(
+            store
+                .record_delivery(id, status, when)
+                .await
+                .expect("report"),
+            changed,
+            "{status:?} at {when}"
+        );
+    }
+    let n = &store.officer_notices(&o[0]).await.expect("notices")[0];
+    assert_eq!(
+        (
+            n.delivery,
+            n.delivery_at,
+            n.message_id.as_deref(),
+            n.attempts
+        ),
+        (Some(DeliveryStatus::Bounced), Some(t2), Some("ses-0001"), 1)
+    );
+    assert_eq!(n.status, "sent");
+    assert_eq!(n.last_error, None);
+
+    // Reports arriving at once: the highest rank wins, whatever the order.
+    let other = Notice {
+        officer_id: o[0].clone(),
+        session_id: session.clone(),
+        kind: NoticeKind::ReminderJ7,
+        version: 1,
+    };
+    store.queue_notices(&[other], t0).await.expect("queue");
+    let id2 = store
+        .officer_notices(&o[0])
+        .await
+        .expect("notices")
+        .iter()
+        .find(|n| n.kind == "reminder_j7")
+        .expect("reminder")
+        .id;
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let store = b.store.clone();
+        let status = [
+            DeliveryStatus::Delivered,
+            DeliveryStatus::Complained,
+            DeliveryStatus::Bounced,
+        ][i % 3];
+        tasks.push(tokio::spawn(async move {
+            store
+                .record_delivery(id2, status, t1)
+                .await
+                .expect("report")
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task");
+    }
+    let n = store
+        .officer_notices(&o[0])
+        .await
+        .expect("notices")
+        .into_iter()
+        .find(|n| n.id == id2)
+        .expect("reminder");
+    assert_eq!(n.delivery, Some(DeliveryStatus::Bounced));
+}
+
+async fn notices_are_listed_per_session_and_read_only_by_their_officer(b: Backend) {
+    let store = &*b.store;
+    let (session, o) = setup(store, 3, 5, WaitlistMode::Direct).await;
+    let training_id = store
+        .session(&session)
+        .await
+        .expect("read")
+        .expect("session")
+        .training_id;
+    let other = support::session("T-01-S2", &training_id, 5, WaitlistMode::Direct);
+    store
+        .insert_session(&other, at("2027-01-01T10:00"))
+        .await
+        .expect("session");
+    let other_session = other.id;
+    let t0 = at("2027-02-01T10:00");
+    enrol(store, &session, &o[0], t0).await;
+    enrol(store, &session, &o[1], t0 + Duration::seconds(1)).await;
+    enrol(store, &other_session, &o[0], t0 + Duration::seconds(2)).await;
+    withdraw(store, &session, &o[0], t0 + Duration::seconds(3))
+        .await
+        .expect("withdraw");
+
+    let about = store.session_notices(&session).await.expect("session");
+    assert_eq!(
+        about
+            .iter()
+            .map(|n| (n.officer_id.clone(), n.kind.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            (o[0].clone(), "withdrawn"),
+            (o[1].clone(), "enrolment_confirmed"),
+            (o[0].clone(), "enrolment_confirmed"),
+        ],
+        "newest first"
+    );
+    assert!(about.iter().all(|n| n.session_id == session));
+    assert_eq!(
+        store
+            .session_notices(&other_session)
+            .await
+            .expect("other")
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .session_notices(&SessionId::derived("NOWHERE"))
+            .await
+            .expect("none")
+            .is_empty()
+    );
+
+    let mine = store.officer_notices(&o[0]).await.expect("mine");
+    assert_eq!(mine.len(), 3);
+    assert!(mine.iter().all(|n| n.read_at.is_none()));
+    let theirs = store.officer_notices(&o[1]).await.expect("theirs")[0].id;
+    let t1 = t0 + Duration::minutes(5);
+    assert_eq!(
+        store
+            .mark_notices_read(&o[0], Some(&[theirs]), t1)
+            .await
+            .expect("read"),
+        0,
+        "another officer's notice is not read for them"
+    );
+    assert!(
+        store.officer_notices(&o[1]).await.expect("theirs")[0]
+            .read_at
+            .is_none()
+    );
+    assert_eq!(
+        store
+            .mark_notices_read(&o[0], Some(&[mine[1].id]), t1)
+            .await
+            .expect("read"),
+        1
+    );
+    let t2 = t1 + Duration::minutes(5);
+    assert_eq!(
+        store.mark_notices_read(&o[0], None, t2).await.expect("all"),
+        2
+    );
+    assert_eq!(
+        store.mark_notices_read(&o[0], None, t2).await.expect("all"),
+        0
+    );
+    let read: Vec<_> = store
+        .officer_notices(&o[0])
+        .await
+        .expect("mine")
+        .iter()
+        .map(|n| n.read_at)
+        .collect();
+    assert_eq!(
+        read,
+        [Some(t2), Some(t1), Some(t2)],
+        "a first reading is kept"
+    );
+}
+
+async fn calendar_tokens_are_replaced_and_revoked_and_found_by_their_hash_only(b: Backend) {
+    let store = &*b.store;
+    let o = add_officers(store, "cal", 2).await;
+    let t0 = at("2027-02-01T10:00");
+    assert_eq!(
+        store.calendar_token_created(&o[0]).await.expect("none"),
+        None
+    );
+    assert!(!store.revoke_calendar_token(&o[0]).await.expect("none"));
+
+    store
+        .set_calendar_token(&o[0], "hash-a", t0)
+        .await
+        .expect("set");
+    store
+        .set_calendar_token(&o[1], "hash-b", t0)
+        .await
+        .expect("set");
+    assert_eq!(
+        store.calendar_token_created(&o[0]).await.expect("created"),
+        Some(t0)
+    );
+    let owner = |h: &'static str| async move {
+        store
+            .officer_by_calendar_token(h)
+            .await
+            .expect("lookup")
+            .map(|o| o.id)
+    };
+    assert_eq!(owner("hash-a").await, Some(o[0].clone()));
+    assert_eq!(owner("hash-b").await, Some(o[1].clone()));
+    assert_eq!(owner("hash-z").await, None);
+
+    let t1 = t0 + Duration::hours(1);
+    store
+        .set_calendar_token(&o[0], "hash-c", t1)
+        .await
+        .expect("replace");
+    assert_eq!(owner("hash-a").await, None, "the old token stops at once");
+    assert_eq!(owner("hash-c").await, Some(o[0].clone()));
+    assert_eq!(
+        store.calendar_token_created(&o[0]).await.expect("created"),
+        Some(t1)
+    );
+
+    assert!(store.revoke_calendar_token(&o[0]).await.expect("revoke"));
+    assert_eq!(owner("hash-c").await, None);
+    assert_eq!(
+        store.calendar_token_created(&o[0]).await.expect("gone"),
+        None
+    );
+    assert_eq!(
+        owner("hash-b").await,
+        Some(o[1].clone()),
+        "the others' tokens stand"
+    );
+}
+
+async fn a_key_is_claimed_once_even_by_twenty_callers_at_once(b: Backend) {
+    let t0 = at("2027-02-01T10:00");
+    assert!(b.store.claim_once("link:abc", t0).await.expect("claim"));
+    assert!(!b.store.claim_once("link:abc", t0).await.expect("again"));
+    assert!(b.store.claim_once("link:abd", t0).await.expect("another"));
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let store = b.store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .claim_once("digest:2027-02-01", t0)
+                .await
+                .expect("claim")
+        }));
+    }
+    let mut won = 0;
+    for t in tasks {
+        if t.await.expect("task") {
+            won += 1;
+        }
+    }
+    assert_eq!(won, 1);
 }

@@ -17,8 +17,8 @@ use cassiopee_domain::model::{
 };
 use cassiopee_domain::notices::{self, Notice, NoticeKind, Transition, notice_for};
 use cassiopee_domain::ports::{
-    EnrolCommand, EnrolOutcome, Enrolled, NoticeRecord, Promoted, QueuedNotice, RosterLine,
-    RowOutcome, SessionPatch, SessionQuery, SessionUpdated, StatisticsSnapshot, Store,
+    DeliveryStatus, EnrolCommand, EnrolOutcome, Enrolled, NoticeRecord, Promoted, QueuedNotice,
+    RosterLine, RowOutcome, SessionPatch, SessionQuery, SessionUpdated, StatisticsSnapshot, Store,
     TrainingDemand, WithdrawCommand, WithdrawOutcome,
 };
 use cassiopee_domain::rules::{self, Promotion, Schedule, WithdrawalTiming};
@@ -118,6 +118,24 @@ const MIGRATIONS: &[&str] = &[
          window_end    INTEGER NOT NULL,
          uses          INTEGER NOT NULL,
          PRIMARY KEY (subject, window_start)
+     );",
+    // 4: the notification ledger (the provider's message id, its last delivery report kept
+    // monotone by rank, when the officer read it), the personal calendar tokens (their SHA-256
+    // only) and the claims of one-time actions.
+    "ALTER TABLE outbox ADD COLUMN message_id TEXT;
+     ALTER TABLE outbox ADD COLUMN delivery TEXT;
+     ALTER TABLE outbox ADD COLUMN delivery_rank INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE outbox ADD COLUMN delivery_at INTEGER;
+     ALTER TABLE outbox ADD COLUMN read_at INTEGER;
+     CREATE INDEX outbox_by_session ON outbox(session_id);
+     CREATE TABLE calendar_tokens (
+         officer_id  TEXT PRIMARY KEY REFERENCES officers(id),
+         token_hash  TEXT NOT NULL UNIQUE,
+         created_at  INTEGER NOT NULL
+     );
+     CREATE TABLE claims (
+         key         TEXT PRIMARY KEY,
+         claimed_at  INTEGER NOT NULL
      );",
 ];
 
@@ -316,6 +334,30 @@ fn edited_in_app(c: &Connection, table: &str, id: &str) -> Result<bool> {
 
 const KEPT_FROM_APP: &str =
     "Modifié dans Cassiopée depuis le dernier import : la version de l'application est conservée.";
+
+const NOTICE_COLS: &str = "id, officer_id, session_id, kind_key, queued_at, sent_at, status, \
+    attempts, last_error, message_id, delivery, delivery_at, read_at";
+
+fn notice_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<NoticeRecord> {
+    Ok(NoticeRecord {
+        id: r.get(0)?,
+        officer_id: OfficerId::from_stored(r.get(1)?),
+        session_id: SessionId::from_stored(r.get(2)?),
+        kind: r.get(3)?,
+        queued_at: instant(r.get(4)?),
+        sent_at: r.get::<_, Option<i64>>(5)?.map(instant),
+        status: r.get(6)?,
+        attempts: r.get(7)?,
+        last_error: r.get(8)?,
+        message_id: r.get(9)?,
+        delivery: r
+            .get::<_, Option<String>>(10)?
+            .as_deref()
+            .and_then(DeliveryStatus::parse),
+        delivery_at: r.get::<_, Option<i64>>(11)?.map(instant),
+        read_at: r.get::<_, Option<i64>>(12)?.map(instant),
+    })
+}
 
 /// The officers who registered interest in a training, in the order they did.
 fn interested(c: &Connection, training: &TrainingId) -> Result<Vec<OfficerId>> {
@@ -1291,9 +1333,19 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn mark_notice_sent(&self, id: i64, now: Instant) -> Result<()> {
+    async fn mark_notice_sent(
+        &self,
+        id: i64,
+        message_id: Option<&str>,
+        now: Instant,
+    ) -> Result<()> {
         self.write(|c| {
-            c.execute("UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1 WHERE id = ?1", params![id, micros(now)]).map_err(db)?;
+            c.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1, \
+                 message_id = ?3 WHERE id = ?1",
+                params![id, micros(now), message_id],
+            )
+            .map_err(db)?;
             Ok(())
         })
     }
@@ -1307,18 +1359,134 @@ impl Store for SqliteStore {
 
     async fn officer_notices(&self, o: &OfficerId) -> Result<Vec<NoticeRecord>> {
         self.read(|c| {
-            all(c, "SELECT id, officer_id, session_id, kind_key, queued_at, sent_at, status FROM outbox WHERE officer_id = ?1 ORDER BY id DESC",
-                [o.as_str()], |r| {
-                    Ok(NoticeRecord {
-                        id: r.get(0)?,
-                        officer_id: OfficerId::from_stored(r.get(1)?),
-                        session_id: SessionId::from_stored(r.get(2)?),
-                        kind: r.get(3)?,
-                        queued_at: instant(r.get(4)?),
-                        sent_at: r.get::<_, Option<i64>>(5)?.map(instant),
-                        status: r.get(6)?,
-                    })
-                })
+            all(
+                c,
+                &format!("SELECT {NOTICE_COLS} FROM outbox WHERE officer_id = ?1 ORDER BY id DESC"),
+                [o.as_str()],
+                notice_record,
+            )
+        })
+    }
+
+    async fn session_notices(&self, s: &SessionId) -> Result<Vec<NoticeRecord>> {
+        self.read(|c| {
+            all(
+                c,
+                &format!("SELECT {NOTICE_COLS} FROM outbox WHERE session_id = ?1 ORDER BY id DESC"),
+                [s.as_str()],
+                notice_record,
+            )
+        })
+    }
+
+    async fn record_delivery(&self, id: i64, status: DeliveryStatus, at: Instant) -> Result<bool> {
+        self.write(|c| {
+            let n = c
+                .execute(
+                    "UPDATE outbox SET delivery = ?2, delivery_rank = ?3, delivery_at = ?4 \
+                     WHERE id = ?1 AND delivery_rank < ?3",
+                    params![id, status.as_str(), status.rank(), micros(at)],
+                )
+                .map_err(db)?;
+            Ok(n == 1)
+        })
+    }
+
+    async fn mark_notices_read(
+        &self,
+        o: &OfficerId,
+        ids: Option<&[i64]>,
+        now: Instant,
+    ) -> Result<u32> {
+        self.write(|c| {
+            let n = match ids {
+                None => c
+                    .execute(
+                        "UPDATE outbox SET read_at = ?2 WHERE officer_id = ?1 AND read_at IS NULL",
+                        params![o.as_str(), micros(now)],
+                    )
+                    .map_err(db)?,
+                Some(ids) => {
+                    let mut n = 0;
+                    for id in ids {
+                        n += c
+                            .execute(
+                                "UPDATE outbox SET read_at = ?3 WHERE id = ?1 AND officer_id = ?2 \
+                                 AND read_at IS NULL",
+                                params![id, o.as_str(), micros(now)],
+                            )
+                            .map_err(db)?;
+                    }
+                    n
+                }
+            };
+            Ok(n as u32)
+        })
+    }
+
+    async fn set_calendar_token(&self, o: &OfficerId, hash: &str, now: Instant) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO calendar_tokens (officer_id, token_hash, created_at) \
+                 VALUES (?1, ?2, ?3) ON CONFLICT (officer_id) \
+                 DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at",
+                params![o.as_str(), hash, micros(now)],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    async fn revoke_calendar_token(&self, o: &OfficerId) -> Result<bool> {
+        self.write(|c| {
+            let n = c
+                .execute(
+                    "DELETE FROM calendar_tokens WHERE officer_id = ?1",
+                    [o.as_str()],
+                )
+                .map_err(db)?;
+            Ok(n == 1)
+        })
+    }
+
+    async fn calendar_token_created(&self, o: &OfficerId) -> Result<Option<Instant>> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT created_at FROM calendar_tokens WHERE officer_id = ?1",
+                [o.as_str()],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()
+            .map_err(db)
+            .map(|t| t.map(instant))
+        })
+    }
+
+    async fn officer_by_calendar_token(&self, hash: &str) -> Result<Option<Officer>> {
+        let id: Option<String> = self.read(|c| {
+            c.query_row(
+                "SELECT officer_id FROM calendar_tokens WHERE token_hash = ?1",
+                [hash],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)
+        })?;
+        match id {
+            Some(id) => self.officer(&OfficerId::from_stored(id)).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn claim_once(&self, key: &str, now: Instant) -> Result<bool> {
+        self.write(|c| {
+            let n = c
+                .execute(
+                    "INSERT INTO claims (key, claimed_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                    params![key, micros(now)],
+                )
+                .map_err(db)?;
+            Ok(n == 1)
         })
     }
 

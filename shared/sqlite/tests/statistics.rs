@@ -31,8 +31,8 @@ struct NoMail;
 
 #[async_trait]
 impl Mailer for NoMail {
-    async fn send(&self, _: &OutgoingEmail) -> Result<()> {
-        Ok(())
+    async fn send(&self, _: &OutgoingEmail, _: Option<i64>) -> Result<Option<String>> {
+        Ok(None)
     }
 }
 

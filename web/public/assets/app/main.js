@@ -112,6 +112,7 @@ async function show() {
   if (path === '/' || path === '') return navigate(user ? home(user) : '/connexion', { replace: true });
   const found = match(path);
   header(user);
+  if (user?.role === 'officer' && path !== '/officier/notifications') officer.refreshUnread();
   if (!found) {
     render('Page introuvable', h('p', {}, 'Cette adresse ne correspond à aucune page.'), h('p', {}, link(home(user), 'Retour à l’accueil')));
     return undefined;

@@ -245,18 +245,7 @@ export async function myTrainingsPage() {
   render('Mes formations', loading());
   const [up, past, programme] = await Promise.all([
     get('/me/enrolments?when=upcoming'), get('/me/enrolments?when=past'), get('/me/programme')]);
-  const calendarSlot = h('div', {});
-  const calendar = async () => {
-    try {
-      const r = await request('GET', '/me/calendar', { raw: true, accept: 'application/json' });
-      const body = await r.json();
-      calendarSlot.replaceChildren(h('p', {}, 'Abonnez votre agenda à cette adresse : ', h('code', {}, body.url)));
-    } catch (err) {
-      const missing = err instanceof ApiError && [404, 405, 406].includes(err.status);
-      notify(calendarSlot, missing ? 'info' : 'error', missing ? 'Lien d’agenda pas encore disponible' : 'Lien d’agenda indisponible',
-        missing ? 'Le service ne propose pas encore de lien d’agenda. Vos sessions figurent dans les courriels de confirmation.' : err.message);
-    }
-  };
+  const calendarSlot = calendarSection();
   const asked = past.enrolments.filter((e) => e.feedback === 'requested');
   const done = programme.planned ? Math.round((programme.done / programme.planned) * 100) : 0;
   const { trainings } = await get('/trainings');
@@ -301,42 +290,139 @@ export async function myTrainingsPage() {
       ['Action', (t) => button('Cette formation m’intéresse', interested(t), 'fr-btn--tertiary fr-btn--sm', { 'aria-label': `Cette formation m’intéresse : ${t.title}` })],
     ], trainings.filter((t) => !t.archived)),
     h('h2', { class: 'fr-h4 fr-mt-4w' }, 'Mon agenda'),
-    h('p', {}, 'Ajoutez vos sessions à votre agenda personnel.'),
-    button('Obtenir mon lien d’agenda', calendar, 'fr-btn--secondary'),
+    h('p', {}, 'Abonnez votre agenda (Outlook, Thunderbird, téléphone…) à vos sessions : il se met à jour de lui-même. Le lien est personnel et secret ; révoquez-le si vous l’avez partagé par erreur.'),
     calendarSlot);
 }
 
-// --- Notifications.
+// --- Calendar link and notifications.
 
-export const NOTICE_LABELS = {
-  enrolment_confirmed: 'Inscription confirmée',
-  waitlisted: 'Inscription en liste d’attente',
-  waitlist_moved: 'Position en liste d’attente modifiée',
-  offer_made: 'Place proposée',
-  promoted: 'Place obtenue depuis la liste d’attente',
-  offer_expired: 'Proposition expirée',
-  offer_declined: 'Proposition refusée',
-  withdrawn: 'Désistement',
-  left_waitlist: 'Sortie de la liste d’attente',
-  session_changed: 'Session modifiée',
-  session_cancelled: 'Session annulée',
-  reminder_j7: 'Rappel à une semaine',
-  reminder_j1: 'Rappel la veille',
-  session_opened: 'Nouvelle session ouverte',
-};
+/** The "my calendar link" section: create, copy (shown once), replace or revoke the link. */
+function calendarSection() {
+  const box = h('div', { id: 'mon-agenda' });
+  const message = h('div', { id: 'message-agenda' });
+  const show = async (created) => {
+    const link = await get('/me/calendar-link');
+    const actions = [];
+    if (link.exists) {
+      actions.push(button('Remplacer le lien', create, 'fr-btn--secondary'),
+        button('Révoquer le lien', revoke, 'fr-btn--tertiary'));
+    } else {
+      actions.push(button('Créer mon lien d’agenda', create, 'fr-btn--secondary'));
+    }
+    box.replaceChildren(message,
+      h('p', { id: 'etat-agenda' }, link.exists
+        ? `Un lien d’agenda est actif depuis le ${formatDateTime(link.created_at)}.`
+        : 'Vous n’avez pas de lien d’agenda actif.'),
+      created ? created : null,
+      h('ul', { class: 'fr-btns-group fr-btns-group--inline-md' }, actions.map((b) => h('li', {}, b))));
+  };
+  const create = async () => {
+    try {
+      const r = await request('POST', '/me/calendar-link', { raw: true });
+      const { url } = await r.json();
+      const input = h('input', { class: 'fr-input', id: 'lien-agenda', type: 'text', readonly: true, value: url });
+      const copy = async () => {
+        try {
+          await navigator.clipboard.writeText(url);
+          notify(message, 'success', 'Lien copié', 'Collez-le dans votre agenda, rubrique « s’abonner à un calendrier ».');
+        } catch {
+          input.select();
+          notify(message, 'info', 'Copie manuelle', 'Sélectionnez le lien puis copiez-le (Ctrl+C).');
+        }
+      };
+      notify(message, 'success', 'Lien d’agenda créé', 'Copiez-le maintenant : il ne sera plus affiché. Tout lien précédent ne fonctionne plus.');
+      await show(h('div', { class: 'fr-input-group' },
+        h('label', { class: 'fr-label', for: 'lien-agenda' }, 'Mon lien d’agenda'),
+        input, h('p', { class: 'fr-mt-1w' }, button('Copier le lien', copy, 'fr-btn--sm'))));
+    } catch (err) {
+      notify(message, 'error', 'Lien d’agenda non créé', err.message);
+    }
+  };
+  const revoke = async () => {
+    try {
+      await request('DELETE', '/me/calendar-link', { raw: true });
+      await show(null);
+      notify(message, 'success', 'Lien révoqué', 'Votre agenda ne recevra plus vos sessions par ce lien.');
+    } catch (err) {
+      notify(message, 'error', 'Lien non révoqué', err.message);
+    }
+  };
+  show(null).catch((err) => notify(message, 'error', 'Lien d’agenda indisponible', err.message));
+  return box;
+}
+
+/** Puts the number of unread notifications in the header's menu entry. */
+export async function refreshUnread(count) {
+  const entry = document.querySelector('#menu a[href="/officier/notifications"]');
+  if (!entry) return;
+  let unread = count;
+  if (unread === undefined) {
+    try {
+      ({ unread } = await get('/me/notifications'));
+    } catch {
+      return;
+    }
+  }
+  entry.replaceChildren('Mes notifications', unread
+    ? h('span', { class: 'fr-badge fr-badge--sm fr-badge--new fr-ml-1w', id: 'non-lues' }, `${unread}`, h('span', { class: 'fr-sr-only' }, ` non lue${unread > 1 ? 's' : ''}`))
+    : '');
+}
 
 export async function notificationsPage() {
   render('Mes notifications', loading());
-  const [{ notifications }, { enrolments }] = await Promise.all([get('/me/notifications'), get('/me/enrolments')]);
-  const titles = new Map(enrolments.map((e) => [e.session.id, `${e.session.training.title} (${e.session.reference})`]));
-  const list = [...notifications].sort((a, b) => b.queued_at.localeCompare(a.queued_at));
+  const { notifications, unread } = await get('/me/notifications');
+  const slot = h('div', { id: 'message-notifications' });
+  let left = unread;
+  const state = (n) => h('p', { class: `fr-badge fr-badge--sm fr-badge--${n.read ? 'info' : 'new'}`, 'data-etat': n.read ? 'lu' : 'non-lu' }, n.read ? 'Lu' : 'Non lu');
+  const rows = new Map();
+  // Opening a notification marks it read.
+  const detail = (n) => {
+    const d = h('details', { 'data-notification': n.id },
+      h('summary', {}, n.title),
+      h('p', { class: 'fr-text--sm fr-mb-0' }, n.session_reference ? `Session ${n.session_reference} – ` : '',
+        n.session_reference ? link(`/officier/sessions/${n.session_id}`, 'Voir la session') : ''));
+    d.addEventListener('toggle', async () => {
+      if (!d.open || n.read) return;
+      try {
+        await request('POST', `/me/notifications/${n.id}/read`, { raw: true });
+        n.read = true;
+        left = Math.max(0, left - 1);
+        rows.get(n.id)?.replaceChildren(state(n));
+        refreshUnread(left);
+      } catch (err) {
+        notify(slot, 'error', 'Notification non marquée comme lue', err.message);
+      }
+    });
+    return d;
+  };
+  const stateCell = (n) => {
+    const cell = h('span', {}, state(n));
+    rows.set(n.id, cell);
+    return cell;
+  };
+  const readAll = async () => {
+    try {
+      await request('POST', '/me/notifications/read-all', { raw: true });
+      for (const n of notifications) {
+        n.read = true;
+        rows.get(n.id)?.replaceChildren(state(n));
+      }
+      left = 0;
+      refreshUnread(0);
+      notify(slot, 'success', 'Notifications lues', 'Toutes vos notifications sont marquées comme lues.');
+    } catch (err) {
+      notify(slot, 'error', 'Notifications non marquées', err.message);
+    }
+  };
   render('Mes notifications',
-    h('p', {}, 'Les courriels que Cassiopée vous a adressés, du plus récent au plus ancien.'),
+    h('p', {}, 'Les courriels que Cassiopée vous a adressés, du plus récent au plus ancien. Ouvrez une notification pour la marquer comme lue.'),
+    slot,
+    notifications.length ? h('p', {}, button('Tout marquer comme lu', readAll, 'fr-btn--secondary fr-btn--sm', { id: 'tout-lu' })) : null,
     table('Mes notifications', [
       ['Date', (n) => formatDateTime(n.sent_at || n.queued_at)],
-      ['Objet', (n) => NOTICE_LABELS[n.kind] || n.kind],
-      ['Session', (n) => (titles.has(n.session_id) ? link(`/officier/sessions/${n.session_id}`, titles.get(n.session_id)) : '–')],
-      ['Envoi', (n) => (n.sent_at ? 'Envoyé' : 'En attente d’envoi')],
-    ], list, { empty: 'Aucune notification pour le moment.' }));
+      ['Objet', detail],
+      ['Envoi', (n) => n.delivery_label],
+      ['État', stateCell],
+    ], notifications, { empty: 'Aucune notification pour le moment.' }));
+  refreshUnread(unread);
 }
-

@@ -229,9 +229,11 @@ const ATTENDANCE = [['attended', 'Présent'], ['absent', 'Absent'], ['excused', 
 
 async function sessionPage({ id }, query, flash) {
   render('Session', loading());
-  const [{ session: s, roster }, detail, { officers }, now, feedback] = await Promise.all([
+  const [{ session: s, roster }, detail, { officers }, now, feedback, sent] = await Promise.all([
     get(`/admin/sessions/${enc(id)}/roster`), get(`/admin/sessions/${enc(id)}`), get('/admin/officers'), serverNow(),
-    get(`/admin/sessions/${enc(id)}/feedback`).catch(() => null)]);
+    get(`/admin/sessions/${enc(id)}/feedback`).catch(() => null),
+    get(`/admin/sessions/${enc(id)}/notifications`).catch(() => ({ notifications: [] }))]);
+  const officerNames = new Map(officers.map((o) => [o.id, `${o.grade} ${o.first_name} ${o.last_name}`]));
   const slot = h('div', { id: 'message-action' });
   if (flash) slot.append(flash);
   else if (query.get('creee')) slot.append(alert('success', 'Session planifiée', `La session ${s.reference} est créée.`));
@@ -341,6 +343,9 @@ async function sessionPage({ id }, query, flash) {
     others.length ? section('Historique', table('Désistements et refus', [
       ['Officier', name], ['Situation', (l) => [statusBadge(l.status), l.late ? ' tardif' : '']], ['Le', (l) => formatDateTime(l.updated_at)],
     ], others)) : null,
+    section(`Notifications envoyées (${sent.notifications.length})`,
+      noticesTable('Notifications de la session', sent.notifications, [
+        ['Destinataire', (n) => link(`/personnel/officiers/${n.officer_id}`, officerNames.get(n.officer_id) || 'Officier')]])),
     h('p', { class: 'fr-mt-4w' }, link(`/personnel/planning?mois=${s.first_day.slice(0, 7)}`, 'Retour au planning')));
 }
 
@@ -417,7 +422,8 @@ async function officersPage(_, query) {
 
 async function officerPage({ id }) {
   render('Officier', loading());
-  const [{ officer: o, programme, enrolments }, { trainings }] = await Promise.all([get(`/admin/officers/${enc(id)}`), get('/admin/trainings')]);
+  const [{ officer: o, programme, enrolments }, { trainings }, sent] = await Promise.all([get(`/admin/officers/${enc(id)}`), get('/admin/trainings'),
+    get(`/admin/officers/${enc(id)}/notifications`).catch(() => ({ notifications: [] }))]);
   const slot = h('div', {});
   const again = (title, text) => officerPage({ id }).then(() => notify(document.getElementById('message-officier'), 'success', title, text));
   const planForm = h('form', { novalidate: true, class: 'cassiopee-inline-form' },
@@ -448,7 +454,31 @@ async function officerPage({ id }) {
     section('Inscriptions', table('Inscriptions de l’officier', [
       ['Session', (e) => link(`/personnel/sessions/${e.session.id}`, `${e.session.reference} – ${e.session.training.title}`)],
       ['Dates', (e) => dates(e.session)], ['Situation', (e) => [statusBadge(e.status), e.late ? ' tardif' : '']],
-    ], enrolments, { empty: 'Aucune inscription.' })));
+    ], enrolments, { empty: 'Aucune inscription.' })),
+    section(`Notifications envoyées (${sent.notifications.length})`,
+      noticesTable('Notifications de l’officier', sent.notifications, [
+        ['Session', (n) => (n.session_reference ? link(`/personnel/sessions/${n.session_id}`, n.session_reference) : '–')]])));
+}
+
+// --- Notifications sent (the ledger).
+
+const DELIVERY_BADGES = { delivered: 'success', bounced: 'error', complained: 'warning' };
+
+/** What was sent, with the outbox's and the provider's word on it. */
+function noticesTable(caption, notices, extra) {
+  const status = (n) => h('p', {
+    class: `fr-badge fr-badge--sm fr-badge--${DELIVERY_BADGES[n.delivery] || (n.status === 'failed' ? 'error' : n.status === 'sent' ? 'info' : 'new')}`,
+    'data-delivery': n.delivery || n.status,
+  }, n.delivery_label);
+  return table(caption, [
+    ['Objet', (n) => n.label],
+    ...extra,
+    ['Mise en file', (n) => formatDateTime(n.queued_at)],
+    ['Envoi', (n) => (n.sent_at ? formatDateTime(n.sent_at) : '–')],
+    ['Tentatives', (n) => String(n.attempts)],
+    ['Distribution', (n) => [status(n), n.delivery_at ? ` le ${formatDateTime(n.delivery_at)}` : '']],
+    ['Dernière erreur', (n) => n.last_error || '–'],
+  ], notices, { empty: 'Aucune notification envoyée.' });
 }
 
 // --- Imports.
