@@ -33,7 +33,7 @@ async fn staff_get(app: &TestApp, path: &str) -> Value {
 }
 
 /// An SES event as EventBridge delivers it, about the email of `notice`.
-fn ses_event(notice: i64, event_type: &str, at: &str) -> Value {
+pub(crate) fn ses_event(notice: i64, event_type: &str, at: &str) -> Value {
     let (detail_type, key) = match event_type {
         "Delivery" => ("Email Delivered", "delivery"),
         "Bounce" => ("Email Bounced", "bounce"),
@@ -62,7 +62,7 @@ fn ses_event(notice: i64, event_type: &str, at: &str) -> Value {
     })
 }
 
-async fn report(app: &TestApp, event: Value) -> Value {
+pub(crate) async fn report(app: &TestApp, event: Value) -> Value {
     jobs::dispatch(&app.local.deps, Function::PromoteWaitlist, event)
         .await
         .expect("the report is read")

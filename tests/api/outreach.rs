@@ -114,3 +114,95 @@ async fn those_still_waiting_when_enrolment_closes_are_told_once() {
     assert_eq!(app.emails_to(&o[0].email, "Liste d'attente close"), 0);
     assert_eq!(app.emails_to(&o[2].email, "Liste d'attente close"), 0);
 }
+
+#[tokio::test]
+async fn staff_get_one_digest_a_day_from_eight_with_what_needs_a_look() {
+    use crate::ledger::{report, ses_event};
+    let app = TestApp::with_staff(PLANNING).await;
+    let o = app.officers("digest", 2).await;
+    // Two FIN-01 sessions (minimum 5) on the same days, a fortnight away.
+    let dates = json!({
+        "first_day": "2027-01-25", "last_day": "2027-01-26",
+        "enrolment_closes_at": "2027-01-20T18:00", "free_withdrawal_until": "2027-01-10T12:00",
+    });
+    let mut a = dates.clone();
+    a["reference"] = json!("DIG-A");
+    let mut b = dates.clone();
+    b["reference"] = json!("DIG-B");
+    let first = app.create_session(8, a).await;
+    let second = app.create_session(8, b).await;
+    app.enrol(&o[0].token, &first).await;
+    app.enrol(&o[0].token, &second).await;
+    app.enrol(&o[1].token, &first).await;
+    // A late withdrawal the day before, and a bounced confirmation.
+    app.set_clock("2027-01-11T10:00");
+    assert_eq!(
+        app.withdraw(&o[1].token, &first).await.status,
+        StatusCode::OK
+    );
+    let mine = app
+        .call("GET", "/me/notifications", Some(&o[0].token), None)
+        .await;
+    let confirmation = mine.body["notifications"]
+        .as_array()
+        .and_then(|n| n.iter().find(|n| n["kind"] == "enrolment_confirmed"))
+        .and_then(|n| n["id"].as_i64())
+        .expect("a confirmation");
+    report(
+        &app,
+        ses_event(confirmation, "Bounce", "2027-01-11T12:00:00Z"),
+    )
+    .await;
+
+    app.set_clock("2027-01-12T07:59:50");
+    assert_eq!(app.run_job("send-reminders").await["staff_digests_sent"], 0);
+    app.set_clock("2027-01-12T08:00:10");
+    assert_eq!(app.run_job("send-reminders").await["staff_digests_sent"], 4);
+    assert_eq!(app.run_job("send-reminders").await["staff_digests_sent"], 0);
+    assert_eq!(app.emails_to(STAFF_EMAIL, "point du"), 1);
+    let digest = app
+        .outbox()
+        .into_iter()
+        .find(|e| e.to == STAFF_EMAIL && e.subject.contains("point du"))
+        .expect("digest");
+    assert!(
+        digest.subject.contains("mardi 12 janvier 2027"),
+        "{}",
+        digest.subject
+    );
+    for expected in [
+        "Désistements tardifs (1)",
+        "Sessions sous l'effectif minimum (2)",
+        "Courriels non distribués (1)",
+        "Inscriptions qui se chevauchent (1)",
+        "DIG-A",
+        "DIG-B",
+        "digest-1@intradef.example",
+    ] {
+        assert!(
+            digest.text.contains(expected),
+            "{expected}: {}",
+            digest.text
+        );
+    }
+    // The next morning, with nothing new in the day before, the sessions still short and the
+    // clash are told again; the withdrawal and the bounce are not.
+    app.set_clock("2027-01-13T08:30");
+    assert_eq!(app.run_job("send-reminders").await["staff_digests_sent"], 4);
+    let next = app
+        .outbox()
+        .into_iter()
+        .rfind(|e| e.to == STAFF_EMAIL && e.subject.contains("point du"))
+        .expect("second digest");
+    assert!(!next.text.contains("Désistements tardifs"), "{}", next.text);
+    assert!(
+        !next.text.contains("Courriels non distribués"),
+        "{}",
+        next.text
+    );
+    assert!(
+        next.text.contains("Inscriptions qui se chevauchent (1)"),
+        "{}",
+        next.text
+    );
+}

@@ -43,10 +43,12 @@ pub async fn dispatch(deps: &Deps, function: Function, payload: Value) -> Result
             )
             .await?;
             let closed = outreach::close_waiting_lists(deps).await?;
+            let digests = outreach::send_staff_digests(deps).await?;
             Ok(json!({
                 "reminders_queued": queued,
                 "invitations_queued": invited,
                 "waitlist_closed_queued": closed,
+                "staff_digests_sent": digests,
             }))
         }
         Function::ComputeStatistics => {

@@ -6,12 +6,16 @@
 
 use crate::error::Result;
 use crate::ids::{OfficerId, TrainingId};
-use crate::model::{EnrolmentStatus, SessionStatus};
-use crate::notices::{Notice, NoticeKind};
+use crate::model::{EnrolmentStatus, Officer, Session, SessionStatus, Training};
+use crate::notices::{
+    Bounce, Clash as DigestClash, Digest, DigestSession, LateWithdrawal, UnderMinimum,
+    render_digest,
+};
+use crate::notices::{Notice, NoticeKind, display_name, redact_addresses};
 use crate::ports::SessionQuery;
-use crate::time::Instant;
-use crate::usecases::{Deps, deliver_pending, reminder_due};
-use chrono::Duration;
+use crate::time::{Instant, in_paris, paris};
+use crate::usecases::{Deps, clashing_sessions, deliver_pending, reminder_due};
+use chrono::{Duration, NaiveDate, NaiveTime};
 use std::collections::{BTreeSet, HashMap};
 
 /// How many days before a session still short of its minimum group the officers who planned
@@ -161,4 +165,165 @@ async fn queue_and_deliver(deps: &Deps, notices: &[Notice], now: Instant) -> Res
         deliver_pending(deps).await;
     }
     Ok(queued)
+}
+
+/// The digest goes out from this Paris hour, once a day.
+const DIGEST_HOUR: u32 = 8;
+
+/// Sessions starting within this many days are checked for their minimum group and clashes.
+pub const DIGEST_HORIZON_DAYS: i64 = 21;
+
+/// What the digest of `day` reports: the late withdrawals made in the day before the digest
+/// hour, the sessions starting within [`DIGEST_HORIZON_DAYS`] still under their minimum group,
+/// the emails that bounced or drew a complaint in that day, and the officers seated in two
+/// overlapping upcoming sessions.
+pub async fn digest_of(deps: &Deps, day: NaiveDate) -> Result<Digest> {
+    let until = digest_time(day).unwrap_or_else(|| deps.now());
+    let since = until - Duration::days(1);
+    let trainings: HashMap<TrainingId, Training> = deps
+        .store
+        .trainings(true)
+        .await?
+        .into_iter()
+        .map(|t| (t.training.id.clone(), t.training))
+        .collect();
+    let brief = |s: &Session| DigestSession {
+        reference: s.reference.clone(),
+        title: trainings
+            .get(&s.training_id)
+            .map(|t| t.title.clone())
+            .unwrap_or_default(),
+        starts_at: s.starts_at,
+    };
+    let mut digest = Digest {
+        day,
+        late_withdrawals: Vec::new(),
+        under_minimum: Vec::new(),
+        bounced: Vec::new(),
+        clashes: Vec::new(),
+    };
+    // A late withdrawal is after the cut-off, so before the start: the sessions not started
+    // a day ago hold them all.
+    let query = SessionQuery {
+        from: Some(since),
+        ..SessionQuery::default()
+    };
+    let mut seen_pairs = BTreeSet::new();
+    for session in deps.store.sessions(&query).await? {
+        let roster = deps.store.roster(&session.id).await?;
+        for line in &roster {
+            let e = &line.enrolment;
+            if e.status == EnrolmentStatus::Withdrawn
+                && e.late
+                && (since..until).contains(&e.updated_at)
+            {
+                digest.late_withdrawals.push(LateWithdrawal {
+                    officer_name: officer_name(&line.officer),
+                    session: brief(&session),
+                    at: e.updated_at,
+                });
+            }
+        }
+        let soon = session.starts_at > until
+            && session.starts_at <= until + Duration::days(DIGEST_HORIZON_DAYS)
+            && session.status == SessionStatus::Scheduled;
+        if !soon {
+            continue;
+        }
+        if let Some(t) = trainings.get(&session.training_id)
+            && session.seats_filled() < t.min_group
+        {
+            digest.under_minimum.push(UnderMinimum {
+                session: brief(&session),
+                confirmed: session.seats_filled(),
+                min_group: t.min_group,
+                capacity: session.capacity,
+            });
+        }
+        for line in roster.iter().filter(|l| l.enrolment.status.holds_seat()) {
+            for other in clashing_sessions(deps, &line.officer.id, &session).await? {
+                // Each pair once, whichever of the two sessions finds it.
+                let mut pair = [session.id.clone(), other.id.clone()];
+                pair.sort();
+                if seen_pairs.insert((line.officer.id.clone(), pair)) {
+                    let (first, second) = if other.starts_at < session.starts_at {
+                        (&other, &session)
+                    } else {
+                        (&session, &other)
+                    };
+                    digest.clashes.push(DigestClash {
+                        officer_name: officer_name(&line.officer),
+                        first: brief(first),
+                        second: brief(second),
+                    });
+                }
+            }
+        }
+    }
+    for record in deps.store.undelivered_between(since, until).await? {
+        let Some(officer) = deps.store.officer(&record.officer_id).await? else {
+            continue;
+        };
+        digest.bounced.push(Bounce {
+            officer_name: officer_name(&officer),
+            address: officer.email.clone(),
+            kind: record.kind.clone(),
+            at: record.delivery_at.unwrap_or(until),
+        });
+    }
+    digest.late_withdrawals.sort_by_key(|l| l.at);
+    digest.under_minimum.sort_by_key(|u| u.session.starts_at);
+    digest.bounced.sort_by_key(|b| b.at);
+    Ok(digest)
+}
+
+/// The instant of the digest of `day`: 08:00 Paris time.
+fn digest_time(day: NaiveDate) -> Option<Instant> {
+    paris(day, NaiveTime::from_hms_opt(DIGEST_HOUR, 0, 0)?).ok()
+}
+
+fn officer_name(o: &Officer) -> String {
+    format!(
+        "{} {} {}",
+        o.grade,
+        o.first_name,
+        display_name(&o.last_name)
+    )
+}
+
+/// The staff's daily digest: from 08:00 Paris time, once a day to each member of staff (the
+/// claim in the store makes a second run, or a second instance, send nothing). A day with
+/// nothing to report sends nothing. Answers how many were sent.
+pub async fn send_staff_digests(deps: &Deps) -> Result<u32> {
+    let now = deps.now();
+    let day = in_paris(now).date_naive();
+    if digest_time(day).is_none_or(|t| now < t) {
+        return Ok(0);
+    }
+    let staff = deps.store.staff_list().await?;
+    let mut digest = None;
+    let mut sent = 0;
+    for member in staff {
+        // Claimed before sending: a digest is sent at most once; a failed send is logged.
+        let key = format!("digest:{}:{day}", member.id);
+        if !deps.store.claim_once(&key, now).await? {
+            continue;
+        }
+        if digest.is_none() {
+            digest = Some(digest_of(deps, day).await?);
+        }
+        let Some(d) = digest.as_ref().filter(|d| !d.is_empty()) else {
+            continue;
+        };
+        let email = render_digest(&member, d, &deps.notify.context(now))?;
+        match deps.mailer.send(&email, None).await {
+            Ok(_) => sent += 1,
+            Err(e) => tracing::error!(
+                staff = %member.id,
+                error = %redact_addresses(&e.to_string()),
+                "daily digest not sent"
+            ),
+        }
+    }
+    Ok(sent)
 }

@@ -515,6 +515,9 @@ pub trait Store: Send + Sync {
     /// nothing) for an unknown notice, a repeated report, or one of lower or equal rank than
     /// the stored one.
     async fn record_delivery(&self, id: i64, status: DeliveryStatus, at: Instant) -> Result<bool>;
+    /// The notices reported bounced or complained of in `[from, to)`, by report time (for
+    /// the staff's daily digest).
+    async fn undelivered_between(&self, from: Instant, to: Instant) -> Result<Vec<NoticeRecord>>;
     /// Marks the officer's notices read: those of `ids` (the others' ids are ignored), or all of
     /// them for `None`. A notice read already keeps its first reading time. Answers how many
     /// became read.

@@ -40,6 +40,7 @@
 //! | the officer of a calendar token; its uniqueness | table | `pk = CALENDAR#<sha-256 of the token>`, `sk = CALENDAR` → officer id |
 //! | a one-time claim (a link's nonce, a digest's day) | table | `pk = CLAIM#<key>`, `sk = CLAIM`, written once with `attribute_not_exists` |
 //! | notice fan-outs not yet expanded | gsi3 | `gsi3pk = FANOUT` |
+//! | notices bounced or complained of, by report time | gsi3 | `gsi3pk = UNDELIVERED`, `gsi3sk = <reported_at>#00000#<id>` between bounds (set by the report, once the notice has left `OUTBOX`) |
 //! | a stored answer to an enrolment request | table | `pk = IDEM#enrol:<officer>#<key>`, `sk = IDEM` |
 //! | a caller's uses in one quota window | table | `pk = QUOTA#<subject>`, `sk = WINDOW#<start>` (expires at the window's end) |
 //! | the statistics snapshot | table | `pk = STATISTICS`, `sk = STATISTICS` |
@@ -82,6 +83,7 @@ pub(crate) const FEEDBACK_KIND: &str = "FEEDBACK";
 pub(crate) const OFFERS_QUEUE: &str = "OFFERS";
 pub(crate) const OUTBOX_QUEUE: &str = "OUTBOX";
 pub(crate) const FANOUT_QUEUE: &str = "FANOUT";
+pub(crate) const UNDELIVERED_QUEUE: &str = "UNDELIVERED";
 
 pub(crate) const ENROLMENT_PREFIX: &str = "ENROL#";
 pub(crate) const WAIT_PREFIX: &str = "WAIT#";

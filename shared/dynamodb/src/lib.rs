@@ -709,6 +709,10 @@ impl Store for DynamoStore {
         self.session_notices_impl(se).await
     }
 
+    async fn undelivered_between(&self, from: Instant, to: Instant) -> Result<Vec<NoticeRecord>> {
+        self.undelivered_between_impl(from, to).await
+    }
+
     async fn record_delivery(&self, id: i64, status: DeliveryStatus, at: Instant) -> Result<bool> {
         self.record_delivery_impl(id, status, at).await
     }

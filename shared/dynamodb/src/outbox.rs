@@ -271,6 +271,32 @@ impl DynamoStore {
         .collect()
     }
 
+    pub(crate) async fn undelivered_between_impl(
+        &self,
+        from: Instant,
+        to: Instant,
+    ) -> Result<Vec<NoticeRecord>> {
+        if from >= to {
+            return Ok(Vec::new());
+        }
+        // `BETWEEN` includes its upper bound's prefix: the end is exclusive here.
+        let end = micros(to);
+        let mut records = self
+            .query(
+                Query::global(keys::GSI3, keys::GSI3PK, keys::UNDELIVERED_QUEUE).sort(
+                    SortOp::Between(keys::sortable(end)),
+                    keys::GSI3SK,
+                    keys::sortable(micros(from)),
+                ),
+            )
+            .await?
+            .iter()
+            .map(record_from)
+            .collect::<Result<Vec<_>>>()?;
+        records.retain(|r| r.delivery_at.is_some_and(|at| at < to));
+        Ok(records)
+    }
+
     pub(crate) async fn record_delivery_impl(
         &self,
         id: i64,
@@ -280,19 +306,33 @@ impl DynamoStore {
         // One conditional update: the report lands only on a known notice whose stored report
         // ranks lower, so duplicates and late reports of a lower rank change nothing.
         let rank = status.rank();
-        self.write_one(
-            Write::update(Role::Notice, keys::notice(id))
-                .set("delivery", s(status.as_str()))
-                .set("delivery_rank", n(rank))
-                .set("delivery_at", n(micros(at)))
-                .when_present()
-                .when(|w| {
-                    let a = w.name("delivery_rank");
-                    let v = w.value(n(rank));
-                    format!("attribute_not_exists({a}) OR {a} < {v}")
-                }),
-        )
-        .await
+        let changed = self
+            .write_one(
+                Write::update(Role::Notice, keys::notice(id))
+                    .set("delivery", s(status.as_str()))
+                    .set("delivery_rank", n(rank))
+                    .set("delivery_at", n(micros(at)))
+                    .when_present()
+                    .when(|w| {
+                        let a = w.name("delivery_rank");
+                        let v = w.value(n(rank));
+                        format!("attribute_not_exists({a}) OR {a} < {v}")
+                    }),
+            )
+            .await?;
+        // A sent notice has left the outbox queue, so its sparse index is free: it now lists
+        // the notice among the undelivered ones, by report time, for the staff's digest. Only
+        // once sent, so that a report can never take a notice out of the queue.
+        if changed && matches!(status, DeliveryStatus::Bounced | DeliveryStatus::Complained) {
+            self.write_one(
+                Write::update(Role::Notice, keys::notice(id))
+                    .set(keys::GSI3PK, s(keys::UNDELIVERED_QUEUE))
+                    .set(keys::GSI3SK, s(keys::notice_order(micros(at), 0, id)))
+                    .when_eq("status", s("sent")),
+            )
+            .await?;
+        }
+        Ok(changed)
     }
 
     pub(crate) async fn mark_notices_read_impl(

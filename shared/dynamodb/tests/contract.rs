@@ -2743,6 +2743,23 @@ async fn delivery_reports_are_idempotent_and_never_lower_the_status(b: Backend) 
     );
     assert_eq!(n.status, "sent");
     assert_eq!(n.last_error, None);
+    // The bounce is listed for the digest of its day, by report time, end excluded.
+    let listed = |from, to| async move {
+        store
+            .undelivered_between(from, to)
+            .await
+            .expect("undelivered")
+            .iter()
+            .map(|n| n.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(listed(t0, t2 + Duration::seconds(1)).await, [id]);
+    assert_eq!(listed(t0, t2).await, Vec::<i64>::new());
+    let later = t2 + Duration::seconds(1);
+    assert_eq!(
+        listed(later, later + Duration::days(1)).await,
+        Vec::<i64>::new()
+    );
 
     // Reports arriving at once: the highest rank wins, whatever the order.
     let other = Notice {
@@ -2786,6 +2803,16 @@ async fn delivery_reports_are_idempotent_and_never_lower_the_status(b: Backend) 
         .find(|n| n.id == id2)
         .expect("reminder");
     assert_eq!(n.delivery, Some(DeliveryStatus::Bounced));
+    // Not sent yet: a report never takes it out of the outbox queue.
+    assert!(
+        store
+            .pending_notices(10)
+            .await
+            .expect("pending")
+            .iter()
+            .any(|q| q.id == id2),
+        "still queued"
+    );
 }
 
 async fn notices_are_listed_per_session_and_read_only_by_their_officer(b: Backend) {

@@ -1379,6 +1379,20 @@ impl Store for SqliteStore {
         })
     }
 
+    async fn undelivered_between(&self, from: Instant, to: Instant) -> Result<Vec<NoticeRecord>> {
+        self.read(|c| {
+            all(
+                c,
+                &format!(
+                    "SELECT {NOTICE_COLS} FROM outbox WHERE delivery IN ('bounced', 'complained') \
+                     AND delivery_at >= ?1 AND delivery_at < ?2 ORDER BY delivery_at, id"
+                ),
+                params![micros(from), micros(to)],
+                notice_record,
+            )
+        })
+    }
+
     async fn record_delivery(&self, id: i64, status: DeliveryStatus, at: Instant) -> Result<bool> {
         self.write(|c| {
             let n = c
