@@ -206,3 +206,38 @@ async fn staff_get_one_digest_a_day_from_eight_with_what_needs_a_look() {
         next.text
     );
 }
+
+#[tokio::test]
+async fn a_request_sends_a_batch_before_answering_and_the_sweep_sends_the_rest() {
+    let app = TestApp::with_staff(PLANNING).await;
+    let staff = app.staff().await;
+    let session = app.create_session(40, json!({})).await;
+    let o = app.officers("many", 40).await;
+    for officer in &o {
+        assert_eq!(
+            app.enrol(&officer.token, &session).await.status,
+            StatusCode::CREATED
+        );
+    }
+    let cancelled = |app: &TestApp| {
+        app.outbox()
+            .iter()
+            .filter(|e| e.subject.contains("Session annulée"))
+            .count()
+    };
+    let a = app
+        .call(
+            "POST",
+            &format!("/admin/sessions/{session}/cancel"),
+            Some(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{a:?}");
+    // The cancellation answers after one batch; the minute's sweep sends the others, once.
+    assert_eq!(cancelled(&app), 25);
+    app.run_job("promote-waitlist").await;
+    assert_eq!(cancelled(&app), 40);
+    app.run_job("promote-waitlist").await;
+    assert_eq!(cancelled(&app), 40);
+}

@@ -36,18 +36,21 @@ pub async fn dispatch(deps: &Deps, function: Function, payload: Value) -> Result
     match function {
         Function::PromoteWaitlist => promote_waitlist(deps, payload).await,
         Function::SendReminders => {
-            let queued = uc::send_reminders(deps).await?;
+            // Everything is queued first, then sent within one budget of the function's time.
+            let queued = uc::queue_reminders(deps).await?;
             let invited = outreach::invite_to_undersubscribed_sessions(
                 deps,
                 outreach::DEFAULT_INVITATION_DAYS,
             )
             .await?;
             let closed = outreach::close_waiting_lists(deps).await?;
+            let sent = uc::drain_outbox(deps, uc::JOB_BUDGET).await;
             let digests = outreach::send_staff_digests(deps).await?;
             Ok(json!({
                 "reminders_queued": queued,
                 "invitations_queued": invited,
                 "waitlist_closed_queued": closed,
+                "emails_sent": sent,
                 "staff_digests_sent": digests,
             }))
         }

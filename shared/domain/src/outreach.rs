@@ -2,7 +2,8 @@
 //! short of their minimum group, the end of a waiting list that never reached someone, and the
 //! staff's daily digest. Each runs from the scheduled send-reminders function; each notice goes
 //! through the outbox with a version of its own, so that a job run twice (the scheduler
-//! delivers at least once) tells nobody twice.
+//! delivers at least once) tells nobody twice. The notices are queued here and sent by the
+//! job's drain of the outbox (`usecases::drain_outbox`).
 
 use crate::error::Result;
 use crate::ids::{OfficerId, TrainingId};
@@ -14,7 +15,7 @@ use crate::notices::{
 use crate::notices::{Notice, NoticeKind, display_name, redact_addresses};
 use crate::ports::SessionQuery;
 use crate::time::{Instant, in_paris, paris};
-use crate::usecases::{Deps, clashing_sessions, deliver_pending, reminder_due};
+use crate::usecases::{Deps, clashing_sessions, reminder_due};
 use chrono::{Duration, NaiveDate, NaiveTime};
 use std::collections::{BTreeSet, HashMap};
 
@@ -107,7 +108,7 @@ pub async fn invite_to_undersubscribed_sessions(deps: &Deps, days: i64) -> Resul
             });
         }
     }
-    queue_and_deliver(deps, &notices, now).await
+    deps.store.queue_notices(&notices, now).await
 }
 
 /// Whether the officer attended, holds or waits for a seat in some session of the training.
@@ -156,15 +157,7 @@ pub async fn close_waiting_lists(deps: &Deps) -> Result<u32> {
             }
         }
     }
-    queue_and_deliver(deps, &notices, now).await
-}
-
-async fn queue_and_deliver(deps: &Deps, notices: &[Notice], now: Instant) -> Result<u32> {
-    let queued = deps.store.queue_notices(notices, now).await?;
-    if queued > 0 {
-        deliver_pending(deps).await;
-    }
-    Ok(queued)
+    deps.store.queue_notices(&notices, now).await
 }
 
 /// The digest goes out from this Paris hour, once a day.

@@ -12,8 +12,8 @@ use crate::model::{
 use crate::notices::{self, DeliveryFacts, Notice, NoticeKind, NotifySettings, Overlap};
 use crate::ports::{
     Clock, DomainEvent, EnrolCommand, Enrolled, EventPublisher, ImportCounts, Mailer, Promoted,
-    RosterLine, RowOutcome, SessionPatch, SessionQuery, StatisticsSnapshot, Store, TrainingDemand,
-    WithdrawCommand, WithdrawOutcome,
+    QueuedNotice, RosterLine, RowOutcome, SessionPatch, SessionQuery, StatisticsSnapshot, Store,
+    TrainingDemand, WithdrawCommand, WithdrawOutcome,
 };
 use crate::rules::{self, Schedule};
 use crate::statistics::{self, StatisticsQuery};
@@ -341,14 +341,15 @@ pub async fn on_event(deps: &Deps, event: &DomainEvent) -> Result<Vec<Promoted>>
     match event {
         DomainEvent::SeatReleased { session_id } | DomainEvent::CapacityRaised { session_id } => {
             let promoted = deps.store.promote(session_id, deps.now()).await?;
-            deliver_pending(deps).await;
+            drain_outbox(deps, JOB_BUDGET).await;
             Ok(promoted)
         }
         _ => Ok(Vec::new()),
     }
 }
 
-/// The periodic sweep: expire offers whose time is up and pass their seats on.
+/// The periodic sweep: expire offers whose time is up and pass their seats on, then send what
+/// the outbox still holds (what requests left behind, and retries of failed sends).
 pub async fn sweep_offers(deps: &Deps) -> Result<u32> {
     let now = deps.now();
     let sessions = deps.store.expire_offers(now).await?;
@@ -356,7 +357,7 @@ pub async fn sweep_offers(deps: &Deps) -> Result<u32> {
     for s in &sessions {
         passed_on += deps.store.promote(s, now).await?.len() as u32;
     }
-    deliver_pending(deps).await;
+    drain_outbox(deps, JOB_BUDGET).await;
     Ok(passed_on)
 }
 
@@ -370,8 +371,15 @@ pub fn reminder_due(session: &Session, days: i64) -> Option<Instant> {
 
 /// send-reminders: queues the reminders that are due, each exactly once per schedule version.
 /// An officer confirmed after a reminder's time gets no late copy of it, and a J-7 reminder
-/// that was missed is not sent once J-1 is due.
+/// that was missed is not sent once J-1 is due. Then drains the outbox.
 pub async fn send_reminders(deps: &Deps) -> Result<u32> {
+    let queued = queue_reminders(deps).await?;
+    drain_outbox(deps, JOB_BUDGET).await;
+    Ok(queued)
+}
+
+/// The reminders that are due, queued once each (see [`send_reminders`]), not yet sent.
+pub async fn queue_reminders(deps: &Deps) -> Result<u32> {
     let now = deps.now();
     let candidates = deps
         .store
@@ -399,9 +407,7 @@ pub async fn send_reminders(deps: &Deps) -> Result<u32> {
             });
         }
     }
-    let queued = deps.store.queue_notices(&notices, now).await?;
-    deliver_pending(deps).await;
-    Ok(queued)
+    deps.store.queue_notices(&notices, now).await
 }
 
 /// Sessions whose officers are still asked for their opinion this many days after the end:
@@ -480,7 +486,7 @@ pub async fn compute_statistics(deps: &Deps) -> Result<(StatisticsSnapshot, u32)
         }
     }
     let queued = deps.store.queue_notices(&requests, now).await?;
-    deliver_pending(deps).await;
+    drain_outbox(deps, JOB_BUDGET).await;
     Ok((snapshot, queued))
 }
 
@@ -1517,47 +1523,91 @@ pub async fn import(
 // ---------------------------------------------------------------------------------------------
 // Delivery
 
-/// Sends what the outbox holds. A failed send stays queued for the next sweep; nothing here
-/// fails the request that triggered it, since its change is already committed.
+/// What a request delivers before it answers: the notices its change queued are at the end of
+/// the outbox, so a request sends a small batch, within a few seconds (an HTTP function has
+/// ten), and the scheduled sweep every minute drains the rest with [`drain_outbox`].
+const REQUEST_BATCH: u32 = 25;
+const REQUEST_BUDGET: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// What a scheduled job may spend draining the outbox (the job functions have 60 s).
+pub const JOB_BUDGET: std::time::Duration = std::time::Duration::from_secs(40);
+const JOB_BATCH: u32 = 200;
+
+/// Sends a batch of what the outbox holds, as a request does after its change. A failed send
+/// stays queued for the next sweep; nothing here fails the request that triggered it, since
+/// its change is already committed. Answers how many were sent.
 pub async fn deliver_pending(deps: &Deps) -> u32 {
+    deliver(deps, REQUEST_BATCH, REQUEST_BUDGET).await
+}
+
+/// Sends what the outbox holds, batch after batch, until it is empty, only failures are left,
+/// or `budget` is spent: what the scheduled jobs do. Answers how many were sent.
+pub async fn drain_outbox(deps: &Deps, budget: std::time::Duration) -> u32 {
+    deliver(deps, JOB_BATCH, budget).await
+}
+
+async fn deliver(deps: &Deps, batch: u32, budget: std::time::Duration) -> u32 {
+    let started = std::time::Instant::now();
+    let mut tried = std::collections::HashSet::new();
     let mut sent = 0;
-    let pending = match deps.store.pending_notices(200).await {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::error!(error = %e, "could not read the outbox");
-            return 0;
-        }
-    };
-    for queued in pending {
-        match deliver_one(deps, queued.id, &queued.notice).await {
-            Ok(message_id) => {
-                sent += 1;
-                if let Err(e) = deps
-                    .store
-                    .mark_notice_sent(queued.id, message_id.as_deref(), deps.now())
-                    .await
-                {
-                    tracing::error!(notice = queued.id, error = %e, "could not mark a notice sent");
-                }
-            }
+    loop {
+        let pending = match deps.store.pending_notices(batch).await {
+            Ok(p) => p,
             Err(e) => {
-                // A provider's refusal may quote the recipient: neither the logs nor the
-                // ledger keep the address.
-                let reason = notices::redact_addresses(&e.to_string());
-                tracing::warn!(
-                    notice = queued.id,
-                    kind = queued.notice.kind.key(),
-                    error = %reason,
-                    "notice not delivered; will retry"
-                );
-                let _ = deps
-                    .store
-                    .mark_notice_failed(queued.id, &reason, deps.now())
-                    .await;
+                tracing::error!(error = %e, "could not read the outbox");
+                return sent;
             }
+        };
+        // A notice that failed in this run waits for the next one.
+        let fresh: Vec<_> = pending.into_iter().filter(|q| tried.insert(q.id)).collect();
+        if fresh.is_empty() {
+            return sent;
+        }
+        let full = fresh.len() as u32 >= batch;
+        for queued in fresh {
+            if started.elapsed() >= budget {
+                return sent;
+            }
+            if deliver_queued(deps, &queued).await {
+                sent += 1;
+            }
+        }
+        if !full || batch == REQUEST_BATCH {
+            return sent;
         }
     }
-    sent
+}
+
+/// Sends one queued notice and records the outcome; answers whether it went.
+async fn deliver_queued(deps: &Deps, queued: &QueuedNotice) -> bool {
+    match deliver_one(deps, queued.id, &queued.notice).await {
+        Ok(message_id) => {
+            if let Err(e) = deps
+                .store
+                .mark_notice_sent(queued.id, message_id.as_deref(), deps.now())
+                .await
+            {
+                tracing::error!(notice = queued.id, error = %e, "could not mark a notice sent");
+            }
+            true
+        }
+        Err(e) => {
+            // A provider's refusal may quote the recipient: neither the logs nor the ledger
+            // keep the address.
+            let reason = notices::redact_addresses(&e.to_string());
+            tracing::warn!(
+                notice = queued.id,
+                kind = queued.notice.kind.key(),
+                error = %reason,
+                "notice not delivered; will retry"
+            );
+            let _ = deps
+                .store
+                .mark_notice_failed(queued.id, &reason, deps.now())
+                .await;
+            false
+        }
+    }
 }
 
 async fn deliver_one(deps: &Deps, id: i64, notice: &Notice) -> Result<Option<String>> {
