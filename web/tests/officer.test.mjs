@@ -304,3 +304,50 @@ test('accepts a place offered from the waiting list', async () => {
   await page.locator('#message-action').getByText('Place acceptée').waitFor();
   assert.equal((await standing(s.id)).me.status, 'confirmed');
 });
+
+test('a one-time link from an email asks before acting, acts once, and needs no sign-in', async () => {
+  await server.api('POST', '/dev/clock', { body: { now: '2026-12-01T10:00:00+01:00' } });
+  const staff = await server.token('hugues.vidal@intradef.example');
+  const { json: catalogue } = await server.api('GET', '/admin/trainings', { token: staff });
+  const s = (await server.api('POST', '/admin/sessions', {
+    token: staff,
+    body: {
+      training_id: catalogue.trainings[0].id, first_day: '2027-03-08', last_day: '2027-03-08', daily_hours: '09:00-12:00',
+      place: 'Visioconférence', capacity: 1, enrolment_closes_at: '2027-02-26', free_withdrawal_until: '2027-02-22',
+    },
+  })).json;
+  const { json } = await server.api('GET', '/admin/officers', { token: staff });
+  const first = json.officers.find((o) => o.email !== OFFICER);
+  await server.api('POST', `/admin/sessions/${s.id}/enrolments`, { token: staff, body: { officer_id: first.id } });
+  assert.equal((await server.api('POST', `/sessions/${s.id}/enrolment`, { token })).json.status, 'waitlisted');
+  const { json: outbox } = await server.api('GET', '/dev/outbox');
+  const mail = outbox.emails.findLast((e) => e.to.includes(OFFICER) && e.subject.startsWith('Liste d'));
+  assert.ok(mail, 'the waiting-list email');
+  const linkToken = /\/liens\/([A-Za-z0-9_.-]+[A-Za-z0-9_-])/.exec(mail.text)?.[1];
+  assert.ok(linkToken, `a leave link in: ${mail.text}`);
+
+  // On AWS the address reaches the static site: its page asks the API, signed out.
+  // A new tab: its session storage holds nobody signed in.
+  const anonymous = await newPage(browser.context);
+  await anonymous.goto(`${server.url}/connexion`);
+  await waitReady(anonymous, '/connexion');
+  const open = () => anonymous.evaluate((t) => {
+    history.pushState({}, '', `/liens/${t}`);
+    window.dispatchEvent(new PopStateEvent('popstate'));
+  }, linkToken);
+  await open();
+  await waitReady(anonymous, `/liens/${linkToken}`);
+  assert.match(await anonymous.locator('h1').textContent(), /Quitter la liste d’attente|Quitter la liste d'attente/);
+  assert.equal((await standing(s.id)).me.status, 'waitlisted', 'opening the link changes nothing');
+  await assertAccessible(anonymous, 'lien à usage unique');
+  await anonymous.getByRole('button', { name: /Quitter la liste/ }).click();
+  await anonymous.getByText('C’est fait').waitFor();
+  assert.notEqual((await standing(s.id)).me?.status, 'waitlisted');
+  // A second use says so and changes nothing.
+  await open();
+  await waitReady(anonymous, `/liens/${linkToken}`);
+  await anonymous.getByRole('button', { name: /Quitter la liste/ }).click();
+  await anonymous.getByText('Déjà fait').waitFor();
+  assert.deepEqual(anonymous.errors, []);
+  await anonymous.close();
+});

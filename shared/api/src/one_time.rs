@@ -139,7 +139,12 @@ pub async fn show(
     if as_json {
         return Ok(json(
             StatusCode::OK,
-            &json!({ "action": intent.act.as_str(), "title": title, "detail": text }),
+            &json!({
+                "action": intent.act.as_str(),
+                "title": title,
+                "detail": text,
+                "label": label,
+            }),
         ));
     }
     let note = "Rien n'est fait tant que vous n'avez pas appuyé sur le bouton.".to_string();

@@ -1,7 +1,7 @@
 // Boot: the routes of both spaces, the header's navigation for the signed-in role, the
 // sign-in page (the demo server's accounts locally, Cognito on AWS).
-import { loadConfig, currentUser, devSignIn, signOut, cognitoSignIn, cognitoCallback } from './api.js';
-import { h, render, field, showErrors, clearErrors, errorBlock, alert, link, formValues } from './ui.js';
+import { loadConfig, currentUser, devSignIn, signOut, cognitoSignIn, cognitoCallback, request } from './api.js';
+import { h, render, field, showErrors, clearErrors, errorBlock, alert, notify, link, formValues } from './ui.js';
 import { route, match, navigate, start } from './router.js';
 import * as officer from './officer.js';
 import * as staff from './staff.js';
@@ -98,6 +98,41 @@ async function callbackPage() {
   }
 }
 
+/**
+ * A one-time link from an email (`/liens/{token}`). The local server answers these addresses
+ * itself; on AWS they reach the static site, and this page asks the API what the link does,
+ * then does it on the button only (a mail scanner opening the link changes nothing). The link
+ * is the credential: no sign-in.
+ */
+async function linkPage({ token }) {
+  const path = `/liens/${encodeURIComponent(token)}`;
+  let intent;
+  try {
+    intent = await request('GET', path, { anonymous: true });
+  } catch (err) {
+    render('Lien', errorBlock(err), h('p', {}, link('/connexion', 'Ouvrir Cassiopée')));
+    return;
+  }
+  const slot = h('div', { 'aria-live': 'polite' });
+  const button = h('button', { type: 'button', class: 'fr-btn' }, intent.label || intent.title);
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      const done = await request('POST', path, { anonymous: true });
+      button.remove();
+      notify(slot, done.outcome === 'done' ? 'success' : 'info',
+        done.outcome === 'done' ? 'C’est fait' : 'Déjà fait', done.detail);
+    } catch (err) {
+      button.disabled = false;
+      notify(slot, 'error', 'Impossible', err.message);
+    }
+  });
+  render(intent.title, h('p', {}, intent.detail),
+    h('p', { class: 'fr-text--sm' }, 'Rien n’est fait tant que vous n’avez pas appuyé sur le bouton.'),
+    button, slot);
+}
+
+route('/liens/:token', linkPage, { public: true });
 route('/connexion', signInPage, { public: true });
 route('/connexion/retour', callbackPage, { public: true });
 route('/officier/sessions', officer.sessionsPage, { role: 'officer' });
