@@ -135,12 +135,6 @@ pub fn check_capacity(
     Ok(())
 }
 
-/// Two sessions overlap when one starts before the other ends (a session ending at 12:00 and
-/// another starting at 12:00 the same day do not).
-pub fn overlap(a: &Session, b: &Session) -> bool {
-    a.starts_at < b.ends_at && b.starts_at < a.ends_at
-}
-
 /// The timing of a session as staff enter it, checked and resolved into instants.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Schedule {

@@ -1250,7 +1250,7 @@ pub async fn clashing_sessions(
         let Some(other) = deps.store.session(&e.session_id).await? else {
             continue;
         };
-        if other.status == SessionStatus::Scheduled && rules::overlap(&other, session) {
+        if other.status == SessionStatus::Scheduled && notices::sessions_overlap(&other, session) {
             out.push(other);
         }
     }
@@ -1637,16 +1637,7 @@ async fn delivery_facts(deps: &Deps, notice: &Notice, session: &Session) -> Resu
     };
     let mut overlaps = Vec::new();
     if matches!(notice.kind, NoticeKind::SessionChanged { .. }) {
-        for e in deps.store.officer_enrolments(&notice.officer_id).await? {
-            if e.status != EnrolmentStatus::Confirmed || e.session_id == session.id {
-                continue;
-            }
-            let Some(other) = deps.store.session(&e.session_id).await? else {
-                continue;
-            };
-            if !notices::sessions_overlap(session, &other) {
-                continue;
-            }
+        for other in clashing_sessions(deps, &notice.officer_id, session).await? {
             if let Some(training) = deps.store.training(&other.training_id).await? {
                 overlaps.push(Overlap::of(&other, &training));
             }
