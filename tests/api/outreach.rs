@@ -241,3 +241,59 @@ async fn a_request_sends_a_batch_before_answering_and_the_sweep_sends_the_rest()
     app.run_job("promote-waitlist").await;
     assert_eq!(cancelled(&app), 40);
 }
+
+#[tokio::test]
+async fn a_notice_that_no_longer_holds_when_its_turn_comes_is_dropped_not_sent() {
+    use cassiopee_domain::ids::{OfficerId, SessionId};
+    use cassiopee_domain::notices::{Notice, NoticeKind};
+    let app = TestApp::with_staff(PLANNING).await;
+    let session = app.create_session(5, json!({})).await;
+    let o = app.officers("stale", 1).await.remove(0);
+    assert_eq!(
+        app.enrol(&o.token, &session).await.status,
+        StatusCode::CREATED
+    );
+    // A reminder still queued (its send failed, say) when the officer gives the seat up.
+    let reminder = Notice {
+        officer_id: OfficerId::parse(&o.id).expect("id"),
+        session_id: SessionId::parse(&session).expect("id"),
+        kind: NoticeKind::ReminderJ7,
+        version: 1,
+    };
+    let deps = &app.local.deps;
+    assert_eq!(
+        deps.store
+            .queue_notices(&[reminder], deps.now())
+            .await
+            .expect("queue"),
+        1
+    );
+    assert_eq!(
+        app.withdraw(&o.token, &session).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(app.emails_to(&o.email, "Rappel"), 0);
+    assert_eq!(app.emails_to(&o.email, "Désistement"), 1);
+    let staff = app.staff().await;
+    let ledger = app
+        .call(
+            "GET",
+            &format!("/admin/officers/{}/notifications", o.id),
+            Some(&staff),
+            None,
+        )
+        .await;
+    let line = ledger.body["notifications"]
+        .as_array()
+        .and_then(|n| n.iter().find(|n| n["kind"] == "reminder_j7"))
+        .cloned()
+        .expect("the reminder in the ledger");
+    assert_eq!(line["status"], "dropped", "{line}");
+    assert_eq!(
+        line["delivery_label"], "Non envoyé : plus d'actualité",
+        "{line}"
+    );
+    // Out of the queue for good: the sweep sends nothing more.
+    app.run_job("promote-waitlist").await;
+    assert_eq!(app.emails_to(&o.email, "Rappel"), 0);
+}

@@ -49,6 +49,7 @@ pub fn delivery_label(record: &NoticeRecord) -> &'static str {
         (Some(DeliveryStatus::Delivered), _) => "Distribué",
         (None, "sent") => "Envoyé",
         (None, "failed") => "Échec d'envoi",
+        (None, "dropped") => "Non envoyé : plus d'actualité",
         _ => "En attente d'envoi",
     }
 }

@@ -507,6 +507,9 @@ pub trait Store: Send + Sync {
     async fn mark_notice_sent(&self, id: i64, message_id: Option<&str>, now: Instant)
     -> Result<()>;
     async fn mark_notice_failed(&self, id: i64, error: &str, now: Instant) -> Result<()>;
+    /// Takes a notice out of the queue unsent (status `dropped`), with why: what it told no
+    /// longer holds when its turn came (a reminder for a seat given up since, say).
+    async fn mark_notice_dropped(&self, id: i64, reason: &str, now: Instant) -> Result<()>;
     /// An officer's notices, newest first.
     async fn officer_notices(&self, officer: &OfficerId) -> Result<Vec<NoticeRecord>>;
     /// The notices about one session, newest first.

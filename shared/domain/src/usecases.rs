@@ -1581,7 +1581,23 @@ async fn deliver(deps: &Deps, batch: u32, budget: std::time::Duration) -> u32 {
 /// Sends one queued notice and records the outcome; answers whether it went.
 async fn deliver_queued(deps: &Deps, queued: &QueuedNotice) -> bool {
     match deliver_one(deps, queued.id, &queued.notice).await {
-        Ok(message_id) => {
+        Ok(Delivery::Dropped(reason)) => {
+            tracing::info!(
+                notice = queued.id,
+                kind = queued.notice.kind.key(),
+                reason,
+                "notice dropped"
+            );
+            if let Err(e) = deps
+                .store
+                .mark_notice_dropped(queued.id, reason, deps.now())
+                .await
+            {
+                tracing::error!(notice = queued.id, error = %e, "could not drop a notice");
+            }
+            false
+        }
+        Ok(Delivery::Sent(message_id)) => {
             if let Err(e) = deps
                 .store
                 .mark_notice_sent(queued.id, message_id.as_deref(), deps.now())
@@ -1610,7 +1626,44 @@ async fn deliver_queued(deps: &Deps, queued: &QueuedNotice) -> bool {
     }
 }
 
-async fn deliver_one(deps: &Deps, id: i64, notice: &Notice) -> Result<Option<String>> {
+/// Why a notice no longer holds when its turn to be sent comes, if it does not: a reminder
+/// for a seat given up or a session cancelled or moved since, an invitation to an officer
+/// who has enrolled since, the end of a waiting list for someone no longer on it.
+fn no_longer_holds(
+    notice: &Notice,
+    session: &Session,
+    facts: &DeliveryFacts,
+) -> Option<&'static str> {
+    let status = facts.status;
+    match notice.kind {
+        NoticeKind::ReminderJ7 | NoticeKind::ReminderJ1 => {
+            if session.status != SessionStatus::Scheduled {
+                Some("session annulée depuis")
+            } else if status != Some(EnrolmentStatus::Confirmed) {
+                Some("inscription abandonnée depuis")
+            } else if session.schedule_version != notice.version {
+                Some("session déplacée depuis : le rappel suit les nouvelles dates")
+            } else {
+                None
+            }
+        }
+        NoticeKind::Invitation if status.is_some_and(EnrolmentStatus::is_active) => {
+            Some("officier inscrit depuis")
+        }
+        NoticeKind::WaitlistClosed if status != Some(EnrolmentStatus::Waitlisted) => {
+            Some("plus sur la liste d'attente")
+        }
+        _ => None,
+    }
+}
+
+/// What became of one notice's turn.
+enum Delivery {
+    Sent(Option<String>),
+    Dropped(&'static str),
+}
+
+async fn deliver_one(deps: &Deps, id: i64, notice: &Notice) -> Result<Delivery> {
     let officer = deps
         .store
         .officer(&notice.officer_id)
@@ -1618,9 +1671,12 @@ async fn deliver_one(deps: &Deps, id: i64, notice: &Notice) -> Result<Option<Str
         .ok_or_else(DomainError::officer_not_found)?;
     let (session, training) = load_session(deps, &notice.session_id).await?;
     let facts = delivery_facts(deps, notice, &session).await?;
+    if let Some(reason) = no_longer_holds(notice, &session, &facts) {
+        return Ok(Delivery::Dropped(reason));
+    }
     let ctx = deps.notify.context(deps.now());
     let email = notices::render(&notice.kind, &officer, &session, &training, &facts, &ctx)?;
-    deps.mailer.send(&email, Some(id)).await
+    Ok(Delivery::Sent(deps.mailer.send(&email, Some(id)).await?))
 }
 
 /// What an email depends on at the time it is sent: the officer's standing in the session, the

@@ -697,6 +697,24 @@ impl Store for DynamoStore {
         self.mark_notice_sent_impl(id, message_id, now).await
     }
 
+    async fn mark_notice_dropped(&self, id: i64, reason: &str, _now: Instant) -> Result<()> {
+        // Out of the queue, as a sent notice leaves it; an unknown id changes nothing.
+        self.write_one(
+            Write::update(Role::Notice, keys::notice(id))
+                .set("status", s("dropped"))
+                .set("last_error", s(reason))
+                .remove(keys::GSI3PK)
+                .remove(keys::GSI3SK)
+                .when_present()
+                .when(|w| {
+                    let st = w.name("status");
+                    format!("{st} <> {}", w.value(s("sent")))
+                }),
+        )
+        .await?;
+        Ok(())
+    }
+
     async fn mark_notice_failed(&self, id: i64, error: &str, now: Instant) -> Result<()> {
         self.mark_notice_failed_impl(id, error, now).await
     }

@@ -79,6 +79,7 @@ contract!(
     calendar_tokens_are_replaced_and_revoked_and_found_by_their_hash_only,
     a_key_is_claimed_once_even_by_twenty_callers_at_once,
     a_quota_counts_up_to_its_limit_even_at_once_and_each_window_starts_afresh,
+    a_dropped_notice_leaves_the_queue_and_says_why,
 );
 
 async fn a_quota_counts_up_to_its_limit_even_at_once_and_each_window_starts_afresh(b: Backend) {
@@ -2996,4 +2997,45 @@ async fn a_key_is_claimed_once_even_by_twenty_callers_at_once(b: Backend) {
         }
     }
     assert_eq!(won, 1);
+}
+
+async fn a_dropped_notice_leaves_the_queue_and_says_why(b: Backend) {
+    let store = &*b.store;
+    let (session, o) = setup(store, 1, 5, WaitlistMode::Direct).await;
+    let t0 = at("2027-02-01T10:00");
+    enrol(store, &session, &o[0], t0).await;
+    let id = store.pending_notices(10).await.expect("pending")[0].id;
+    store
+        .mark_notice_dropped(id, "inscription abandonnée depuis", t0)
+        .await
+        .expect("drop");
+    assert!(store.pending_notices(10).await.expect("pending").is_empty());
+    let n = &store.officer_notices(&o[0]).await.expect("notices")[0];
+    assert_eq!(n.status, "dropped");
+    assert_eq!(
+        n.last_error.as_deref(),
+        Some("inscription abandonnée depuis")
+    );
+    // A notice already sent is never dropped after the fact.
+    let other = Notice {
+        officer_id: o[0].clone(),
+        session_id: session.clone(),
+        kind: NoticeKind::ReminderJ1,
+        version: 1,
+    };
+    store.queue_notices(&[other], t0).await.expect("queue");
+    let id2 = store.pending_notices(10).await.expect("pending")[0].id;
+    store.mark_notice_sent(id2, None, t0).await.expect("sent");
+    store
+        .mark_notice_dropped(id2, "trop tard", t0)
+        .await
+        .expect("drop");
+    let sent = store
+        .officer_notices(&o[0])
+        .await
+        .expect("notices")
+        .into_iter()
+        .find(|n| n.id == id2)
+        .expect("reminder");
+    assert_eq!(sent.status, "sent");
 }

@@ -1350,6 +1350,18 @@ impl Store for SqliteStore {
         })
     }
 
+    async fn mark_notice_dropped(&self, id: i64, reason: &str, _now: Instant) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                "UPDATE outbox SET status = 'dropped', last_error = ?2 WHERE id = ?1 \
+                 AND status IN ('pending', 'failed')",
+                params![id, reason],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
     async fn mark_notice_failed(&self, id: i64, error: &str, _now: Instant) -> Result<()> {
         self.write(|c| {
             c.execute("UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?2 WHERE id = ?1", params![id, error]).map_err(db)?;
