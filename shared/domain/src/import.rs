@@ -1939,3 +1939,75 @@ mod tests {
         assert_eq!(optional, ["Téléphone", "Durée (mois)", "Conseiller MiRVOG"]);
     }
 }
+
+/// Spreadsheets mangled at random: whatever bytes arrive, each parser answers rows or a file
+/// error, never a panic; the demo files cut, spliced or sprinkled with junk bytes likewise.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    const FILES: [&[u8]; 5] = [
+        include_bytes!("../../../demo/data/officiers.csv"),
+        include_bytes!("../../../demo/data/personnel.csv"),
+        include_bytes!("../../../demo/data/catalogue.csv"),
+        include_bytes!("../../../demo/data/sessions.csv"),
+        include_bytes!("../../../demo/data/inscriptions.csv"),
+    ];
+
+    fn parse_all(bytes: &[u8]) {
+        let _ = parse_officers(bytes);
+        let _ = parse_staff(bytes);
+        let _ = parse_trainings(bytes);
+        let _ = parse_sessions(bytes);
+        let _ = parse_enrolments(bytes);
+    }
+
+    /// A demo file, cut at `cut` (a fraction), with `junk` written over it at `at`.
+    fn mangled(file: usize, cut: f64, at: f64, junk: &[u8]) -> Vec<u8> {
+        let f = FILES[file];
+        let end = ((f.len() as f64) * cut) as usize;
+        let mut out = f[..end.min(f.len())].to_vec();
+        if !out.is_empty() {
+            let start = ((out.len() as f64) * at) as usize % out.len();
+            for (i, b) in junk.iter().enumerate() {
+                if let Some(slot) = out.get_mut(start + i) {
+                    *slot = *b;
+                }
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_bytes_are_rows_or_a_file_error(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
+            parse_all(&bytes);
+        }
+
+        #[test]
+        fn a_real_sheet_cut_and_sprinkled_with_junk_never_panics(
+            file in 0usize..5,
+            cut in 0.0f64..1.0,
+            at in 0.0f64..1.0,
+            junk in prop::collection::vec(any::<u8>(), 0..64),
+        ) {
+            parse_all(&mangled(file, cut, at, &junk));
+        }
+
+        #[test]
+        fn a_row_of_any_text_under_a_real_header_never_panics(
+            cells in prop::collection::vec("\\PC{0,30}", 1..12),
+            file in 0usize..5,
+        ) {
+            let header = FILES[file].split(|b| *b == b'\n').next().unwrap_or_default();
+            let mut sheet = header.to_vec();
+            sheet.extend_from_slice(b"\n");
+            sheet.extend_from_slice(cells.join(";").as_bytes());
+            sheet.extend_from_slice(b"\n");
+            parse_all(&sheet);
+        }
+    }
+}
