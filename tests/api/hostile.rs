@@ -242,7 +242,10 @@ async fn no_generated_request_gets_a_server_error_and_every_refusal_is_a_french_
     // stopped at the door.
     assert!(successes > 0, "no request succeeded: {codes:?}");
     for expected in ["unauthenticated", "forbidden"] {
-        assert!(codes.contains(expected), "{expected} never answered: {codes:?}");
+        assert!(
+            codes.contains(expected),
+            "{expected} never answered: {codes:?}"
+        );
     }
     assert!(codes.len() >= 6, "only {codes:?}");
 }

@@ -106,14 +106,19 @@ async fn one_officer_sending_the_same_enrolment_fifty_times_at_once_gets_one_enr
         .await;
     let with = |status| plain.iter().filter(|a| a.status == status).count();
     assert_eq!(with(StatusCode::CREATED), 1);
-    assert_eq!(with(StatusCode::TOO_MANY_REQUESTS), 50 - QUOTA);
+    // A refused duplicate gives its use back, so how many were limited depends on the timing;
+    // every other answer is the refusal of a duplicate.
+    assert_eq!(
+        with(StatusCode::CONFLICT) + with(StatusCode::TOO_MANY_REQUESTS),
+        49
+    );
     assert!(
         plain
             .iter()
             .filter(|a| a.status == StatusCode::CONFLICT)
             .all(|a| a.body["code"] == "already-enrolled")
     );
-    assert_eq!(with(StatusCode::CONFLICT), QUOTA - 1);
+    assert!(with(StatusCode::CONFLICT) >= QUOTA - 1);
 
     let roster = app.roster(&session).await;
     assert_eq!(roster.len(), 2);
@@ -138,6 +143,11 @@ async fn an_officer_making_change_after_change_is_told_to_wait_and_staff_are_not
         }
         v
     };
+    // Refused changes cost nothing: ten enrolments in a session that does not exist.
+    for _ in 0..10 {
+        let a = app.enrol(&o.token, "01JZZZZZZZZZZZZZZZZZZZZZZZ").await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND, "{a:?}");
+    }
     // Five enrolments and five withdrawals: ten changes, all served.
     for s in &sessions[..5] {
         assert_eq!(app.enrol(&o.token, s).await.status, StatusCode::CREATED);

@@ -8,7 +8,7 @@ use crate::http::{
 use crate::one_time;
 use crate::routes::{Op, Route};
 use crate::tokens;
-use cassiopee_domain::error::{DomainError, Result};
+use cassiopee_domain::error::{DomainError, ErrorKind, Result};
 use cassiopee_domain::export;
 use cassiopee_domain::ids::{OfficerId, SessionId, TrainingId};
 use cassiopee_domain::import::ImportKind;
@@ -491,11 +491,29 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
     if route.path.starts_with("/admin/") {
         staff(&who)?;
     }
-    if route.op.counts_as_change()
-        && let Caller::Officer(o) = &who
+    let counted = match &who {
+        Caller::Officer(o) if route.op.counts_as_change() => {
+            Some(uc::count_change(deps, &o.id).await?)
+        }
+        _ => None,
+    };
+    let answer = identified(deps, route, req, who).await;
+    // A change refused (a rule, a conflict, a bad body) costs the officer nothing.
+    if let (Some(counted), Err(e)) = (&counted, &answer)
+        && e.kind != ErrorKind::Internal
     {
-        uc::count_change(deps, &o.id).await?;
+        uc::uncount_change(deps, counted).await;
     }
+    answer
+}
+
+/// The operation of a route, for the caller identified by [`run`].
+async fn identified(
+    deps: &Deps,
+    route: &Route,
+    req: &Incoming,
+    who: Caller,
+) -> Result<Response<Body>> {
     let op = route.op;
     match op {
         Op::ListSessions => {

@@ -65,7 +65,8 @@ impl DomainError {
             ErrorKind::TooManyRequests,
             "too-many-changes",
             format!(
-                "Vous avez effectué {limit} modifications en moins de {minutes} minutes :                  réessayez dans {wait} minute{}.",
+                "Vous avez effectué {limit} modifications en moins de {minutes} minutes : \
+                 réessayez dans {wait} minute{}.",
                 if wait > 1 { "s" } else { "" }
             ),
         );

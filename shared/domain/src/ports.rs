@@ -498,6 +498,10 @@ pub trait Store: Send + Sync {
         limit: u32,
     ) -> Result<bool>;
 
+    /// Gives back one use counted by [`Store::take_quota`] in that window (never below zero):
+    /// a change that was refused costs nothing.
+    async fn release_quota(&self, subject: &str, window_start: Instant) -> Result<()>;
+
     // Notifications (the outbox).
     /// Queues notices; one already queued with the same (officer, session, kind, version) is
     /// skipped. Answers how many were new.

@@ -308,10 +308,28 @@ pub async fn answer_offer(
 pub const CHANGE_LIMIT: u32 = 10;
 pub const CHANGE_WINDOW_MINUTES: i64 = 10;
 
+/// One change counted against an officer's quota, to give back if the change is refused.
+#[derive(Clone, Debug)]
+pub struct CountedChange {
+    subject: String,
+    window_start: Instant,
+}
+
+/// Gives back a counted change that was refused: only changes made count.
+pub async fn uncount_change(deps: &Deps, counted: &CountedChange) {
+    if let Err(e) = deps
+        .store
+        .release_quota(&counted.subject, counted.window_start)
+        .await
+    {
+        tracing::warn!(error = %e, "could not give back a quota use");
+    }
+}
+
 /// Counts one change by the officer, or refuses it (`too-many-changes`, with the seconds until
 /// the window ends) once [`CHANGE_LIMIT`] are counted in the current fixed window. The count
 /// is kept by the store, so that every function instance sees the same one.
-pub async fn count_change(deps: &Deps, officer: &OfficerId) -> Result<()> {
+pub async fn count_change(deps: &Deps, officer: &OfficerId) -> Result<CountedChange> {
     let now = deps.now();
     let window = CHANGE_WINDOW_MINUTES * 60;
     let start_secs = now.timestamp().div_euclid(window) * window;
@@ -322,7 +340,10 @@ pub async fn count_change(deps: &Deps, officer: &OfficerId) -> Result<()> {
         .take_quota(&subject, start, window, CHANGE_LIMIT)
         .await?
     {
-        return Ok(());
+        return Ok(CountedChange {
+            subject,
+            window_start: start,
+        });
     }
     let retry_after = (start_secs + window - now.timestamp()).clamp(1, window);
     Err(DomainError::too_many_changes(

@@ -676,6 +676,14 @@ impl Store for DynamoStore {
         self.write_one(write).await
     }
 
+    async fn release_quota(&self, subject: &str, window_start: Instant) -> Result<()> {
+        let write = Write::update(Role::Quota, keys::quota(subject, micros(window_start)))
+            .add("uses", n(-1))
+            .when(|w| format!("{} > {}", w.name("uses"), w.value(n(0))));
+        self.write_one(write).await?;
+        Ok(())
+    }
+
     async fn interested_officers(&self, t: &TrainingId) -> Result<Vec<OfficerId>> {
         self.interested_in(t).await
     }

@@ -105,6 +105,24 @@ async fn a_quota_counts_up_to_its_limit_even_at_once_and_each_window_starts_afre
             .await
             .expect("full")
     );
+    // A use given back can be taken again, once; giving back never goes below nothing.
+    store.release_quota("changes:a", w0).await.expect("release");
+    assert!(
+        store
+            .take_quota("changes:a", w0, 600, 10)
+            .await
+            .expect("again")
+    );
+    assert!(
+        !store
+            .take_quota("changes:a", w0, 600, 10)
+            .await
+            .expect("full again")
+    );
+    store
+        .release_quota("changes:z", w0)
+        .await
+        .expect("nothing to give back");
     // Another subject, and the next window, have their own count.
     assert!(store.take_quota("changes:b", w0, 600, 10).await.expect("b"));
     let w1 = w0 + Duration::seconds(600);

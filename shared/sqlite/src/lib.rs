@@ -1280,6 +1280,18 @@ impl Store for SqliteStore {
         })
     }
 
+    async fn release_quota(&self, subject: &str, window_start: Instant) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                "UPDATE quotas SET uses = uses - 1 WHERE subject = ?1 AND window_start = ?2 \
+                 AND uses > 0",
+                params![subject, micros(window_start)],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
     async fn interested_officers(&self, t: &TrainingId) -> Result<Vec<OfficerId>> {
         self.read(|c| interested(c, t))
     }
