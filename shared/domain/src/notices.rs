@@ -304,20 +304,63 @@ pub fn french_datetime(t: Instant) -> String {
     format!("{} à {:02}h{:02}", french_date(t), p.hour(), p.minute())
 }
 
-/// How a letter to a general officer opens: "Mon général", "Amiral", or the name for the
-/// corps whose appellation depends on a civility the spreadsheets do not give.
-pub fn salutation(officer: &Officer) -> String {
-    let grade = officer.grade.to_lowercase();
+/// How a letter names its reader, by their grade: "mon général" for the generals of the army
+/// and the air force, "amiral" for admirals, and for the generals of the corps (engineers,
+/// commissaries, doctors) the appellation of their grade after "Madame, Monsieur", the
+/// administration's form when the civility is not known (the spreadsheets do not give it).
+/// `None` for a grade this does not know: the letter then opens "Madame, Monsieur,".
+pub fn appellation(officer: &Officer) -> Option<String> {
+    let grade = officer.grade.trim().to_lowercase();
     if grade.contains("amiral") {
-        "Amiral,".to_string()
+        Some("amiral".into())
     } else if grade.starts_with("général") {
-        "Mon général,".to_string()
+        Some("mon général".into())
+    } else if grade.starts_with("colonel") || grade.starts_with("lieutenant-colonel") {
+        Some("mon colonel".into())
+    } else if grade.starts_with("capitaine de vaisseau") {
+        Some("commandant".into())
+    } else if grade.contains("général") {
+        let article = if grade.starts_with(['a', 'e', 'é', 'i', 'o', 'u', 'h']) {
+            "l'"
+        } else {
+            "le "
+        };
+        Some(format!("Madame, Monsieur {article}{grade}"))
     } else {
-        format!(
-            "Bonjour {} {},",
-            officer.first_name,
-            display_name(&officer.last_name)
-        )
+        None
+    }
+}
+
+/// Whether the reader holds a general officer's rank (army, air, navy or corps).
+fn is_general_officer(officer: &Officer) -> bool {
+    let grade = officer.grade.to_lowercase();
+    grade.contains("général") || grade.contains("amiral")
+}
+
+/// How a letter to the officer opens: "Mon général,", "Amiral,", "Madame, Monsieur le médecin
+/// général," (see [`appellation`]).
+pub fn salutation(officer: &Officer) -> String {
+    match appellation(officer) {
+        Some(a) => {
+            let mut chars = a.chars();
+            let first = chars.next().map(|c| c.to_uppercase().collect::<String>());
+            format!("{}{},", first.unwrap_or_default(), chars.as_str())
+        }
+        None => "Madame, Monsieur,".to_string(),
+    }
+}
+
+/// How a letter to the officer closes, with the same appellation: the high consideration due
+/// to a general officer, the distinguished one otherwise.
+pub fn closing(officer: &Officer) -> String {
+    let regard = if is_general_officer(officer) {
+        "notre haute considération"
+    } else {
+        "notre considération distinguée"
+    };
+    match appellation(officer) {
+        Some(a) => format!("Nous vous prions d'agréer, {a}, l'expression de {regard}."),
+        None => format!("Nous vous prions d'agréer, Madame, Monsieur, l'expression de {regard}."),
     }
 }
 
@@ -427,6 +470,65 @@ mod tests {
             "no address @ all, a@b"
         );
         assert_eq!(redact_addresses(""), "");
+    }
+
+    #[test]
+    fn every_grade_of_the_spreadsheets_is_addressed_formally() {
+        use crate::fixtures::officer;
+        let cases = [
+            (
+                "Général de division",
+                "Mon général,",
+                "mon général, l'expression de notre haute",
+            ),
+            (
+                "Général de brigade aérienne",
+                "Mon général,",
+                "mon général, l'expression",
+            ),
+            (
+                "Contre-amiral",
+                "Amiral,",
+                "amiral, l'expression de notre haute",
+            ),
+            ("Vice-amiral d'escadre", "Amiral,", "amiral, l'expression"),
+            (
+                "Ingénieur général de l'armement",
+                "Madame, Monsieur l'ingénieur général de l'armement,",
+                "Madame, Monsieur l'ingénieur général de l'armement, l'expression de notre haute",
+            ),
+            (
+                "Commissaire général",
+                "Madame, Monsieur le commissaire général,",
+                "Monsieur le commissaire général, l'expression de notre haute",
+            ),
+            (
+                "Médecin général inspecteur",
+                "Madame, Monsieur le médecin général inspecteur,",
+                "le médecin général inspecteur, l'expression de notre haute",
+            ),
+            (
+                "Colonel",
+                "Mon colonel,",
+                "mon colonel, l'expression de notre considération distinguée",
+            ),
+            (
+                "Capitaine de vaisseau",
+                "Commandant,",
+                "commandant, l'expression de notre considération",
+            ),
+            (
+                "Chargé de mission",
+                "Madame, Monsieur,",
+                "Madame, Monsieur, l'expression de notre considération",
+            ),
+        ];
+        for (grade, opening, close) in cases {
+            let o = officer(grade);
+            assert_eq!(salutation(&o), opening, "{grade}");
+            assert!(closing(&o).contains(close), "{grade}: {}", closing(&o));
+            assert!(!salutation(&o).starts_with("Bonjour"), "{grade}");
+        }
     }
 
     #[test]

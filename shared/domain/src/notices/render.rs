@@ -10,8 +10,8 @@
 //! that a template error shows at run time, so the tests render every kind.
 
 use super::{
-    FieldChange, NoticeKind, OutgoingEmail, french_date, french_dates, french_datetime, one_line,
-    salutation,
+    FieldChange, NoticeKind, OutgoingEmail, closing, french_date, french_dates, french_datetime,
+    one_line, salutation,
 };
 use crate::calendar::{self, Method, Organizer};
 use crate::error::{DomainError, Result};
@@ -106,7 +106,7 @@ impl Overlap {
 struct View<'a> {
     subject: &'a str,
     salutation: String,
-    closing: &'static str,
+    closing: String,
     title: &'a str,
     reference: &'a str,
     dates: String,
@@ -266,19 +266,6 @@ fn tidy_text(raw: &str) -> String {
         out.push('\n');
     }
     out
-}
-
-/// How a letter to the officer closes, matching its salutation.
-fn closing(officer: &Officer) -> &'static str {
-    match salutation(officer).as_str() {
-        "Mon général," => {
-            "Nous vous prions d'agréer, mon général, l'expression de notre haute considération."
-        }
-        "Amiral," => {
-            "Nous vous prions d'agréer, amiral, l'expression de notre haute considération."
-        }
-        _ => "Nous vous prions d'agréer l'expression de nos salutations distinguées.",
-    }
 }
 
 fn subject(kind: &NoticeKind, session: &Session, title: &str) -> String {
