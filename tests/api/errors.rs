@@ -356,6 +356,8 @@ async fn a_line_break_in_a_place_or_a_title_is_a_422_on_that_field() {
         "École militaire\r\nParis 7e",
         "École militaire\nParis 7e",
         "École\rmilitaire",
+        "École militaire\u{2028}Paris 7e",
+        "École militaire\u{2029}Paris 7e",
     ] {
         answers.push((
             "place",

@@ -982,8 +982,9 @@ fn parse_count(raw: &str, min: u32, max: u32) -> Result<u32, String> {
     }
 }
 
-/// Characters refused in any cell: they would end up in mail headers or break a line.
-fn is_forbidden(c: char) -> bool {
+/// Characters refused in any cell or typed field: they would end up in mail headers or break a
+/// line (the Unicode line and paragraph separators included).
+pub(crate) fn is_forbidden(c: char) -> bool {
     c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
 }
 

@@ -1069,7 +1069,7 @@ fn check_text(field: &str, value: &str, max: usize, required: bool) -> Result<St
             format!("{max} caractères au maximum."),
         ));
     }
-    if v.chars().any(char::is_control) {
+    if v.chars().any(import::is_forbidden) {
         return Err(DomainError::field(
             field,
             "Les retours à la ligne et caractères de contrôle ne sont pas admis.",

@@ -107,6 +107,8 @@ struct View<'a> {
     subject: &'a str,
     salutation: String,
     closing: String,
+    /// How soon the session starts, for reminders.
+    soon: String,
     title: &'a str,
     reference: &'a str,
     dates: String,
@@ -268,7 +270,20 @@ fn tidy_text(raw: &str) -> String {
     out
 }
 
-fn subject(kind: &NoticeKind, session: &Session, title: &str) -> String {
+/// How soon the session starts, as a reminder says it, from the Paris day of `now`: "dans une
+/// semaine", "demain", "aujourd'hui", "dans 3 jours" (a reminder sent late by a job that was
+/// down says the truth).
+fn how_soon(session: &Session, now: Instant) -> String {
+    let today = crate::time::in_paris(now).date_naive();
+    match (session.first_day - today).num_days() {
+        ..=0 => "aujourd'hui".to_string(),
+        1 => "demain".to_string(),
+        7 => "dans une semaine".to_string(),
+        n => format!("dans {n} jours"),
+    }
+}
+
+fn subject(kind: &NoticeKind, session: &Session, title: &str, now: Instant) -> String {
     let day = french_date(session.starts_at);
     match kind {
         NoticeKind::EnrolmentConfirmed { .. } => format!("Inscription confirmée : {title}"),
@@ -282,8 +297,9 @@ fn subject(kind: &NoticeKind, session: &Session, title: &str) -> String {
         NoticeKind::LeftWaitlist => format!("Sortie de la liste d'attente : {title}"),
         NoticeKind::SessionChanged { .. } => format!("Session modifiée : {title}"),
         NoticeKind::SessionCancelled => format!("Session annulée : {title}"),
-        NoticeKind::ReminderJ7 => format!("Rappel : {title}, dans une semaine ({day})"),
-        NoticeKind::ReminderJ1 => format!("Rappel : {title}, demain ({day})"),
+        NoticeKind::ReminderJ7 | NoticeKind::ReminderJ1 => {
+            format!("Rappel : {title}, {} ({day})", how_soon(session, now))
+        }
         NoticeKind::SessionOpened => format!("Nouvelle session : {title}"),
         NoticeKind::FeedbackRequest => format!("Votre avis sur la session : {title}"),
         NoticeKind::WaitlistClosed => format!("Liste d'attente close : {title}"),
@@ -331,7 +347,7 @@ pub fn render(
     facts: &DeliveryFacts,
     ctx: &RenderContext,
 ) -> Result<OutgoingEmail> {
-    let subject = one_line(&subject(kind, session, &training.title));
+    let subject = one_line(&subject(kind, session, &training.title, ctx.now));
     let method = invitation_method(kind, facts);
     let (mut expires, mut accept_url, mut decline_url, mut leave_url) = (None, None, None, None);
     let (mut by_staff, mut late, mut position) = (false, false, None);
@@ -367,6 +383,7 @@ pub fn render(
         subject: &subject,
         salutation: salutation(officer),
         closing: closing(officer),
+        soon: how_soon(session, ctx.now),
         title: &training.title,
         reference: &session.reference,
         dates: french_dates(session),
@@ -557,26 +574,19 @@ mod tests {
     }
 
     #[test]
-    fn reminders_say_in_a_week_or_tomorrow_with_the_start_time() {
+    fn reminders_say_how_soon_the_session_starts_from_the_day_they_are_sent() {
         let (o, s, t) = records("Lire un bilan");
-        let j7 = render(
-            &NoticeKind::ReminderJ7,
-            &o,
-            &s,
-            &t,
-            &confirmed(),
-            &ctx(true),
-        )
-        .expect("render");
-        let j1 = render(
-            &NoticeKind::ReminderJ1,
-            &o,
-            &s,
-            &t,
-            &confirmed(),
-            &ctx(true),
-        )
-        .expect("render");
+        let at = |when: &str| {
+            let mut c = ctx(true);
+            c.now = parse_instant(when).expect("instant");
+            c
+        };
+        let remind = |kind: NoticeKind, when: &str| {
+            render(&kind, &o, &s, &t, &confirmed(), &at(when)).expect("render")
+        };
+        // The session starts on Monday 1 June 2026.
+        let j7 = remind(NoticeKind::ReminderJ7, "2026-05-25T09:00");
+        let j1 = remind(NoticeKind::ReminderJ1, "2026-05-31T09:00");
         assert!(
             j7.text
                 .contains("commence dans une semaine, le lundi 1er juin 2026 à 09h00."),
@@ -592,6 +602,20 @@ mod tests {
         assert!(!j1.text.contains("dans une semaine"));
         assert_ne!(j7.subject, j1.subject);
         assert!(j1.subject.contains("demain"));
+        // Sent late (the job was down): the truth, not "in a week".
+        let late = remind(NoticeKind::ReminderJ7, "2026-05-29T15:00");
+        assert!(
+            late.text.contains("commence dans 3 jours, le lundi"),
+            "{}",
+            late.text
+        );
+        assert!(late.subject.contains("dans 3 jours"), "{}", late.subject);
+        let same_day = remind(NoticeKind::ReminderJ1, "2026-06-01T07:00");
+        assert!(
+            same_day.text.contains("commence aujourd'hui, lundi"),
+            "{}",
+            same_day.text
+        );
         assert_eq!(j7.attachments.len(), 1);
     }
 
