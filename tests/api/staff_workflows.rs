@@ -321,3 +321,44 @@ async fn a_closed_session_says_its_waiting_list_is_closed() {
     app.set_clock("2027-03-02T10:00");
     assert_eq!(app.session(&session).await["waiting_list_open"], false);
 }
+
+#[tokio::test]
+async fn enrolling_in_a_session_at_the_time_of_another_seat_says_so_at_once() {
+    let app = TestApp::with_staff("2027-01-10T10:00").await;
+    let o = app.officers("overlap", 1).await.remove(0);
+    let first = app.create_session(5, json!({ "reference": "OVL-A" })).await;
+    let second = app
+        .create_session(
+            5,
+            json!({ "reference": "OVL-B", "first_day": "2027-03-16", "last_day": "2027-03-16" }),
+        )
+        .await;
+    let elsewhere = app
+        .create_session(
+            5,
+            json!({ "reference": "OVL-C", "first_day": "2027-04-12", "last_day": "2027-04-12" }),
+        )
+        .await;
+    let a = app.enrol(&o.token, &first).await;
+    assert_eq!(a.body["clashes"], json!([]), "{a:?}");
+    let a = app.enrol(&o.token, &second).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{a:?}");
+    assert_eq!(a.body["status"], "confirmed");
+    let clashes = a.body["clashes"].as_array().expect("clashes");
+    assert_eq!(clashes.len(), 1, "{a:?}");
+    assert_eq!(clashes[0]["reference"], "OVL-A");
+    let a = app.enrol(&o.token, &elsewhere).await;
+    assert_eq!(a.body["clashes"], json!([]), "{a:?}");
+    let confirmation = app
+        .outbox()
+        .into_iter()
+        .find(|e| e.to == o.email && e.text.contains("Session : OVL-B"))
+        .expect("the second confirmation");
+    assert!(
+        confirmation
+            .text
+            .contains("Attention : cette session chevauche"),
+        "{}",
+        confirmation.text
+    );
+}

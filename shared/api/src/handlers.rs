@@ -17,7 +17,7 @@ use cassiopee_domain::links::{self, LinkAction, LinkError};
 use cassiopee_domain::model::{
     Actor, Email, EnrolmentStatus, Modality, Money, Officer, ProgrammeKind, Staff, WaitlistMode,
 };
-use cassiopee_domain::ports::{EnrolOutcome, SessionPatch, SessionQuery};
+use cassiopee_domain::ports::{EnrolOutcome, Enrolled, SessionPatch, SessionQuery};
 use cassiopee_domain::rules::Schedule;
 use cassiopee_domain::statistics::{Grouping, StatisticsQuery};
 use cassiopee_domain::time::{
@@ -206,7 +206,36 @@ fn idempotency_key(req: &Incoming) -> Result<Option<String>> {
     Ok(Some(key.to_string()))
 }
 
-fn enrolled_response(outcome: &EnrolOutcome, replayed: bool) -> Response<Body> {
+/// The answer to an enrolment: the outcome, and for a confirmed seat the officer's other seats
+/// at an overlapping time (`clashes`), so that the app can say so at once.
+async fn enrolled(
+    deps: &Deps,
+    session: &SessionId,
+    officer: &OfficerId,
+    e: &Enrolled,
+) -> Result<Response<Body>> {
+    let mut body = serde_json::to_value(&e.outcome).map_err(DomainError::internal)?;
+    if e.outcome == EnrolOutcome::Confirmed
+        && let Some(s) = deps.store.session(session).await?
+    {
+        let clashes: Vec<_> = uc::clashing_sessions(deps, officer, &s)
+            .await?
+            .iter()
+            .map(|c| {
+                json!({
+                    "session_id": c.id,
+                    "reference": c.reference,
+                    "starts_at": time::to_paris_rfc3339(c.starts_at),
+                    "ends_at": time::to_paris_rfc3339(c.ends_at),
+                })
+            })
+            .collect();
+        body["clashes"] = json!(clashes);
+    }
+    Ok(enrolled_response(&body, e.replayed))
+}
+
+fn enrolled_response(outcome: &impl serde::Serialize, replayed: bool) -> Response<Body> {
     let mut r = json(StatusCode::CREATED, outcome);
     if replayed && let Ok(v) = "true".parse() {
         r.headers_mut().insert("idempotent-replayed", v);
@@ -534,8 +563,9 @@ async fn identified(
         Op::Enrol => {
             let o = officer(&who)?;
             let key = idempotency_key(req)?;
-            let e = uc::enrol(deps, &session_id(req)?, &o.id, Actor::officer(&o.id), key).await?;
-            Ok(enrolled_response(&e.outcome, e.replayed))
+            let id = session_id(req)?;
+            let e = uc::enrol(deps, &id, &o.id, Actor::officer(&o.id), key).await?;
+            enrolled(deps, &id, &o.id, &e).await
         }
         Op::AcceptOffer | Op::DeclineOffer => {
             let o = officer(&who)?;
@@ -898,15 +928,9 @@ async fn identified(
                 .await?
                 .ok_or_else(DomainError::officer_not_found)?;
             let key = idempotency_key(req)?;
-            let e = uc::enrol(
-                deps,
-                &session_id(req)?,
-                &officer_id,
-                Actor::staff(&s.id),
-                key,
-            )
-            .await?;
-            Ok(enrolled_response(&e.outcome, e.replayed))
+            let id = session_id(req)?;
+            let e = uc::enrol(deps, &id, &officer_id, Actor::staff(&s.id), key).await?;
+            enrolled(deps, &id, &officer_id, &e).await
         }
         Op::AdminWithdraw => {
             let s = staff(&who)?;

@@ -439,7 +439,13 @@ pub fn redact_addresses(text: &str) -> String {
 /// A subject line never carries CR or LF, whatever a title contains.
 pub(crate) fn one_line(s: &str) -> String {
     s.chars()
-        .map(|c| if crate::import::is_forbidden(c) { ' ' } else { c })
+        .map(|c| {
+            if crate::import::is_forbidden(c) {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect()
 }
 

@@ -1713,7 +1713,12 @@ async fn delivery_facts(deps: &Deps, notice: &Notice, session: &Session) -> Resu
         None => 0,
     };
     let mut overlaps = Vec::new();
-    if matches!(notice.kind, NoticeKind::SessionChanged { .. }) {
+    if matches!(
+        notice.kind,
+        NoticeKind::SessionChanged { .. }
+            | NoticeKind::EnrolmentConfirmed { .. }
+            | NoticeKind::Promoted
+    ) {
         for other in clashing_sessions(deps, &notice.officer_id, session).await? {
             if let Some(training) = deps.store.training(&other.training_id).await? {
                 overlaps.push(Overlap::of(&other, &training));

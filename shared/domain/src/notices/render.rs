@@ -148,6 +148,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "details.html",
     "withdrawal.txt",
     "withdrawal.html",
+    "overlap.txt",
+    "overlap.html",
     "leave.txt",
     "leave.html",
     "calendar_note.txt",

@@ -100,7 +100,10 @@ function standingText(me) {
 }
 
 const ENROLLED_TEXT = {
-  confirmed: () => ['Inscription confirmée', 'Votre place est réservée. Un courriel de confirmation vous est envoyé.'],
+  confirmed: (o) => ['Inscription confirmée', 'Votre place est réservée. Un courriel de confirmation vous est envoyé.'
+    + ((o.clashes || []).length
+      ? ` Attention : cette session chevauche ${o.clashes.map((c) => `la session ${c.reference} (${formatDateTime(c.starts_at)})`).join(' et ')}, à laquelle vous êtes aussi inscrit.`
+      : '')],
   waitlisted: (o) => ['Inscription sur la liste d’attente', `La session est complète : vous êtes en position ${o.position}. Vous serez prévenu par courriel si une place se libère.`],
 };
 
