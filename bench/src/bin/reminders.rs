@@ -125,11 +125,13 @@ async fn main() -> anyhow::Result<()> {
         first.as_secs_f64()
     );
     println!(
-        "left for the next run: {sent_after} emails, sent in {:.2} s ({written} .eml files in the outbox)",
+        "left for the next run: {sent_after} emails, sent in {:.2} s \
+         ({written} .eml files in the outbox)",
         drain.as_secs_f64()
     );
     println!(
-        "total {:.2} s for {enrolments} enrolments (target ≤ 10 s); a second run queued {again} in {:.2} s",
+        "total {:.2} s for {enrolments} enrolments (target ≤ 10 s); \
+         a second run queued {again} in {:.2} s",
         (first + drain).as_secs_f64(),
         second.as_secs_f64()
     );

@@ -437,7 +437,8 @@ fn unreachable_public() -> Result<Response<Body>> {
 fn calendar_link_not_found() -> DomainError {
     DomainError::not_found(
         "calendar-link-not-found",
-        "Ce lien d'agenda n'existe pas ou a été révoqué : créez-en un nouveau dans l'application.",
+        "Ce lien d'agenda n'existe pas ou a été révoqué : créez-en un nouveau dans \
+         l'application.",
     )
 }
 

@@ -175,7 +175,8 @@ pub async fn act(
     let key = format!("link:{}", intent.nonce);
     if !deps.store.claim_once(&key, deps.now()).await? {
         let detail =
-            "Ce lien a déjà servi : votre réponse avait déjà été enregistrée, rien n'a changé.";
+            "Ce lien a déjà servi : votre réponse avait déjà été enregistrée, rien n'a \
+             changé.";
         return Ok(if as_json {
             json(
                 StatusCode::OK,
