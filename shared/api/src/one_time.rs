@@ -174,8 +174,7 @@ pub async fn act(
     let what = describe(deps, &intent.session_id).await?;
     let key = format!("link:{}", intent.nonce);
     if !deps.store.claim_once(&key, deps.now()).await? {
-        let detail =
-            "Ce lien a déjà servi : votre réponse avait déjà été enregistrée, rien n'a \
+        let detail = "Ce lien a déjà servi : votre réponse avait déjà été enregistrée, rien n'a \
              changé.";
         return Ok(if as_json {
             json(
