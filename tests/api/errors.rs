@@ -603,3 +603,37 @@ async fn an_idempotency_key_of_255_printable_characters_is_still_accepted() {
     assert_eq!(a.status, StatusCode::CREATED, "{a:?}");
     assert_eq!(w.app.roster(&w.session).await.len(), 1);
 }
+
+#[tokio::test]
+async fn session_list_bounds_are_days_or_instants_of_this_century() {
+    let app = TestApp::demo("2026-12-01T10:00").await;
+    let officer = app.sign_in(OFFICER_EMAIL).await;
+    for ok in ["2027-02-01", "01/02/2027", "2027-02-01T10:00"] {
+        let a = app
+            .call("GET", &format!("/sessions?from={ok}"), Some(&officer), None)
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "{ok}: {a:?}");
+    }
+    for bad in [
+        "1827-01-01",
+        "0000-01-01",
+        "2027-02-31",
+        "2027-13-01",
+        "demain",
+    ] {
+        let a = app
+            .call(
+                "GET",
+                &format!("/sessions?from={bad}"),
+                Some(&officer),
+                None,
+            )
+            .await;
+        assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
+        assert_eq!(a.body["errors"][0]["field"], "from", "{bad}: {a:?}");
+        assert!(
+            !a.body["detail"].as_str().unwrap_or("").contains("heure"),
+            "a day is refused as a day: {a:?}"
+        );
+    }
+}

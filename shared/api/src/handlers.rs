@@ -99,7 +99,10 @@ fn query_instant(req: &Incoming, name: &str, end_of_day: bool) -> Result<Option<
     let Some(raw) = req.query(name) else {
         return Ok(None);
     };
-    if let Ok(day) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+    // A day (`2027-02-01`, `01/02/2027`) or an instant: each refused in its own words, years
+    // outside 2000–2099 included.
+    if !raw.contains(':') {
+        let day = time::parse_date(raw).map_err(|e| DomainError::field(name, e.to_string()))?;
         return Ok(Some(if end_of_day {
             paris_end_of_day(day)
         } else {
