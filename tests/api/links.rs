@@ -123,6 +123,11 @@ async fn leaving_the_waiting_list_by_link_asks_first_acts_once_and_needs_no_sign
         app.emails_to(&o[1].email, "Sortie de la liste d'attente"),
         1
     );
+    // Opened again, the page offers nothing more to do.
+    let (status, page) = get_page(&app, &t).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{page}");
+    assert!(page.contains("n'a plus d'objet"), "{page}");
+    assert!(!page.contains("<form"), "{page}");
     app.assert_counters(&session).await;
 }
 

@@ -19,6 +19,7 @@ use crate::problem::{problem, raw_problem, status_of};
 use cassiopee_domain::error::{DomainError, Result};
 use cassiopee_domain::ids::{OfficerId, SessionId};
 use cassiopee_domain::model::Actor;
+use cassiopee_domain::model::EnrolmentStatus;
 use cassiopee_domain::notices::french_dates;
 use cassiopee_domain::usecases::{self as uc, Deps};
 use lambda_http::Body;
@@ -58,6 +59,9 @@ pub enum Refusal {
     /// Malformed, or altered: its signature does not match.
     Invalid,
     Expired,
+    /// Still signed and in time, but what it answers is over: the offer was answered or has
+    /// lapsed, or the officer is no longer on the waiting list.
+    Settled,
 }
 
 /// Whether the caller wants JSON rather than a page: a browser opening a link or posting its
@@ -96,6 +100,14 @@ fn refused(refusal: Refusal, as_json: bool) -> Response<Body> {
             "Ce lien a expiré : le délai pour répondre est passé. Ouvrez l'application \
              Cassiopée pour voir où en est votre inscription.",
         ),
+        Refusal::Settled => (
+            StatusCode::CONFLICT,
+            "link-settled",
+            "Plus rien à faire",
+            "Ce lien n'a plus d'objet : la proposition a déjà reçu une réponse ou a expiré, ou \
+             vous ne figurez plus sur la liste d'attente. Ouvrez l'application Cassiopée pour \
+             voir où en est votre inscription.",
+        ),
     };
     if as_json {
         raw_problem(status, code, detail, &[])
@@ -115,6 +127,19 @@ pub async fn show(
         Ok(i) => i,
         Err(r) => return Ok(refused(r, as_json)),
     };
+    // The page says what the link would do now: nothing, once its question is settled.
+    let status = deps
+        .store
+        .enrolment(&intent.session_id, &intent.officer_id)
+        .await?
+        .map(|e| e.status);
+    let open = match intent.act {
+        Act::AcceptOffer | Act::DeclineOffer => status == Some(EnrolmentStatus::Offered),
+        Act::LeaveWaitlist => status == Some(EnrolmentStatus::Waitlisted),
+    };
+    if !open {
+        return Ok(refused(Refusal::Settled, as_json));
+    }
     let what = describe(deps, &intent.session_id).await?;
     let (title, text, label) = match intent.act {
         Act::AcceptOffer => (
