@@ -104,9 +104,9 @@ fn refused(refusal: Refusal, as_json: bool) -> Response<Body> {
             StatusCode::CONFLICT,
             "link-settled",
             "Plus rien à faire",
-            "Ce lien n'a plus d'objet : la proposition a déjà reçu une réponse ou a expiré, ou \
-             vous ne figurez plus sur la liste d'attente. Ouvrez l'application Cassiopée pour \
-             voir où en est votre inscription.",
+            "Ce lien n'a plus d'objet : la proposition a déjà reçu une réponse ou a \
+             expiré, ou vous ne figurez plus sur la liste d'attente. Ouvrez l'application \
+             Cassiopée pour voir où en est votre inscription.",
         ),
     };
     if as_json {
@@ -199,12 +199,16 @@ pub async fn act(
     let what = describe(deps, &intent.session_id).await?;
     let key = format!("link:{}", intent.nonce);
     if !deps.store.claim_once(&key, deps.now()).await? {
-        let detail = "Ce lien a déjà servi : votre réponse avait déjà été enregistrée, rien n'a \
-             changé.";
+        let detail = "Ce lien a déjà servi : votre réponse avait déjà été enregistrée, \
+                      rien n'a changé.";
         return Ok(if as_json {
             json(
                 StatusCode::OK,
-                &json!({ "outcome": "already_done", "action": intent.act.as_str(), "detail": detail }),
+                &json!({
+                    "outcome": "already_done",
+                    "action": intent.act.as_str(),
+                    "detail": detail,
+                }),
             )
         } else {
             pages::html(
@@ -272,7 +276,12 @@ pub async fn act(
     Ok(if as_json {
         json(
             StatusCode::OK,
-            &json!({ "outcome": "done", "action": intent.act.as_str(), "result": result, "detail": text }),
+            &json!({
+                "outcome": "done",
+                "action": intent.act.as_str(),
+                "result": result,
+                "detail": text,
+            }),
         )
     } else {
         pages::html(StatusCode::OK, pages::page(title, &[text], None))
