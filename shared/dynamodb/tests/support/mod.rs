@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod moto;
+pub mod proxy;
 
 use aws_sdk_dynamodb::Client;
 use cassiopee_domain::ids::{OfficerId, SessionId, TrainingId};
