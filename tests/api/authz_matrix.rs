@@ -60,6 +60,8 @@ const MATRIX: &[(&str, [u16; 5])] = &[
     ("GET /me", [401, 200, 200, 200, 403]),
     ("GET /me/enrolments", [401, 200, 200, 403, 403]),
     ("GET /me/programme", [401, 200, 200, 403, 403]),
+    ("GET /me/export", [401, 200, 200, 403, 403]),
+    ("POST /me/erasure", [401, 400, 400, 403, 403]),
     (
         "POST /me/enrolments/{id}/feedback",
         [401, 400, 400, 403, 403],
@@ -85,6 +87,7 @@ const MATRIX: &[(&str, [u16; 5])] = &[
         "POST /admin/trainings/{id}/archive",
         [401, 403, 403, 200, 403],
     ),
+    ("GET /admin/trainings/{id}/audit", [401, 403, 403, 200, 403]),
     ("GET /admin/sessions", [401, 403, 403, 200, 403]),
     ("POST /admin/sessions", [401, 403, 403, 400, 403]),
     ("GET /admin/sessions/{id}", [401, 403, 403, 200, 403]),
@@ -123,6 +126,7 @@ const MATRIX: &[(&str, [u16; 5])] = &[
         "GET /admin/sessions/{id}/notifications",
         [401, 403, 403, 200, 403],
     ),
+    ("GET /admin/sessions/{id}/audit", [401, 403, 403, 200, 403]),
     ("GET /admin/enrolments", [401, 403, 403, 200, 403]),
     ("GET /admin/programmes", [401, 403, 403, 200, 403]),
     ("GET /admin/officers", [401, 403, 403, 200, 403]),
@@ -130,6 +134,12 @@ const MATRIX: &[(&str, [u16; 5])] = &[
     (
         "GET /admin/officers/{id}/notifications",
         [401, 403, 403, 200, 403],
+    ),
+    ("GET /admin/officers/{id}/audit", [401, 403, 403, 200, 403]),
+    ("GET /admin/officers/{id}/export", [401, 403, 403, 200, 403]),
+    (
+        "POST /admin/officers/{id}/erasure",
+        [401, 403, 403, 400, 403],
     ),
     (
         "PUT /admin/officers/{id}/programme/{training_id}",

@@ -18,6 +18,8 @@
 //! - `CASSIOPEE_LINK_SECRET`: the secret that signs the one-time links in emails, at least 32
 //!   bytes. Required on Lambda; locally, when unset, a random secret is generated once and kept
 //!   in `<data>/link-secret`, so that links survive a restart.
+//! - `CASSIOPEE_RETENTION_MONTHS`: how many months after the end of their accompaniment an
+//!   officer's personal data are erased by compute-statistics' daily run (default 12, 1 to 240).
 //! - The AWS SDK reads its own settings (`AWS_REGION`, `AWS_ENDPOINT_URL` for an emulator, …).
 
 use crate::jobs;
@@ -28,6 +30,7 @@ use cassiopee_domain::error::{DomainError, Result};
 use cassiopee_domain::links::MIN_SECRET_LEN;
 use cassiopee_domain::notices::NotifySettings;
 use cassiopee_domain::ports::{Clock, DomainEvent, EventPublisher, Mailer, Store};
+use cassiopee_domain::privacy::DEFAULT_RETENTION_MONTHS;
 use cassiopee_domain::time::{Instant, parse_instant};
 use cassiopee_domain::usecases::Deps;
 use std::path::PathBuf;
@@ -86,6 +89,7 @@ pub struct Settings {
     pub public_url: String,
     /// `None` locally when `CASSIOPEE_LINK_SECRET` is unset: see [`notify_settings`].
     pub link_secret: Option<Secret>,
+    pub retention_months: u32,
 }
 
 impl Settings {
@@ -161,7 +165,20 @@ impl Settings {
             }
             None => None,
         };
+        let retention_months = match lookup("CASSIOPEE_RETENTION_MONTHS").filter(|v| !v.is_empty())
+        {
+            None => DEFAULT_RETENTION_MONTHS,
+            Some(raw) => match raw.trim().parse::<u32>() {
+                Ok(m) if (1..=240).contains(&m) => m,
+                _ => {
+                    return Err(DomainError::internal(format!(
+                        "CASSIOPEE_RETENTION_MONTHS={raw:?} must be a number of months from 1 to 240"
+                    )));
+                }
+            },
+        };
         Ok(Self {
+            retention_months,
             clock_start,
             public_url,
             link_secret,
@@ -278,6 +295,7 @@ pub fn build_deps(
         clock: clock.clone(),
         events: Arc::new(NoEvents),
         notify: notify.clone(),
+        retention_months: DEFAULT_RETENTION_MONTHS,
     };
     bus.connect(inner);
     Deps {
@@ -286,6 +304,7 @@ pub fn build_deps(
         clock,
         events: bus,
         notify,
+        retention_months: DEFAULT_RETENTION_MONTHS,
     }
 }
 
@@ -302,16 +321,19 @@ pub async fn deps_for(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Deps
     let notify = notify_settings(settings)?;
     let store = open_store(settings, &aws)?;
     let mailer = open_mailer(settings, &aws)?;
-    Ok(match open_publisher(settings, &aws)? {
+    let mut deps = match open_publisher(settings, &aws)? {
         Some(events) => Deps {
             store,
             mailer,
             clock,
             events,
             notify,
+            retention_months: DEFAULT_RETENTION_MONTHS,
         },
         None => build_deps(store, mailer, clock, notify),
-    })
+    };
+    deps.retention_months = settings.retention_months;
+    Ok(deps)
 }
 
 /// The AWS SDK configuration, loaded once when some adapter needs it.

@@ -8,6 +8,7 @@ use crate::http::{
 use crate::one_time;
 use crate::routes::{Op, Route};
 use crate::tokens;
+use cassiopee_domain::audit::{AuditEntry, AuditSubject};
 use cassiopee_domain::error::{DomainError, ErrorKind, Result};
 use cassiopee_domain::export;
 use cassiopee_domain::ids::{OfficerId, SessionId, TrainingId};
@@ -18,6 +19,7 @@ use cassiopee_domain::model::{
     Actor, Email, EnrolmentStatus, Modality, Money, Officer, ProgrammeKind, Staff, WaitlistMode,
 };
 use cassiopee_domain::ports::{EnrolOutcome, Enrolled, SessionPatch, SessionQuery};
+use cassiopee_domain::privacy;
 use cassiopee_domain::rules::Schedule;
 use cassiopee_domain::statistics::{Grouping, StatisticsQuery};
 use cassiopee_domain::time::{
@@ -398,6 +400,29 @@ struct FeedbackBody {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct ErasureBody {
+    /// Why: the officer's request (and how it came), the end of the retention period…
+    reason: String,
+}
+
+/// The word an officer types to confirm erasing their own data.
+const ERASE_CONFIRMATION: &str = "EFFACER";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SelfErasureBody {
+    confirmation: String,
+}
+
+fn audit_answer(lines: Vec<AuditEntry>) -> Result<Response<Body>> {
+    Ok(json(
+        StatusCode::OK,
+        &json!({ "count": lines.len(), "audit": lines }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct PlanBody {
     kind: ProgrammeKind,
 }
@@ -626,6 +651,24 @@ async fn identified(
             let o = officer(&who)?;
             Ok(json(StatusCode::OK, &uc::programme(deps, &o.id).await?))
         }
+        Op::MyExport => {
+            let o = officer(&who)?;
+            let export = privacy::export_officer_data(deps, &o.id, Actor::officer(&o.id)).await?;
+            Ok(json(StatusCode::OK, &export))
+        }
+        Op::EraseMe => {
+            let o = officer(&who)?;
+            let b: SelfErasureBody = req.json()?;
+            if b.confirmation != ERASE_CONFIRMATION {
+                return Err(DomainError::field(
+                    "confirmation",
+                    "Pour effacer vos données, écrivez EFFACER dans le champ de confirmation.",
+                ));
+            }
+            let reason = "Demande de l'officier (droit à l'effacement).";
+            let report = privacy::erase_officer(deps, &o.id, Actor::officer(&o.id), reason).await?;
+            Ok(json(StatusCode::OK, &report))
+        }
         Op::MyNotifications => {
             let o = officer(&who)?;
             let (list, unread) = ledger::my_notifications(deps, &o.id).await?;
@@ -725,9 +768,10 @@ async fn identified(
         }
         Op::AdminCreateTraining => {
             let body: TrainingBody = req.json()?;
+            let s = staff(&who)?;
             Ok(json(
                 StatusCode::CREATED,
-                &uc::create_training(deps, body.into()).await?,
+                &uc::create_training(deps, body.into(), Actor::staff(&s.id)).await?,
             ))
         }
         Op::AdminGetTraining => {
@@ -742,16 +786,17 @@ async fn identified(
         Op::AdminUpdateTraining => {
             let id = req.id("id", TrainingId::parse, DomainError::training_not_found)?;
             let body: TrainingBody = req.json()?;
+            let s = staff(&who)?;
             Ok(json(
                 StatusCode::OK,
-                &uc::update_training(deps, &id, body.into()).await?,
+                &uc::update_training(deps, &id, body.into(), Actor::staff(&s.id)).await?,
             ))
         }
         Op::AdminArchiveTraining => {
             let id = req.id("id", TrainingId::parse, DomainError::training_not_found)?;
             Ok(json(
                 StatusCode::OK,
-                &uc::archive_training(deps, &id).await?,
+                &uc::archive_training(deps, &id, Actor::staff(&staff(&who)?.id)).await?,
             ))
         }
         Op::AdminListSessions => {
@@ -785,7 +830,7 @@ async fn identified(
             };
             Ok(json(
                 StatusCode::CREATED,
-                &uc::create_session(deps, input).await?,
+                &uc::create_session(deps, input, Actor::staff(&staff(&who)?.id)).await?,
             ))
         }
         Op::AdminGetSession => Ok(json(
@@ -899,6 +944,31 @@ async fn identified(
                 StatusCode::OK,
                 &json!({ "notifications": list, "count": list.len() }),
             ))
+        }
+        Op::AdminSessionAudit => {
+            let subject = AuditSubject::Session(session_id(req)?);
+            audit_answer(uc::audit_log(deps, &subject).await?)
+        }
+        Op::AdminOfficerAudit => {
+            let id = req.id("id", OfficerId::parse, DomainError::officer_not_found)?;
+            audit_answer(uc::audit_log(deps, &AuditSubject::Officer(id)).await?)
+        }
+        Op::AdminTrainingAudit => {
+            let id = req.id("id", TrainingId::parse, DomainError::training_not_found)?;
+            audit_answer(uc::audit_log(deps, &AuditSubject::Training(id)).await?)
+        }
+        Op::AdminExportOfficer => {
+            let id = req.id("id", OfficerId::parse, DomainError::officer_not_found)?;
+            let s = staff(&who)?;
+            let export = privacy::export_officer_data(deps, &id, Actor::staff(&s.id)).await?;
+            Ok(json(StatusCode::OK, &export))
+        }
+        Op::AdminEraseOfficer => {
+            let id = req.id("id", OfficerId::parse, DomainError::officer_not_found)?;
+            let s = staff(&who)?;
+            let b: ErasureBody = req.json()?;
+            let report = privacy::erase_officer(deps, &id, Actor::staff(&s.id), &b.reason).await?;
+            Ok(json(StatusCode::OK, &report))
         }
         Op::AdminOfficerNotifications => {
             let id = req.id("id", OfficerId::parse, DomainError::officer_not_found)?;
@@ -1034,7 +1104,7 @@ async fn identified(
                 TrainingId::parse,
                 DomainError::training_not_found,
             )?;
-            if deps.store.unplan_training(&id, &t).await? {
+            if uc::unplan_training(deps, &id, &t, &staff(&who)?.id).await? {
                 Ok(no_content())
             } else {
                 Err(DomainError::not_found(

@@ -8,6 +8,7 @@ use cassiopee_domain::error::{DomainError, Result};
 use cassiopee_domain::ledger::{self, DeliveryReport};
 use cassiopee_domain::outreach;
 use cassiopee_domain::ports::{DeliveryStatus, DomainEvent};
+use cassiopee_domain::privacy;
 use cassiopee_domain::usecases::{self as uc, Deps};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -55,8 +56,14 @@ pub async fn dispatch(deps: &Deps, function: Function, payload: Value) -> Result
             }))
         }
         Function::ComputeStatistics => {
+            // Purged first, so that the snapshot is computed on what is kept.
+            let purged = privacy::purge_ended_accompaniments(deps, deps.retention_months).await?;
             let (snapshot, asked) = uc::compute_statistics(deps).await?;
-            Ok(json!({ "rows": snapshot.rows.len(), "feedback_requests_queued": asked }))
+            Ok(json!({
+                "rows": snapshot.rows.len(),
+                "feedback_requests_queued": asked,
+                "officers_purged": purged,
+            }))
         }
         other => Err(DomainError::internal(format!(
             "{} is not a job function",

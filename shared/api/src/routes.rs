@@ -64,6 +64,10 @@ pub enum Op {
     MyEnrolments,
     MyProgramme,
     MyNotifications,
+    /// Everything held about the caller, as JSON (GDPR access and portability).
+    MyExport,
+    /// The caller's own erasure, confirmed by a word typed in.
+    EraseMe,
     MarkNotificationRead,
     MarkAllNotificationsRead,
     MyCalendarLink,
@@ -82,6 +86,7 @@ pub enum Op {
     AdminGetTraining,
     AdminUpdateTraining,
     AdminArchiveTraining,
+    AdminTrainingAudit,
     AdminListSessions,
     AdminCreateSession,
     AdminGetSession,
@@ -91,6 +96,7 @@ pub enum Op {
     AdminRoster,
     AdminSessionFeedback,
     AdminSessionNotifications,
+    AdminSessionAudit,
     AdminListEnrolments,
     AdminEnrol,
     AdminWithdraw,
@@ -100,6 +106,9 @@ pub enum Op {
     AdminListOfficers,
     AdminGetOfficer,
     AdminOfficerNotifications,
+    AdminOfficerAudit,
+    AdminExportOfficer,
+    AdminEraseOfficer,
     AdminPlanTraining,
     AdminUnplanTraining,
     AdminListStaff,
@@ -176,6 +185,8 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/me", F::OfficerProfile, Op::Me),
     r("GET", "/me/enrolments", F::OfficerProfile, Op::MyEnrolments),
     r("GET", "/me/programme", F::OfficerProfile, Op::MyProgramme),
+    r("GET", "/me/export", F::OfficerProfile, Op::MyExport),
+    r("POST", "/me/erasure", F::OfficerProfile, Op::EraseMe),
     r(
         "GET",
         "/me/notifications",
@@ -263,6 +274,12 @@ pub const ROUTES: &[Route] = &[
     ),
     r(
         "GET",
+        "/admin/trainings/{id}/audit",
+        F::StaffCatalogue,
+        Op::AdminTrainingAudit,
+    ),
+    r(
+        "GET",
         "/admin/sessions",
         F::StaffSessions,
         Op::AdminListSessions,
@@ -308,6 +325,12 @@ pub const ROUTES: &[Route] = &[
         "/admin/sessions/{id}/notifications",
         F::StaffSessions,
         Op::AdminSessionNotifications,
+    ),
+    r(
+        "GET",
+        "/admin/sessions/{id}/audit",
+        F::StaffSessions,
+        Op::AdminSessionAudit,
     ),
     r(
         "GET",
@@ -368,6 +391,24 @@ pub const ROUTES: &[Route] = &[
         "/admin/officers/{id}/notifications",
         F::StaffOfficers,
         Op::AdminOfficerNotifications,
+    ),
+    r(
+        "GET",
+        "/admin/officers/{id}/audit",
+        F::StaffOfficers,
+        Op::AdminOfficerAudit,
+    ),
+    r(
+        "GET",
+        "/admin/officers/{id}/export",
+        F::StaffOfficers,
+        Op::AdminExportOfficer,
+    ),
+    r(
+        "POST",
+        "/admin/officers/{id}/erasure",
+        F::StaffOfficers,
+        Op::AdminEraseOfficer,
     ),
     r(
         "PUT",

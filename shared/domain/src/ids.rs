@@ -56,6 +56,11 @@ macro_rules! id_type {
 
 /// FNV-1a (128 bits) over the namespace and the key: stable across builds and platforms,
 /// unlike `std`'s hasher. It is not a security boundary: ids are not secrets.
+/// A fresh identifier for a record that has no type of its own (an audit line).
+pub fn fresh() -> String {
+    ulid::Ulid::generate().to_string()
+}
+
 fn derive_ulid(namespace: &str, key: &str) -> ulid::Ulid {
     const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
     const PRIME: u128 = 0x0000000001000000000000000000013B;

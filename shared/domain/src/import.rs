@@ -2016,3 +2016,12 @@ mod fuzz {
         }
     }
 }
+
+/// The refusal of a spreadsheet row naming an officer whose data were erased: importing them
+/// again would bring back what they asked to remove.
+pub fn erased_row(erased_at: crate::time::Instant) -> String {
+    format!(
+        "Cet officier a fait effacer ses données le {} : retirez cette ligne du tableau.",
+        crate::notices::french_date(erased_at)
+    )
+}

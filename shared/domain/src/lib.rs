@@ -5,6 +5,7 @@
 //! and the use cases that the Lambda functions and the local server call. Nothing here knows
 //! about AWS or HTTP: handlers parse a request, call a use case and render its answer.
 
+pub mod audit;
 pub mod calendar;
 pub mod error;
 pub mod export;
@@ -18,6 +19,7 @@ pub mod model;
 pub mod notices;
 pub mod outreach;
 pub mod ports;
+pub mod privacy;
 pub mod rules;
 pub mod statistics;
 pub mod time;

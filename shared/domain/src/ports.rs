@@ -7,6 +7,7 @@
 //! transaction here, a conditional `TransactWriteItems` on DynamoDB). A read followed by a
 //! separate write would let two officers take the last seat.
 
+use crate::audit::{AuditEntry, AuditSubject};
 use crate::error::Result;
 use crate::ids::{EnrolmentId, OfficerId, SessionId, StaffId, TrainingId};
 use crate::import::{EnrolmentRow, OfficerRow, SessionRow, StaffRow, TrainingRow};
@@ -372,6 +373,21 @@ pub struct StatisticsSnapshot {
 }
 
 /// Storage. Every write is atomic; see the module documentation.
+/// What an erasure did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Erasure {
+    #[serde(with = "crate::time::paris_serde")]
+    pub erased_at: Instant,
+    /// The id the kept records now carry.
+    pub pseudonym: OfficerId,
+    /// Enrolments kept under the pseudonym, for the statistics.
+    pub enrolments_kept: u32,
+    /// Feedback answers kept (scores only).
+    pub feedback_kept: u32,
+    /// Notices deleted from the ledger.
+    pub notices_deleted: u32,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
     // People.
@@ -554,6 +570,28 @@ pub trait Store: Send + Sync {
         from: Instant,
         to: Instant,
     ) -> Result<Vec<(Session, Enrolment)>>;
+
+    // The audit log (see `crate::audit`).
+    /// Appends lines, once the change they record has committed.
+    async fn record_audit(&self, entries: &[AuditEntry]) -> Result<()>;
+    /// One view of the log, oldest first: the lines recorded for the subject, and for a session
+    /// or an officer the enrolment changes too.
+    async fn audit(&self, subject: &AuditSubject) -> Result<Vec<AuditEntry>>;
+
+    // Personal data (GDPR).
+    /// The trainings an officer said they are interested in.
+    async fn officer_interests(&self, officer: &OfficerId) -> Result<Vec<TrainingId>>;
+    /// Erases an officer's personal data. Their enrolments, their history and their feedback
+    /// scores stay for the statistics, under a new random id that nothing links to the old one
+    /// (the old id is derived from the address); the officer record, programme, interests,
+    /// notices, calendar token and feedback comments go. The old id is kept as a tombstone, so
+    /// that a spreadsheet listing the officer again is refused rather than bringing them back.
+    /// Seats still held must have been given up first (see `usecases::erase_officer`). On
+    /// DynamoDB the work spans several writes: a failure midway leaves the tombstone holding
+    /// the new id, and erasing again completes it. Answers `None` when already erased.
+    async fn erase_officer(&self, officer: &OfficerId, now: Instant) -> Result<Option<Erasure>>;
+    /// When an officer (by their former id) was erased.
+    async fn erased_at(&self, officer: &OfficerId) -> Result<Option<Instant>>;
 
     // Imports: each row is applied whole or not at all, and an outcome is answered per row. The
     // embedded store writes a whole file in one transaction; DynamoDB commits rows in windows

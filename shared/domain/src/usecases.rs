@@ -2,6 +2,7 @@
 //! publish the events, deliver the notices queued by the change. Handlers call these and
 //! nothing else.
 
+use crate::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::error::{DomainError, Result};
 use crate::ids::{OfficerId, SessionId, StaffId, TrainingId};
 use crate::import::{self, FileError, ImportKind, RejectedRow};
@@ -33,6 +34,8 @@ pub struct Deps {
     /// What the emails need besides the records: the app's address, the link secret, the
     /// organiser of the calendar invitations.
     pub notify: NotifySettings,
+    /// Months after the end of an accompaniment before the officer's data are purged.
+    pub retention_months: u32,
 }
 
 impl Deps {
@@ -575,6 +578,19 @@ pub async fn give_feedback(
         .await?
         .ok_or_else(DomainError::session_not_found)?;
     deps.store.save_feedback(&feedback).await?;
+    // The scores only: a comment is free text, shown to staff with the answers.
+    let line = AuditEntry::new(
+        AuditAction::FeedbackGiven,
+        &Actor::officer(officer),
+        feedback.at,
+    )
+    .officer(officer)
+    .session(session)
+    .created(&serde_json::json!({
+        "rating": feedback.rating,
+        "relevance": feedback.relevance,
+    }));
+    record(deps, vec![line]).await;
     Ok(feedback)
 }
 
@@ -1047,9 +1063,21 @@ pub async fn register_interest(
             "Cette formation n'est plus proposée.",
         ));
     }
-    deps.store
+    let new = deps
+        .store
         .register_interest(officer, training, deps.now())
-        .await
+        .await?;
+    if new {
+        let line = AuditEntry::new(
+            AuditAction::InterestRegistered,
+            &Actor::officer(officer),
+            deps.now(),
+        )
+        .officer(officer)
+        .training(training);
+        record(deps, vec![line]).await;
+    }
+    Ok(new)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1058,7 +1086,7 @@ pub async fn register_interest(
 /// A training as staff enter it: the same fields as a row of `catalogue.csv`.
 pub type TrainingInput = crate::import::TrainingRow;
 
-fn check_text(field: &str, value: &str, max: usize, required: bool) -> Result<String> {
+pub(crate) fn check_text(field: &str, value: &str, max: usize, required: bool) -> Result<String> {
     let v = value.trim();
     if required && v.is_empty() {
         return Err(DomainError::field(field, "Ce champ est obligatoire."));
@@ -1115,9 +1143,13 @@ fn validate_training(input: TrainingInput, id: TrainingId, archived: bool) -> Re
     })
 }
 
-pub async fn create_training(deps: &Deps, input: TrainingInput) -> Result<Training> {
+pub async fn create_training(deps: &Deps, input: TrainingInput, actor: Actor) -> Result<Training> {
     let training = validate_training(input, TrainingId::generate(), false)?;
     deps.store.insert_training(&training).await?;
+    let line = AuditEntry::new(AuditAction::TrainingCreated, &actor, deps.now())
+        .training(&training.id)
+        .created(&training);
+    record(deps, vec![line]).await;
     Ok(training)
 }
 
@@ -1129,6 +1161,7 @@ pub async fn update_training(
     deps: &Deps,
     id: &TrainingId,
     input: TrainingInput,
+    actor: Actor,
 ) -> Result<Training> {
     let current = deps
         .store
@@ -1137,17 +1170,33 @@ pub async fn update_training(
         .ok_or_else(DomainError::training_not_found)?;
     let training = validate_training(input, id.clone(), current.archived)?;
     deps.store.update_training(&training).await?;
+    if training != current {
+        let line = AuditEntry::new(AuditAction::TrainingUpdated, &actor, deps.now())
+            .training(id)
+            .changed(&current, &training);
+        record(deps, vec![line]).await;
+    }
     Ok(training)
 }
 
-pub async fn archive_training(deps: &Deps, id: &TrainingId) -> Result<Training> {
+pub async fn archive_training(deps: &Deps, id: &TrainingId, actor: Actor) -> Result<Training> {
     let mut t = deps
         .store
         .training(id)
         .await?
         .ok_or_else(DomainError::training_not_found)?;
+    let was_archived = t.archived;
     t.archived = true;
     deps.store.update_training(&t).await?;
+    if !was_archived {
+        let line = AuditEntry::new(AuditAction::TrainingArchived, &actor, deps.now())
+            .training(id)
+            .fields(
+                serde_json::json!({ "archived": false }),
+                serde_json::json!({ "archived": true }),
+            );
+        record(deps, vec![line]).await;
+    }
     Ok(t)
 }
 
@@ -1175,7 +1224,11 @@ fn check_waitlist(mode: WaitlistMode) -> Result<()> {
     Ok(())
 }
 
-pub async fn create_session(deps: &Deps, input: SessionInput) -> Result<SessionSummary> {
+pub async fn create_session(
+    deps: &Deps,
+    input: SessionInput,
+    actor: Actor,
+) -> Result<SessionSummary> {
     let training = deps
         .store
         .training(&input.training_id)
@@ -1229,6 +1282,11 @@ pub async fn create_session(deps: &Deps, input: SessionInput) -> Result<SessionS
         schedule_version: 1,
     };
     deps.store.insert_session(&session, now).await?;
+    let line = AuditEntry::new(AuditAction::SessionCreated, &actor, now)
+        .session(&session.id)
+        .training(&training.id)
+        .created(&planning(&session));
+    record(deps, vec![line]).await;
     deliver_pending(deps).await;
     Ok(summarise(session, &training, deps.now()))
 }
@@ -1325,6 +1383,11 @@ pub async fn update_session(
     if let Some(mode) = patch.waitlist {
         check_waitlist(mode)?;
     }
+    let before = deps
+        .store
+        .session(id)
+        .await?
+        .ok_or_else(DomainError::session_not_found)?;
     let updated = deps
         .store
         .update_session(id, &patch, &actor, deps.now())
@@ -1343,6 +1406,14 @@ pub async fn update_session(
     deliver_pending(deps).await;
     publish(deps, events).await;
     let (session, training) = load_session(deps, id).await?;
+    let (old, new) = (planning(&before), planning(&session));
+    if old != new {
+        let line = AuditEntry::new(AuditAction::SessionUpdated, &actor, deps.now())
+            .session(id)
+            .training(&session.training_id)
+            .changed(&old, &new);
+        record(deps, vec![line]).await;
+    }
     let clashes = if updated.materially_changed {
         session_clashes(deps, &session).await?
     } else {
@@ -1355,7 +1426,18 @@ pub async fn update_session(
 }
 
 pub async fn cancel_session(deps: &Deps, id: &SessionId, actor: Actor) -> Result<SessionSummary> {
+    let before = deps.store.session(id).await?.map(|s| s.status);
     let session = deps.store.cancel_session(id, &actor, deps.now()).await?;
+    if before != Some(session.status) {
+        let line = AuditEntry::new(AuditAction::SessionCancelled, &actor, deps.now())
+            .session(id)
+            .training(&session.training_id)
+            .fields(
+                serde_json::json!({ "status": before }),
+                serde_json::json!({ "status": session.status }),
+            );
+        record(deps, vec![line]).await;
+    }
     deliver_pending(deps).await;
     publish(
         deps,
@@ -1374,7 +1456,31 @@ pub async fn cancel_session(deps: &Deps, id: &SessionId, actor: Actor) -> Result
 
 /// Soft-deletes a session planned by mistake or imported twice (see `Store::delete_session`).
 pub async fn delete_session(deps: &Deps, id: &SessionId, actor: Actor) -> Result<()> {
-    deps.store.delete_session(id, &actor, deps.now()).await
+    let before = deps.store.session(id).await?;
+    deps.store.delete_session(id, &actor, deps.now()).await?;
+    if let Some(before) = before {
+        let line = AuditEntry::new(AuditAction::SessionDeleted, &actor, deps.now())
+            .session(id)
+            .training(&before.training_id)
+            .fields(
+                serde_json::json!({ "deleted": false }),
+                serde_json::json!({ "deleted": true }),
+            );
+        record(deps, vec![line]).await;
+    }
+    Ok(())
+}
+
+/// What staff plan of a session, as the audit log compares it: its counters move with every
+/// enrolment and are the enrolments' history, not the session's.
+fn planning(session: &Session) -> serde_json::Value {
+    let mut v = serde_json::to_value(session).unwrap_or(serde_json::Value::Null);
+    if let Some(fields) = v.as_object_mut() {
+        for counter in ["seats_taken", "waiting", "waiting_peak", "seats_marked"] {
+            fields.remove(counter);
+        }
+    }
+    v
 }
 
 pub async fn roster(deps: &Deps, id: &SessionId) -> Result<(SessionSummary, Vec<RosterLine>)> {
@@ -1446,8 +1552,46 @@ pub async fn plan_training(
         planned_by: by.to_string(),
         planned_at: deps.now(),
     };
+    let before = deps
+        .store
+        .programme(officer)
+        .await?
+        .into_iter()
+        .find(|p| &p.training_id == training)
+        .map(|p| p.kind);
     deps.store.plan_training(&item).await?;
+    if before != Some(kind) {
+        let line = AuditEntry::new(AuditAction::TrainingPlanned, &Actor::staff(by), deps.now())
+            .officer(officer)
+            .training(training)
+            .fields(
+                serde_json::json!({ "kind": before }),
+                serde_json::json!({ "kind": kind }),
+            );
+        record(deps, vec![line]).await;
+    }
     Ok(item)
+}
+
+/// Takes a training off an officer's programme; answers false when it was not on it.
+pub async fn unplan_training(
+    deps: &Deps,
+    officer: &OfficerId,
+    training: &TrainingId,
+    by: &StaffId,
+) -> Result<bool> {
+    let removed = deps.store.unplan_training(officer, training).await?;
+    if removed {
+        let line = AuditEntry::new(
+            AuditAction::TrainingUnplanned,
+            &Actor::staff(by),
+            deps.now(),
+        )
+        .officer(officer)
+        .training(training);
+        record(deps, vec![line]).await;
+    }
+    Ok(removed)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1509,36 +1653,116 @@ pub async fn import(
     bytes: &[u8],
     actor: Actor,
 ) -> Result<ImportReport> {
+    // Each created or updated record gets an audit line naming the import; enrolments have
+    // theirs in their history.
+    let mut lines_of_audit = Vec::new();
     macro_rules! run {
-        ($parse:path, $apply:expr) => {{
+        ($parse:path, $subject:expr, $apply:expr) => {{
             let parsed = $parse(bytes)?;
             let (lines, rows): (Vec<usize>, Vec<_>) = parsed.rows.into_iter().unzip();
+            let subjects: Vec<Option<AuditEntry>> = rows.iter().map($subject).collect();
             let outcomes = $apply(rows).await?;
+            for (line, outcome) in subjects.into_iter().zip(&outcomes) {
+                let what = match outcome {
+                    RowOutcome::Created => "created",
+                    RowOutcome::Updated => "updated",
+                    _ => continue,
+                };
+                if let Some(line) = line {
+                    lines_of_audit
+                        .push(line.created(&serde_json::json!({ "import": what })));
+                }
+            }
             tally(kind, lines, outcomes, parsed.rejected)
         }};
     }
     let now = deps.now();
     let store = &deps.store;
-    Ok(match kind {
-        ImportKind::Staff => run!(import::parse_staff, |rows: Vec<_>| async move {
+    let imported = |action: AuditAction| {
+        AuditEntry::new(action, &actor, now).reason(Some("Import de tableur"))
+    };
+    let report = match kind {
+        ImportKind::Staff => run!(import::parse_staff, |_| None, |rows: Vec<_>| async move {
             store.import_staff(&rows).await
         }),
-        ImportKind::Officers => run!(import::parse_officers, |rows: Vec<_>| async move {
-            store.import_officers(&rows).await
-        }),
-        ImportKind::Trainings => run!(import::parse_trainings, |rows: Vec<_>| async move {
-            store.import_trainings(&rows).await
-        }),
-        ImportKind::Sessions => run!(import::parse_sessions, |rows: Vec<_>| async move {
-            store.import_sessions(&rows, now).await
-        }),
+        ImportKind::Officers => run!(
+            import::parse_officers,
+            |r: &import::OfficerRow| Some(
+                imported(AuditAction::OfficerImported)
+                    .officer(&OfficerId::derived(r.email.as_str()))
+            ),
+            |rows: Vec<_>| async move { store.import_officers(&rows).await }
+        ),
+        ImportKind::Trainings => run!(
+            import::parse_trainings,
+            |r: &import::TrainingRow| Some(
+                imported(AuditAction::TrainingImported).training(&TrainingId::derived(&r.code))
+            ),
+            |rows: Vec<_>| async move { store.import_trainings(&rows).await }
+        ),
+        ImportKind::Sessions => run!(
+            import::parse_sessions,
+            |r: &import::SessionRow| Some(
+                imported(AuditAction::SessionImported).session(&SessionId::derived(&r.reference))
+            ),
+            |rows: Vec<_>| async move { store.import_sessions(&rows, now).await }
+        ),
         ImportKind::Enrolments => {
             let actor = actor.clone();
-            run!(import::parse_enrolments, |rows: Vec<_>| async move {
-                store.import_enrolments(&rows, &actor, now).await
-            })
+            run!(
+                import::parse_enrolments,
+                |_| None,
+                |rows: Vec<_>| async move { store.import_enrolments(&rows, &actor, now).await }
+            )
         }
-    })
+    };
+    record(deps, lines_of_audit).await;
+    Ok(report)
+}
+
+/// Appends audit lines for changes that have committed. A failure is logged (ids and the
+/// action only) rather than answered: the change itself is done and must not be retried.
+pub(crate) async fn record(deps: &Deps, lines: Vec<AuditEntry>) {
+    if lines.is_empty() {
+        return;
+    }
+    if let Err(e) = deps.store.record_audit(&lines).await {
+        tracing::error!(
+            action = %lines[0].action,
+            lines = lines.len(),
+            error = %e,
+            "audit lines not recorded"
+        );
+    }
+}
+
+/// One view of the audit log; the subject must exist.
+pub async fn audit_log(deps: &Deps, subject: &AuditSubject) -> Result<Vec<AuditEntry>> {
+    match subject {
+        AuditSubject::Session(id) => {
+            deps.store
+                .session(id)
+                .await?
+                .ok_or_else(DomainError::session_not_found)?;
+        }
+        AuditSubject::Officer(id) => {
+            // An erased officer's records are read by the pseudonym the erasure answered.
+            if deps.store.officer(id).await?.is_none() {
+                let lines = deps.store.audit(subject).await?;
+                if lines.is_empty() {
+                    return Err(DomainError::officer_not_found());
+                }
+                return Ok(lines);
+            }
+        }
+        AuditSubject::Training(id) => {
+            deps.store
+                .training(id)
+                .await?
+                .ok_or_else(DomainError::training_not_found)?;
+        }
+    }
+    deps.store.audit(subject).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1734,7 +1958,7 @@ async fn delivery_facts(deps: &Deps, notice: &Notice, session: &Session) -> Resu
 
 /// Publishes events after commit. A failure is logged, not returned: the change stands, and
 /// the periodic sweep catches up on any promotion the event would have triggered.
-async fn publish(deps: &Deps, events: Vec<DomainEvent>) {
+pub(crate) async fn publish(deps: &Deps, events: Vec<DomainEvent>) {
     if events.is_empty() {
         return;
     }

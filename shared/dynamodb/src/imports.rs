@@ -199,8 +199,23 @@ impl DynamoStore {
                 .map(|r| keys::staff(&StaffId::derived(r.email.as_str())))
                 .collect();
             let taken = self.get_many(&staff_keys).await?;
+            let erasure_keys: Vec<Key> = window
+                .iter()
+                .map(|r| keys::erasure(&OfficerId::derived(r.email.as_str())))
+                .collect();
+            let erased = self.get_many(&erasure_keys).await?;
             let mut plan = Plan::default();
-            for ((r, key), staff_key) in window.iter().zip(wanted).zip(staff_keys) {
+            for (((r, key), staff_key), erasure_key) in
+                window.iter().zip(wanted).zip(staff_keys).zip(erasure_keys)
+            {
+                if let Some(tomb) = erased.get(&erasure_key) {
+                    let at = items::Reader(tomb).instant("erased_at")?;
+                    plan.outcomes
+                        .push(RowOutcome::Rejected(cassiopee_domain::import::erased_row(
+                            at,
+                        )));
+                    continue;
+                }
                 let advisor_id = match r.advisor.as_deref() {
                     None => None,
                     Some(written) => match resolve_advisor(written, &staff) {

@@ -472,12 +472,23 @@ pub(crate) fn enrolment_from(item: &Item) -> Result<(Enrolment, u32)> {
     Ok((e, r.u32("changes")?))
 }
 
-pub(crate) fn change_item(
-    enrolment: &EnrolmentId,
-    sequence: u32,
-    change: &EnrolmentChange,
-) -> Item {
-    let mut item = keyed(&keys::change(enrolment, sequence));
+/// A line of `e`'s history; it also shows in the session's and the officer's audit views.
+pub(crate) fn change_item(e: &Enrolment, sequence: u32, change: &EnrolmentChange) -> Item {
+    let mut item = keyed(&keys::change(&e.id, sequence));
+    let tie = format!("{}#{sequence:010}", e.id);
+    let order = keys::audit_order(micros(change.at), &tie);
+    item.insert(keys::GSI1PK.into(), s(keys::session_audit(&e.session_id)));
+    item.insert(keys::GSI1SK.into(), s(order.clone()));
+    item.insert(
+        keys::GSI2PK.into(),
+        s(keys::officer_partition(&e.officer_id)),
+    );
+    item.insert(
+        keys::GSI2SK.into(),
+        s(format!("{}{order}", keys::AUDIT_PREFIX)),
+    );
+    item.insert("session_id".into(), s(e.session_id.as_str()));
+    item.insert("officer_id".into(), s(e.officer_id.as_str()));
     item.insert("at".into(), n(micros(change.at)));
     put_opt(&mut item, "from", change.from.map(|f| s(f.as_str())));
     item.insert("to".into(), s(change.to.as_str()));

@@ -43,6 +43,11 @@
 //! | notices bounced or complained of, by report time | gsi3 | `gsi3pk = UNDELIVERED`, `gsi3sk = <reported_at>#00000#<id>` between bounds (set by the report, once the notice has left `OUTBOX`) |
 //! | a stored answer to an enrolment request | table | `pk = IDEM#enrol:<officer>#<key>`, `sk = IDEM` |
 //! | a caller's uses in one quota window | table | `pk = QUOTA#<subject>`, `sk = WINDOW#<start>` (expires at the window's end) |
+//! | an audit line (other than an enrolment change) | table | `pk = AUDIT#<ulid>`, `sk = AUDIT` |
+//! | a session's audit log: its lines and its enrolments' changes | gsi1 | `gsi1pk = AUDIT#SESSION#<id>`, `gsi1sk = <at>#…` |
+//! | a training's audit log | gsi1 | `gsi1pk = AUDIT#TRAINING#<id>`, `gsi1sk = <at>#…` |
+//! | an officer's audit log: lines and enrolment changes | gsi2 | `gsi2pk = OFFICER#<id>`, `gsi2sk` begins with `AUDIT#` (`AUDIT#<at>#…`) |
+//! | an erased officer's tombstone (by former id); the new id while the erasure runs | table | `pk = ERASED#<id>`, `sk = ERASED` |
 //! | the statistics snapshot | table | `pk = STATISTICS`, `sk = STATISTICS` |
 //! | one officer's feedback on a session; its uniqueness | table | `pk = SESSION#<id>`, `sk = FEEDBACK#<officer>` |
 //! | a session's feedback | table | `pk = SESSION#<id>`, `sk` begins with `FEEDBACK#` |
@@ -92,6 +97,7 @@ pub(crate) const PLAN_PREFIX: &str = "PLAN#";
 pub(crate) const INTEREST_PREFIX: &str = "INTEREST#";
 pub(crate) const NOTICE_PREFIX: &str = "NOTICE#";
 pub(crate) const FEEDBACK_PREFIX: &str = "FEEDBACK#";
+pub(crate) const AUDIT_PREFIX: &str = "AUDIT#";
 
 /// A primary key: (`pk`, `sk`).
 pub(crate) type Key = (String, String);
@@ -279,6 +285,28 @@ pub(crate) fn fnv64(parts: &[&str]) -> u64 {
 pub(crate) fn notice_id(officer: &OfficerId, session: &SessionId, kind: &str, version: u32) -> i64 {
     let version = version.to_string();
     (fnv64(&[officer.as_str(), session.as_str(), kind, &version]) & (i64::MAX as u64)) as i64
+}
+
+pub(crate) fn audit_line(id: &str) -> Key {
+    (format!("{AUDIT_PREFIX}{id}"), "AUDIT".into())
+}
+
+pub(crate) fn session_audit(session: &SessionId) -> String {
+    format!("{AUDIT_PREFIX}SESSION#{session}")
+}
+
+pub(crate) fn training_audit(training: &TrainingId) -> String {
+    format!("{AUDIT_PREFIX}TRAINING#{training}")
+}
+
+/// The sort key of an audit line or enrolment change in its views: time first, then `tie`
+/// (unique per line), so that the views read oldest first.
+pub(crate) fn audit_order(at_micros: i64, tie: &str) -> String {
+    format!("{}#{tie}", sortable(at_micros))
+}
+
+pub(crate) fn erasure(officer: &OfficerId) -> Key {
+    (format!("ERASED#{officer}"), "ERASED".into())
 }
 
 #[cfg(test)]

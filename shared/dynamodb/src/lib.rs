@@ -30,6 +30,7 @@ mod items;
 mod keys;
 mod moves;
 mod outbox;
+mod privacy;
 mod secrets;
 mod sessions;
 mod tx;
@@ -41,6 +42,7 @@ use aws_sdk_dynamodb::types::{
     LocalSecondaryIndex, Projection, ProjectionType, ScalarAttributeType, TableStatus,
     TimeToLiveSpecification,
 };
+use cassiopee_domain::audit::{AuditEntry, AuditSubject};
 use cassiopee_domain::error::{DomainError, Result};
 use cassiopee_domain::ids::{EnrolmentId, OfficerId, SessionId, StaffId, TrainingId};
 use cassiopee_domain::import::{EnrolmentRow, OfficerRow, SessionRow, StaffRow, TrainingRow};
@@ -50,8 +52,8 @@ use cassiopee_domain::model::{
 };
 use cassiopee_domain::notices::{Notice, Transition, notice_for};
 use cassiopee_domain::ports::{
-    DeliveryStatus, EnrolCommand, Enrolled, NoticeRecord, Promoted, QueuedNotice, RosterLine,
-    RowOutcome, SessionPatch, SessionQuery, SessionUpdated, StatisticsSnapshot, Store,
+    DeliveryStatus, EnrolCommand, Enrolled, Erasure, NoticeRecord, Promoted, QueuedNotice,
+    RosterLine, RowOutcome, SessionPatch, SessionQuery, SessionUpdated, StatisticsSnapshot, Store,
     TrainingDemand, WithdrawCommand, WithdrawOutcome,
 };
 use cassiopee_domain::time::Instant;
@@ -255,8 +257,7 @@ pub(crate) fn record(
         origin: actor.origin,
         reason: reason.map(str::to_string),
     };
-    writes
-        .push(Write::put(Role::History, items::change_item(&e.id, changes, &change)).when_absent());
+    writes.push(Write::put(Role::History, items::change_item(e, changes, &change)).when_absent());
     if actor.origin != Origin::Import {
         let t = Transition {
             session_id: e.session_id.clone(),
@@ -773,6 +774,26 @@ impl Store for DynamoStore {
 
     async fn claim_once(&self, key: &str, now: Instant) -> Result<bool> {
         self.claim_once_impl(key, now).await
+    }
+
+    async fn record_audit(&self, entries: &[AuditEntry]) -> Result<()> {
+        self.record_audit_impl(entries).await
+    }
+
+    async fn audit(&self, subject: &AuditSubject) -> Result<Vec<AuditEntry>> {
+        self.audit_impl(subject).await
+    }
+
+    async fn officer_interests(&self, o: &OfficerId) -> Result<Vec<TrainingId>> {
+        self.officer_interests_impl(o).await
+    }
+
+    async fn erase_officer(&self, o: &OfficerId, now: Instant) -> Result<Option<Erasure>> {
+        self.erase_officer_impl(o, now).await
+    }
+
+    async fn erased_at(&self, o: &OfficerId) -> Result<Option<Instant>> {
+        self.erased_at_impl(o).await
     }
 
     async fn confirmed_between(

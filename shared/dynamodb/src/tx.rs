@@ -48,6 +48,7 @@ pub(crate) enum Role {
     Programme,
     Feedback,
     Quota,
+    Audit,
 }
 
 pub(crate) fn sdk<E, R>(op: &'static str) -> impl FnOnce(SdkError<E, R>) -> DomainError

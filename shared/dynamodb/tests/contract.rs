@@ -9,6 +9,7 @@
 mod support;
 
 use cassiopee_domain::ErrorKind;
+use cassiopee_domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use cassiopee_domain::ids::{OfficerId, SessionId, StaffId, TrainingId};
 use cassiopee_domain::import::{
     self, EnrolmentRow, SessionRow, StaffRow, TrainingRow, parse_enrolments, parse_officers,
@@ -80,6 +81,7 @@ contract!(
     a_key_is_claimed_once_even_by_twenty_callers_at_once,
     a_quota_counts_up_to_its_limit_even_at_once_and_each_window_starts_afresh,
     a_dropped_notice_leaves_the_queue_and_says_why,
+    the_audit_log_reads_per_subject_and_an_erasure_keeps_only_pseudonymous_records,
 );
 
 async fn a_quota_counts_up_to_its_limit_even_at_once_and_each_window_starts_afresh(b: Backend) {
@@ -3059,4 +3061,287 @@ async fn a_dropped_notice_leaves_the_queue_and_says_why(b: Backend) {
         .find(|n| n.id == id2)
         .expect("reminder");
     assert_eq!(sent.status, "sent");
+}
+
+async fn the_audit_log_reads_per_subject_and_an_erasure_keeps_only_pseudonymous_records(
+    b: Backend,
+) {
+    use cassiopee_domain::model::Feedback;
+    let store = &*b.store;
+    let (session, o) = setup(store, 3, 5, WaitlistMode::Direct).await;
+    let training = TrainingId::derived("T-01");
+    let t0 = at("2027-02-01T10:00");
+    let minute = Duration::minutes(1);
+    enrol(store, &session, &o[0], t0).await;
+    enrol(store, &session, &o[1], t0 + minute).await;
+    let staff = staff_actor();
+    let place = |p: &str| serde_json::json!({ "place": p });
+    store
+        .record_audit(&[
+            AuditEntry::new(AuditAction::SessionUpdated, &staff, t0 + minute * 2)
+                .session(&session)
+                .training(&training)
+                .fields(place("Paris"), place("Lyon")),
+            AuditEntry::new(AuditAction::TrainingUpdated, &staff, t0 + minute * 3)
+                .training(&training)
+                .fields(
+                    serde_json::json!({ "title": "A" }),
+                    serde_json::json!({ "title": "B" }),
+                ),
+            AuditEntry::new(AuditAction::TrainingPlanned, &staff, t0 + minute * 4)
+                .officer(&o[0])
+                .training(&training),
+        ])
+        .await
+        .expect("audit");
+    let actions = |lines: &[AuditEntry]| -> Vec<(String, Option<OfficerId>)> {
+        lines
+            .iter()
+            .map(|l| (l.action.clone(), l.officer_id.clone()))
+            .collect()
+    };
+    let view = |subject: AuditSubject| async move { store.audit(&subject).await.expect("view") };
+    let by_session = view(AuditSubject::Session(session.clone())).await;
+    assert_eq!(
+        actions(&by_session),
+        [
+            ("enrolment.confirmed".to_string(), Some(o[0].clone())),
+            ("enrolment.confirmed".to_string(), Some(o[1].clone())),
+            ("session.updated".to_string(), None),
+        ]
+    );
+    assert_eq!(
+        by_session[0].actor,
+        o[0].to_string(),
+        "an officer's own change"
+    );
+    assert_eq!(by_session[0].before, None);
+    assert_eq!(by_session[2].before, Some(place("Paris")));
+    assert_eq!(by_session[2].after, Some(place("Lyon")));
+    assert_eq!(by_session[2].actor, staff.id);
+    let by_training = view(AuditSubject::Training(training.clone())).await;
+    assert_eq!(
+        actions(&by_training),
+        [
+            ("training.updated".to_string(), None),
+            ("programme.planned".to_string(), Some(o[0].clone())),
+        ],
+        "a session's lines stay in the session's view"
+    );
+    let by_officer = view(AuditSubject::Officer(o[0].clone())).await;
+    assert_eq!(
+        actions(&by_officer),
+        [
+            ("enrolment.confirmed".to_string(), Some(o[0].clone())),
+            ("programme.planned".to_string(), Some(o[0].clone())),
+        ]
+    );
+
+    // What an officer leaves behind: a programme, an interest, a calendar token, notices,
+    // attendance and feedback with a comment.
+    store
+        .plan_training(&ProgrammeItem {
+            officer_id: o[0].clone(),
+            training_id: training.clone(),
+            kind: ProgrammeKind::Required,
+            planned_by: staff.id.clone(),
+            planned_at: t0,
+        })
+        .await
+        .expect("plan");
+    assert!(
+        store
+            .register_interest(&o[0], &training, t0)
+            .await
+            .expect("interest")
+    );
+    store
+        .set_calendar_token(&o[0], "hash-erased", t0)
+        .await
+        .expect("token");
+    let during = at("2027-06-10T12:00");
+    for officer in [&o[0], &o[1]] {
+        store
+            .mark_attendance(&session, officer, EnrolmentStatus::Attended, &staff, during)
+            .await
+            .expect("attendance");
+    }
+    store
+        .save_feedback(&Feedback {
+            session_id: session.clone(),
+            officer_id: o[0].clone(),
+            rating: 4,
+            relevance: 5,
+            comment: Some("Merci au général Test000".into()),
+            at: during,
+        })
+        .await
+        .expect("feedback");
+    assert!(
+        !store
+            .officer_notices(&o[0])
+            .await
+            .expect("notices")
+            .is_empty()
+    );
+    let statuses = |all: Vec<(cassiopee_domain::model::Session, Vec<_>)>| {
+        let mut out: Vec<EnrolmentStatus> = all
+            .into_iter()
+            .flat_map(|(_, es): (_, Vec<cassiopee_domain::model::Enrolment>)| {
+                es.into_iter().map(|e| e.status)
+            })
+            .collect();
+        out.sort_by_key(|s| s.as_str());
+        out
+    };
+    let kept_before = statuses(store.all_sessions_with_enrolments().await.expect("all"));
+
+    let erased_at = at("2027-06-20T09:00");
+    let erasure = store
+        .erase_officer(&o[0], erased_at)
+        .await
+        .expect("erase")
+        .expect("a first erasure");
+    let p = erasure.pseudonym.clone();
+    assert_ne!(p, o[0]);
+    assert_eq!(erasure.enrolments_kept, 1);
+    assert_eq!(erasure.feedback_kept, 1);
+    assert!(erasure.notices_deleted >= 1);
+
+    // The person is gone…
+    assert_eq!(store.officer(&o[0]).await.expect("officer"), None);
+    assert_eq!(store.officer(&p).await.expect("pseudonym"), None);
+    let email = Email::parse("o0@intradef.example").expect("email");
+    assert_eq!(
+        store.officer_by_email(&email).await.expect("by email"),
+        None
+    );
+    let officers = store.officers().await.expect("officers");
+    assert_eq!(officers.len(), 2);
+    assert!(officers.iter().all(|x| x.id != o[0] && x.id != p));
+    let roster = store.roster(&session).await.expect("roster");
+    assert_eq!(
+        roster
+            .iter()
+            .map(|l| l.officer.id.clone())
+            .collect::<Vec<_>>(),
+        [o[1].clone()]
+    );
+    assert!(
+        store
+            .officer_enrolments(&o[0])
+            .await
+            .expect("none")
+            .is_empty()
+    );
+    assert!(store.programme(&o[0]).await.expect("programme").is_empty());
+    assert!(
+        store
+            .officer_interests(&o[0])
+            .await
+            .expect("interests")
+            .is_empty()
+    );
+    assert!(
+        store
+            .interested_officers(&training)
+            .await
+            .expect("interested")
+            .is_empty()
+    );
+    let demand = store.trainings(false).await.expect("trainings");
+    assert_eq!(demand[0].interested, 0, "the demand counter follows");
+    assert_eq!(
+        store.calendar_token_created(&o[0]).await.expect("token"),
+        None
+    );
+    assert_eq!(
+        store
+            .officer_by_calendar_token("hash-erased")
+            .await
+            .expect("token"),
+        None
+    );
+    assert!(
+        store
+            .officer_notices(&o[0])
+            .await
+            .expect("notices")
+            .is_empty()
+    );
+    let pending = store.pending_notices(1000).await.expect("pending");
+    assert!(pending.iter().all(|n| n.notice.officer_id != o[0]));
+    assert!(
+        store
+            .audit(&AuditSubject::Officer(o[0].clone()))
+            .await
+            .expect("old")
+            .is_empty()
+    );
+
+    // …what the statistics need stays, under the pseudonym.
+    assert_eq!(
+        statuses(store.all_sessions_with_enrolments().await.expect("all")),
+        kept_before
+    );
+    let kept = store.officer_enrolments(&p).await.expect("kept");
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].status, EnrolmentStatus::Attended);
+    let feedback = store.all_feedback().await.expect("feedback");
+    let theirs: Vec<_> = feedback.iter().filter(|f| f.officer_id == p).collect();
+    assert_eq!(theirs.len(), 1);
+    assert_eq!((theirs[0].rating, theirs[0].relevance), (4, 5));
+    assert_eq!(theirs[0].comment, None, "free text goes");
+    let by_pseudonym = store
+        .audit(&AuditSubject::Officer(p.clone()))
+        .await
+        .expect("new");
+    let history = store.enrolment_history(&kept[0].id).await.expect("history");
+    assert_eq!(
+        history[0].actor,
+        p.to_string(),
+        "their own changes name the pseudonym"
+    );
+    assert!(
+        by_pseudonym.iter().any(|l| l.action == "programme.planned"),
+        "{by_pseudonym:?}"
+    );
+    let session_view = store
+        .audit(&AuditSubject::Session(session.clone()))
+        .await
+        .expect("view");
+    assert_eq!(
+        session_view.len(),
+        by_session.len() + 2,
+        "two attendance lines"
+    );
+    let text = format!("{session_view:?}{by_pseudonym:?}{history:?}");
+    assert!(
+        !text.contains(o[0].as_str()),
+        "the former id is nowhere: {text}"
+    );
+
+    // A tombstone: once only, and a spreadsheet cannot bring them back.
+    assert_eq!(
+        store.erased_at(&o[0]).await.expect("tombstone"),
+        Some(erased_at)
+    );
+    assert_eq!(store.erased_at(&o[1]).await.expect("none"), None);
+    assert!(
+        store
+            .erase_officer(&o[0], erased_at)
+            .await
+            .expect("again")
+            .is_none()
+    );
+    let outcomes = store
+        .import_officers(&officer_rows("o", 2))
+        .await
+        .expect("import");
+    assert!(
+        matches!(&outcomes[0], RowOutcome::Rejected(m) if m.contains("effacer")),
+        "{outcomes:?}"
+    );
+    assert_eq!(outcomes[1], RowOutcome::Unchanged);
+    assert_eq!(store.officer(&o[0]).await.expect("officer"), None);
 }

@@ -8,8 +8,10 @@
 mod rows;
 
 use async_trait::async_trait;
+use cassiopee_domain::audit::{AuditEntry, AuditSubject};
 use cassiopee_domain::error::{DomainError, Result};
 use cassiopee_domain::ids::{EnrolmentId, OfficerId, SessionId, StaffId, TrainingId};
+use cassiopee_domain::import::erased_row;
 use cassiopee_domain::import::{EnrolmentRow, OfficerRow, SessionRow, StaffRow, TrainingRow};
 use cassiopee_domain::model::{
     Actor, Email, Enrolment, EnrolmentChange, EnrolmentStatus, Feedback, Officer, ProgrammeItem,
@@ -17,9 +19,9 @@ use cassiopee_domain::model::{
 };
 use cassiopee_domain::notices::{self, Notice, NoticeKind, Transition, notice_for};
 use cassiopee_domain::ports::{
-    DeliveryStatus, EnrolCommand, EnrolOutcome, Enrolled, NoticeRecord, Promoted, QueuedNotice,
-    RosterLine, RowOutcome, SessionPatch, SessionQuery, SessionUpdated, StatisticsSnapshot, Store,
-    TrainingDemand, WithdrawCommand, WithdrawOutcome,
+    DeliveryStatus, EnrolCommand, EnrolOutcome, Enrolled, Erasure, NoticeRecord, Promoted,
+    QueuedNotice, RosterLine, RowOutcome, SessionPatch, SessionQuery, SessionUpdated,
+    StatisticsSnapshot, Store, TrainingDemand, WithdrawCommand, WithdrawOutcome,
 };
 use cassiopee_domain::rules::{self, Promotion, Schedule, WithdrawalTiming};
 use cassiopee_domain::time::{Instant, paris_end_of_day, paris_start_of_day};
@@ -59,6 +61,9 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(db)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(db)?;
+        // Deleted content is overwritten, so that an erasure leaves nothing in free pages.
+        conn.pragma_update(None, "secure_delete", "ON")
             .map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
         migrate(&conn)?;
@@ -137,6 +142,31 @@ const MIGRATIONS: &[&str] = &[
          key         TEXT PRIMARY KEY,
          claimed_at  INTEGER NOT NULL
      );",
+    // 5: the audit log (changes other than enrolments', whose history is `enrolment_changes`)
+    // and erasures: the former id of each erased officer, and the pseudonymous row their kept
+    // enrolments point to (`erased_at` set, read by nothing but the statistics).
+    "ALTER TABLE officers ADD COLUMN erased_at INTEGER;
+     CREATE TABLE erasures (
+         officer_id  TEXT PRIMARY KEY,
+         erased_at   INTEGER NOT NULL
+     );
+     CREATE TABLE audit (
+         id           INTEGER PRIMARY KEY AUTOINCREMENT,
+         at           INTEGER NOT NULL,
+         actor        TEXT NOT NULL,
+         origin       TEXT NOT NULL,
+         action       TEXT NOT NULL,
+         session_id   TEXT,
+         officer_id   TEXT,
+         training_id  TEXT,
+         before       TEXT,
+         after        TEXT,
+         reason       TEXT
+     );
+     CREATE INDEX audit_by_session ON audit(session_id);
+     CREATE INDEX audit_by_officer ON audit(officer_id);
+     CREATE INDEX audit_by_training ON audit(training_id);
+     CREATE INDEX changes_by_actor ON enrolment_changes(actor);",
 ];
 
 /// Rebuilds each session's `waiting_peak` from its enrolments' history, replayed in order:
@@ -526,7 +556,7 @@ impl Store for SqliteStore {
     async fn officer(&self, id: &OfficerId) -> Result<Option<Officer>> {
         self.read(|c| {
             c.query_row(
-                &format!("SELECT {OFFICER_COLS} FROM officers WHERE id = ?1"),
+                &format!("SELECT {OFFICER_COLS} FROM officers WHERE id = ?1 AND erased_at IS NULL"),
                 [id.as_str()],
                 officer_row,
             )
@@ -538,7 +568,9 @@ impl Store for SqliteStore {
     async fn officer_by_email(&self, email: &Email) -> Result<Option<Officer>> {
         self.read(|c| {
             c.query_row(
-                &format!("SELECT {OFFICER_COLS} FROM officers WHERE email = ?1"),
+                &format!(
+                    "SELECT {OFFICER_COLS} FROM officers WHERE email = ?1 AND erased_at IS NULL"
+                ),
                 [email.as_str()],
                 officer_row,
             )
@@ -551,7 +583,10 @@ impl Store for SqliteStore {
         self.read(|c| {
             all(
                 c,
-                &format!("SELECT {OFFICER_COLS} FROM officers ORDER BY acc_end, last_name"),
+                &format!(
+                    "SELECT {OFFICER_COLS} FROM officers WHERE erased_at IS NULL \
+                     ORDER BY acc_end, last_name"
+                ),
                 [],
                 officer_row,
             )
@@ -864,7 +899,7 @@ impl Store for SqliteStore {
         self.read(|c| {
             let sql = format!(
                 "SELECT {ENROLMENT_COLS_E}, {OFFICER_COLS_O} FROM enrolments e JOIN officers o ON o.id = e.officer_id \
-                 WHERE e.session_id = ?1 ORDER BY CASE e.status WHEN 'confirmed' THEN 0 WHEN 'attended' THEN 0 \
+                 WHERE e.session_id = ?1 AND o.erased_at IS NULL ORDER BY CASE e.status WHEN 'confirmed' THEN 0 WHEN 'attended' THEN 0 \
                  WHEN 'absent' THEN 0 WHEN 'excused' THEN 0 WHEN 'offered' THEN 1 WHEN 'waitlisted' THEN 2 ELSE 3 END, \
                  CASE WHEN e.status = 'waitlisted' THEN e.rank ELSE 0 END, o.last_name, o.first_name, e.id"
             );
@@ -1528,6 +1563,101 @@ impl Store for SqliteStore {
         })
     }
 
+    async fn record_audit(&self, entries: &[AuditEntry]) -> Result<()> {
+        self.write(|c| {
+            for e in entries {
+            c.execute(
+                "INSERT INTO audit (at, actor, origin, action, session_id, officer_id, training_id, before, after, reason) \
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+                params![
+                    micros(e.at),
+                    e.actor,
+                    e.origin.as_str(),
+                    e.action,
+                    e.session_id.as_ref().map(|i| i.as_str()),
+                    e.officer_id.as_ref().map(|i| i.as_str()),
+                    e.training_id.as_ref().map(|i| i.as_str()),
+                    e.before.as_ref().map(|v| v.to_string()),
+                    e.after.as_ref().map(|v| v.to_string()),
+                    e.reason,
+                ],
+            )
+            .map_err(db)?;
+            }
+            Ok(())
+        })
+    }
+
+    async fn audit(&self, subject: &AuditSubject) -> Result<Vec<AuditEntry>> {
+        let (filter, changes, id) = match subject {
+            AuditSubject::Session(id) => {
+                ("session_id = ?1", Some("e.session_id = ?1"), id.as_str())
+            }
+            AuditSubject::Officer(id) => {
+                ("officer_id = ?1", Some("e.officer_id = ?1"), id.as_str())
+            }
+            AuditSubject::Training(id) => {
+                ("training_id = ?1 AND session_id IS NULL", None, id.as_str())
+            }
+        };
+        self.read(|c| {
+            let mut out = all(
+                c,
+                &format!("SELECT {AUDIT_COLS} FROM audit WHERE {filter} ORDER BY at, id"),
+                [id],
+                audit_row,
+            )?;
+            if let Some(changes) = changes {
+                let sql = format!(
+                    "SELECT c.at, c.from_status, c.to_status, c.actor, c.origin, c.reason, e.session_id, e.officer_id \
+                     FROM enrolment_changes c JOIN enrolments e ON e.id = c.enrolment_id WHERE {changes} ORDER BY c.at, c.id"
+                );
+                out.extend(all(c, &sql, [id], |r| {
+                    let change = change_row(r)?;
+                    let session = SessionId::from_stored(r.get(6)?);
+                    let officer = OfficerId::from_stored(r.get(7)?);
+                    Ok(AuditEntry::of_enrolment_change(&session, &officer, &change))
+                })?);
+                out.sort_by_key(|e| e.at);
+            }
+            Ok(out)
+        })
+    }
+
+    async fn officer_interests(&self, o: &OfficerId) -> Result<Vec<TrainingId>> {
+        self.read(|c| {
+            all(
+                c,
+                "SELECT training_id FROM interests WHERE officer_id = ?1 ORDER BY at, training_id",
+                [o.as_str()],
+                |r| Ok(TrainingId::from_stored(r.get(0)?)),
+            )
+        })
+    }
+
+    async fn erase_officer(&self, o: &OfficerId, now: Instant) -> Result<Option<Erasure>> {
+        let erasure = self.erase(o, now)?;
+        // The write-ahead log still holds the pages as they were: fold it into the database
+        // (whose deleted content `secure_delete` zeroes) and empty it.
+        self.read(|c| {
+            c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                .map_err(db)
+        })?;
+        Ok(erasure)
+    }
+
+    async fn erased_at(&self, o: &OfficerId) -> Result<Option<Instant>> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT erased_at FROM erasures WHERE officer_id = ?1",
+                [o.as_str()],
+                |r| r.get::<_, i64>(0).map(instant),
+            )
+            .optional()
+            .map_err(db)
+        })
+    }
+
     async fn confirmed_between(
         &self,
         from: Instant,
@@ -1771,6 +1901,17 @@ fn resolve_advisor<'a>(written: &str, staff: &'a [Staff]) -> Option<&'a Staff> {
 }
 
 fn import_officer_row(c: &Connection, r: &OfficerRow, staff: &[Staff]) -> Result<RowOutcome> {
+    let erased: Option<i64> = c
+        .query_row(
+            "SELECT erased_at FROM erasures WHERE officer_id = ?1",
+            [OfficerId::derived(r.email.as_str()).as_str()],
+            |x| x.get(0),
+        )
+        .optional()
+        .map_err(db)?;
+    if let Some(at) = erased {
+        return Ok(RowOutcome::Rejected(erased_row(instant(at))));
+    }
     let advisor_id = match r.advisor.as_deref() {
         None => None,
         Some(written) => match resolve_advisor(written, staff) {
@@ -2114,3 +2255,69 @@ fn import_enrolment_row(
 
 #[cfg(test)]
 mod tests;
+
+impl SqliteStore {
+    fn erase(&self, o: &OfficerId, now: Instant) -> Result<Option<Erasure>> {
+        self.write(|c| {
+            let done: Option<i64> = c
+                .query_row("SELECT erased_at FROM erasures WHERE officer_id = ?1", [o.as_str()], |r| r.get(0))
+                .optional()
+                .map_err(db)?;
+            if done.is_some() {
+                return Ok(None);
+            }
+            let known: Option<String> = c
+                .query_row("SELECT id FROM officers WHERE id = ?1 AND erased_at IS NULL", [o.as_str()], |r| r.get(0))
+                .optional()
+                .map_err(db)?;
+            if known.is_none() {
+                return Err(DomainError::officer_not_found());
+            }
+            let pseudonym = OfficerId::generate();
+            let day = cassiopee_domain::time::paris_date(now).to_string();
+            c.execute(
+                "INSERT INTO officers (id, email, last_name, first_name, grade, branch, phone, acc_start, acc_end, advisor_id, erased_at) \
+                 VALUES (?1, ?2, '', '', '', '', NULL, ?3, ?3, NULL, ?4)",
+                params![
+                    pseudonym.as_str(),
+                    format!("{}@erased.invalid", pseudonym.as_str().to_ascii_lowercase()),
+                    day,
+                    micros(now)
+                ],
+            )
+            .map_err(db)?;
+            let (old, new) = (o.as_str(), pseudonym.as_str());
+            let run = |sql: &str| c.execute(sql, [old, new]).map_err(db);
+            let enrolments_kept = run(
+                "UPDATE enrolments SET officer_id = ?2, \
+                 updated_by = CASE WHEN updated_by = ?1 THEN ?2 ELSE updated_by END WHERE officer_id = ?1",
+            )?;
+            run("UPDATE enrolment_changes SET actor = ?2 WHERE actor = ?1")?;
+            let feedback_kept =
+                run("UPDATE feedback SET officer_id = ?2, comment = NULL WHERE officer_id = ?1")?;
+            run("UPDATE audit SET officer_id = ?2 WHERE officer_id = ?1")?;
+            run("UPDATE audit SET actor = ?2 WHERE actor = ?1")?;
+            let gone = |sql: &str| c.execute(sql, [old]).map_err(db);
+            let notices_deleted = gone("DELETE FROM outbox WHERE officer_id = ?1")?;
+            gone("DELETE FROM programme WHERE officer_id = ?1")?;
+            gone("DELETE FROM interests WHERE officer_id = ?1")?;
+            gone("DELETE FROM calendar_tokens WHERE officer_id = ?1")?;
+            gone("DELETE FROM idempotency WHERE scope = 'enrol:' || ?1")?;
+            gone("DELETE FROM quotas WHERE subject = 'changes:' || ?1")?;
+            gone("DELETE FROM officers WHERE id = ?1")?;
+            c.execute(
+                "INSERT INTO erasures (officer_id, erased_at) VALUES (?1, ?2)",
+                params![old, micros(now)],
+            )
+            .map_err(db)?;
+            let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+            Ok(Some(Erasure {
+                erased_at: now,
+                pseudonym,
+                enrolments_kept: count(enrolments_kept),
+                feedback_kept: count(feedback_kept),
+                notices_deleted: count(notices_deleted),
+            }))
+        })
+    }
+}

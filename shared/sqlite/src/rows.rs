@@ -1,6 +1,7 @@
 //! Column lists and row mappers. A stored value that no longer parses (a corrupted file, a
 //! downgrade) becomes an error, never a panic.
 
+use cassiopee_domain::audit::AuditEntry;
 use cassiopee_domain::ids::{EnrolmentId, OfficerId, SessionId, StaffId, TrainingId};
 use cassiopee_domain::model::{
     Email, Enrolment, EnrolmentChange, EnrolmentStatus, Feedback, Modality, Money, Officer, Origin,
@@ -288,5 +289,31 @@ pub fn programme_row(r: &Row<'_>) -> rusqlite::Result<ProgrammeItem> {
         kind: ProgrammeKind::parse(&r.get::<_, String>(2)?).ok_or_else(|| bad(2, "kind"))?,
         planned_by: r.get(3)?,
         planned_at: instant(r.get(4)?),
+    })
+}
+
+pub const AUDIT_COLS: &str =
+    "at, actor, origin, action, session_id, officer_id, training_id, before, after, reason";
+
+pub fn audit_row(r: &Row<'_>) -> rusqlite::Result<AuditEntry> {
+    let json = |i: usize| -> rusqlite::Result<Option<serde_json::Value>> {
+        match r.get::<_, Option<String>>(i)? {
+            Some(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|_| bad(i, "json")),
+            None => Ok(None),
+        }
+    };
+    Ok(AuditEntry {
+        at: instant(r.get(0)?),
+        actor: r.get(1)?,
+        origin: Origin::parse(&r.get::<_, String>(2)?).ok_or_else(|| bad(2, "origin"))?,
+        action: r.get(3)?,
+        session_id: r.get::<_, Option<String>>(4)?.map(SessionId::from_stored),
+        officer_id: r.get::<_, Option<String>>(5)?.map(OfficerId::from_stored),
+        training_id: r.get::<_, Option<String>>(6)?.map(TrainingId::from_stored),
+        before: json(7)?,
+        after: json(8)?,
+        reason: r.get(9)?,
     })
 }

@@ -90,6 +90,7 @@ impl Fixture {
             clock: clock.clone(),
             events: Arc::new(InProcess(store, clock.clone())),
             notify: Default::default(),
+            retention_months: 12,
         };
         Self {
             deps,
