@@ -9,6 +9,7 @@ mod auth;
 mod authz_matrix;
 mod errors;
 mod events;
+mod gdpr;
 mod hostile;
 mod import;
 mod ledger;

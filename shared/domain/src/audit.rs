@@ -183,6 +183,19 @@ impl AuditEntry {
     }
 }
 
+/// Puts a view in its order: by time; at the same instant the enrolment changes first (a
+/// cancellation's or an erasure's line follows what it did), then by officer and action, so
+/// that both stores answer the same order.
+pub fn sort_lines(lines: &mut [AuditEntry]) {
+    lines.sort_by(|a, b| {
+        let key = |l: &AuditEntry| (l.at, !l.action.starts_with("enrolment."));
+        key(a)
+            .cmp(&key(b))
+            .then_with(|| a.officer_id.cmp(&b.officer_id))
+            .then_with(|| a.action.cmp(&b.action))
+    });
+}
+
 /// The top-level fields of two JSON objects that differ, each side with only those fields.
 /// Anything but two objects is kept whole on both sides.
 pub fn diff(before: Value, after: Value) -> (Value, Value) {

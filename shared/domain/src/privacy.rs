@@ -165,6 +165,11 @@ pub async fn erase_officer(
     let Some(erasure) = store.erase_officer(officer, now).await? else {
         return Err(already_erased());
     };
+    // An officer's own request is recorded under the pseudonym: the former id goes everywhere.
+    let mut actor = actor;
+    if actor.id == officer.as_str() {
+        actor.id = erasure.pseudonym.to_string();
+    }
     let line = AuditEntry::new(AuditAction::OfficerErased, &actor, now)
         .officer(&erasure.pseudonym)
         .reason(Some(&reason))

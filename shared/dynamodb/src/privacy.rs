@@ -154,7 +154,7 @@ impl DynamoStore {
             .iter()
             .map(entry_from)
             .collect::<Result<Vec<_>>>()?;
-        out.sort_by_key(|e| e.at);
+        cassiopee_domain::audit::sort_lines(&mut out);
         Ok(out)
     }
 

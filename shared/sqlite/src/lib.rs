@@ -1618,8 +1618,8 @@ impl Store for SqliteStore {
                     let officer = OfficerId::from_stored(r.get(7)?);
                     Ok(AuditEntry::of_enrolment_change(&session, &officer, &change))
                 })?);
-                out.sort_by_key(|e| e.at);
             }
+            cassiopee_domain::audit::sort_lines(&mut out);
             Ok(out)
         })
     }
