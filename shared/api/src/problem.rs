@@ -19,6 +19,7 @@ pub fn status_of(e: &DomainError) -> StatusCode {
         ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
         ErrorKind::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
         ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -37,6 +38,7 @@ fn title_of(status: StatusCode) -> &'static str {
         415 => "Type de contenu non pris en charge",
         422 => "Données invalides",
         429 => "Trop de requêtes",
+        503 => "Service momentanément indisponible",
         _ => "Erreur interne",
     }
 }
@@ -50,6 +52,12 @@ pub fn problem(e: &DomainError) -> Response<Body> {
             error.code = e.code,
             error.cause = e.cause.as_deref().unwrap_or(""),
             "internal error"
+        );
+    } else if e.kind == ErrorKind::Unavailable {
+        tracing::warn!(
+            error.code = e.code,
+            error.cause = e.cause.as_deref().unwrap_or(""),
+            "a dependency gave up"
         );
     } else {
         tracing::info!(
@@ -105,6 +113,18 @@ mod tests {
         };
         assert!(!text.contains("secret"), "{text}");
         assert!(text.contains("\"type\":\"https://cassiopee.mirvog.invalid/problems/internal\""));
+    }
+
+    #[test]
+    fn a_dependency_that_gave_up_answers_503_with_a_delay_and_no_cause() {
+        let r = problem(&DomainError::unavailable("dynamodb: ThrottlingException"));
+        assert_eq!(r.status(), 503);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "2");
+        let Body::Text(text) = r.body() else {
+            panic!("text body")
+        };
+        assert!(!text.contains("Throttling"), "{text}");
+        assert!(text.contains("temporarily-unavailable"), "{text}");
     }
 
     #[test]

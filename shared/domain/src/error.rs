@@ -21,6 +21,9 @@ pub enum ErrorKind {
     NotAcceptable,
     /// The caller made too many changes in a short time (HTTP 429).
     TooManyRequests,
+    /// A dependency is overloaded or unreachable and retries ran out (HTTP 503, with
+    /// `Retry-After`): the same request may succeed in a moment, and nothing was applied twice.
+    Unavailable,
     /// Something failed on our side (HTTP 500); the detail shown is generic.
     Internal,
 }
@@ -42,7 +45,8 @@ pub struct DomainError {
     pub fields: Vec<FieldError>,
     /// For internal errors only: the cause, for the logs.
     pub cause: Option<String>,
-    /// For [`ErrorKind::TooManyRequests`]: seconds until the caller may try again.
+    /// For [`ErrorKind::TooManyRequests`] and [`ErrorKind::Unavailable`]: seconds until the
+    /// caller may try again.
     pub retry_after: Option<u32>,
 }
 
@@ -126,6 +130,19 @@ impl DomainError {
             "Une erreur interne est survenue. Réessayez dans quelques instants.",
         );
         e.cause = Some(cause.to_string());
+        e
+    }
+
+    /// The store gave up on transient faults (throttling, conflicts, a lost connection) after
+    /// its bounded retries.
+    pub fn unavailable(cause: impl fmt::Display) -> Self {
+        let mut e = Self::new(
+            ErrorKind::Unavailable,
+            "temporarily-unavailable",
+            "Le service est très sollicité en ce moment : réessayez dans quelques secondes.",
+        );
+        e.cause = Some(cause.to_string());
+        e.retry_after = Some(2);
         e
     }
 

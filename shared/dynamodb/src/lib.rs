@@ -307,7 +307,7 @@ pub(crate) fn touch_session(id: &SessionId, meta: SessionMeta) -> Write {
 }
 
 pub(crate) fn contention(op: &str) -> DomainError {
-    DomainError::internal(format!(
+    DomainError::unavailable(format!(
         "dynamodb {op}: conditions kept failing under concurrent writes; gave up after {} attempts",
         tx::MAX_OPTIMISTIC_ATTEMPTS
     ))

@@ -12,7 +12,7 @@
 use crate::DynamoStore;
 use crate::items::{Item, keyed};
 use crate::keys::{self, Key};
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put,
@@ -24,7 +24,8 @@ use std::time::Duration;
 
 /// DynamoDB's limit on the items of one `TransactWriteItems`.
 pub(crate) const MAX_TX_ITEMS: usize = 100;
-/// Attempts at a transaction that DynamoDB cancels for a conflict or throttling.
+/// Retries of a transaction that DynamoDB cancels for a conflict or throttling (so one more
+/// attempt in all).
 const MAX_TRANSIENT_ATTEMPTS: u32 = 8;
 /// Attempts of a read-then-conditional-write operation whose conditions keep failing because
 /// others write the same session at the same time.
@@ -51,12 +52,28 @@ pub(crate) enum Role {
     Audit,
 }
 
+/// An SDK error once the SDK's own retries are spent: overload and lost connections are
+/// transient (503, try again), anything else is ours (500).
 pub(crate) fn sdk<E, R>(op: &'static str) -> impl FnOnce(SdkError<E, R>) -> DomainError
 where
-    E: std::error::Error + 'static,
+    E: std::error::Error + ProvideErrorMetadata + 'static,
     R: std::fmt::Debug,
 {
-    move |e| DomainError::internal(format!("dynamodb {op}: {}", DisplayErrorContext(&e)))
+    move |e| {
+        let transient = match &e {
+            SdkError::DispatchFailure(_)
+            | SdkError::TimeoutError(_)
+            | SdkError::ResponseError(_) => true,
+            SdkError::ServiceError(se) => se.err().code().is_some_and(overloaded_code),
+            _ => false,
+        };
+        let cause = format!("dynamodb {op}: {}", DisplayErrorContext(&e));
+        if transient {
+            DomainError::unavailable(cause)
+        } else {
+            DomainError::internal(cause)
+        }
+    }
 }
 
 fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> DomainError {
@@ -302,6 +319,18 @@ impl Commit {
     }
 }
 
+/// The error codes of a request refused for load, worth trying again later.
+fn overloaded_code(code: &str) -> bool {
+    matches!(
+        code,
+        "ThrottlingException"
+            | "ProvisionedThroughputExceededException"
+            | "RequestLimitExceeded"
+            | "InternalServerError"
+            | "TransactionInProgressException"
+    )
+}
+
 fn transient_code(code: &str) -> bool {
     matches!(
         code,
@@ -403,10 +432,15 @@ impl DynamoStore {
                         backoff(transient).await;
                         continue;
                     }
-                    return Err(DomainError::internal(format!(
+                    let cause = format!(
                         "dynamodb TransactWriteItems cancelled: {codes:?} ({})",
                         cancelled.message().unwrap_or_default()
-                    )));
+                    );
+                    return Err(if codes.iter().any(|c| transient_code(c)) {
+                        DomainError::unavailable(cause)
+                    } else {
+                        DomainError::internal(cause)
+                    });
                 }
                 TransactWriteItemsError::IdempotentParameterMismatchException(_)
                     if token.is_some() =>
@@ -421,7 +455,7 @@ impl DynamoStore {
                 | TransactWriteItemsError::RequestLimitExceeded(_)
                 | TransactWriteItemsError::InternalServerError(_)) => {
                     if transient >= MAX_TRANSIENT_ATTEMPTS {
-                        return Err(DomainError::internal(format!(
+                        return Err(DomainError::unavailable(format!(
                             "dynamodb TransactWriteItems: {} (after {transient} retries)",
                             DisplayErrorContext(&e)
                         )));
@@ -572,7 +606,7 @@ impl DynamoStore {
                 if pending.is_some() {
                     rounds += 1;
                     if rounds > MAX_TRANSIENT_ATTEMPTS {
-                        return Err(DomainError::internal(
+                        return Err(DomainError::unavailable(
                             "dynamodb BatchGetItem: keys left unprocessed after retries",
                         ));
                     }

@@ -265,7 +265,9 @@ pub(crate) async fn interleaving_step(
     fn show<T: std::fmt::Debug>(r: cassiopee_domain::error::Result<T>) -> String {
         match r {
             Ok(v) => format!("ok {v:?}"),
-            Err(e) if e.kind == ErrorKind::Internal => format!("INTERNAL {e}"),
+            Err(e) if matches!(e.kind, ErrorKind::Internal | ErrorKind::Unavailable) => {
+                format!("INTERNAL {e}")
+            }
             Err(e) => format!("err {}", e.code),
         }
     }
@@ -2624,7 +2626,7 @@ mod dynamodb_only {
             .await
             .expect_err("conflicts without end");
         d.tap.conflicts.store(0, Ordering::SeqCst);
-        assert_eq!(err.kind, ErrorKind::Internal);
+        assert_eq!(err.kind, ErrorKind::Unavailable);
         assert!(
             err.cause
                 .as_deref()

@@ -214,12 +214,13 @@ impl Rig {
     }
 }
 
-/// How the store answers once it gives up on a transient fault: an internal error (HTTP 500)
-/// whose generic detail asks to try again shortly, and whose cause, for the logs, names what
-/// DynamoDB said.
+/// How the store answers once it gives up on a transient fault: unavailable (HTTP 503 with
+/// `Retry-After`), whose detail asks to try again in a few seconds, and whose cause, for the
+/// logs, names what DynamoDB said.
 fn assert_gave_up(err: &DomainError, said: &str) {
-    assert_eq!(err.kind, ErrorKind::Internal, "{err:?}");
-    assert!(err.detail.contains("Réessayez"), "{err:?}");
+    assert_eq!(err.kind, ErrorKind::Unavailable, "{err:?}");
+    assert!(err.detail.contains("réessayez"), "{err:?}");
+    assert_eq!(err.retry_after, Some(2));
     let cause = err.cause.as_deref().unwrap_or_default();
     assert!(cause.contains(said), "cause {cause:?} should name {said}");
 }
