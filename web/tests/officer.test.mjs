@@ -3,6 +3,7 @@
 // list; every page clean for axe-core and shot at 360 and 1280 px.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { startServer, startBrowser, newPage, waitReady, checkPage, assertAccessible, openedDialog, screenshots } from './harness.mjs';
 
 const OFFICER = 'herve.kerjean@intradef.example';
@@ -352,4 +353,45 @@ test('a one-time link from an email asks before acting, acts once, and needs no 
   assert.equal(again.json.outcome, 'already_done');
   assert.deepEqual(anonymous.errors, []);
   await anonymous.close();
+});
+
+// Last: it erases the officer every other test signs in as.
+test('my data: downloads everything held, and erasing needs the word, asks, then signs out', async () => {
+  await page.goto(`${server.url}/officier/mes-donnees`);
+  await waitReady(page, '/officier/mes-donnees');
+  await checkPage(page, 'officier-mes-donnees');
+  const [file] = await Promise.all([page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Télécharger mes données (JSON)' }).click()]);
+  assert.match(file.suggestedFilename(), /^mes-donnees-cassiopee-\d{4}-\d{2}-\d{2}\.json$/);
+  const data = JSON.parse(readFileSync(await file.path(), 'utf8'));
+  assert.equal(data.officer.email, OFFICER);
+  assert.ok(data.enrolments.length > 0 && data.enrolments.every((e) => Array.isArray(e.history)));
+  await page.getByText('Vos données sont téléchargées').waitFor();
+
+  // A wrong word: told next to the field, nothing sent.
+  await page.getByLabel(/Pour confirmer, écrivez EFFACER/).fill('oui');
+  await page.getByRole('button', { name: 'Effacer mes données' }).click();
+  const error = page.locator('[data-field="confirmation"] .fr-message--error');
+  await error.waitFor();
+  assert.match(await error.textContent(), /EFFACER en majuscules/);
+  await assertAccessible(page, 'officier-mes-donnees (erreur)');
+  assert.equal((await server.api('GET', '/me', { token })).status, 200);
+
+  // The word, then the dialog: Escape keeps everything, the button erases.
+  await page.getByLabel(/Pour confirmer, écrivez EFFACER/).fill('EFFACER');
+  await page.getByRole('button', { name: 'Effacer mes données' }).click();
+  await openedDialog(page, 'Effacer définitivement vos données ?');
+  await page.keyboard.press('Escape');
+  await page.getByRole('dialog').waitFor({ state: 'detached' });
+  assert.equal((await server.api('GET', '/me', { token })).status, 200, 'Escape erased nothing');
+  await page.getByRole('button', { name: 'Effacer mes données' }).click();
+  const dialog = await openedDialog(page, 'Effacer définitivement vos données ?');
+  assert.match(await dialog.textContent(), /sans votre nom/);
+  await assertAccessible(page, 'officier-effacement-dialogue');
+  await dialog.getByRole('button', { name: 'Effacer définitivement' }).click();
+  await page.getByText('Vos données sont effacées').waitFor();
+  await checkPage(page, 'officier-donnees-effacees');
+  assert.equal((await server.api('GET', '/me', { token })).status, 403, 'the officer is no longer known');
+  await page.goto(`${server.url}/officier/sessions`);
+  await page.waitForURL(/\/connexion$/);
 });

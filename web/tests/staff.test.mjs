@@ -353,3 +353,48 @@ test('reorders a waiting list with a reason, then cancels the session after conf
   await message().getByText('Session annulée').waitFor();
   assert.equal((await server.api('GET', `/admin/sessions/${s.id}`, { token })).json.status, 'cancelled');
 });
+
+test('the session and officer pages show the audit log, and staff export then erase an officer', async () => {
+  await go(`/personnel/sessions/${created}`);
+  const log = page.getByRole('table', { name: 'Journal des modifications de la session' });
+  await log.waitFor();
+  const { json } = await server.api('GET', `/admin/sessions/${created}/audit`, { token });
+  assert.ok(json.count >= 3, 'planned, edited, an enrolment by staff');
+  assert.equal(await log.locator('tbody tr').count(), json.count);
+  const text = await log.textContent();
+  assert.match(text, /Session planifiée/);
+  assert.match(text, /Session modifiée/);
+  assert.match(text, /Inscription : /);
+  assert.match(text, /Vidal/i, 'the author by name');
+  assert.doesNotMatch(text, /training_id|scheduled/, 'fields and values in French');
+  await checkPage(page, 'personnel-session-journal');
+
+  // An officer nobody else's test uses.
+  const { json: list } = await server.api('GET', '/admin/officers', { token });
+  const o = list.officers.find((x) => x.email !== OFFICER && !x.email.startsWith('herve'));
+  await go(`/personnel/officiers/${o.id}`);
+  await page.getByRole('table', { name: 'Journal des modifications de l’officier' }).waitFor();
+  const [file] = await Promise.all([page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Exporter ses données (JSON)' }).click()]);
+  const data = JSON.parse(readFileSync(await file.path(), 'utf8'));
+  assert.equal(data.officer.id, o.id);
+  await page.getByText('Export téléchargé').waitFor();
+
+  // A reason is required, then the dialog asks before anything happens.
+  await page.getByRole('button', { name: 'Effacer les données de l’officier' }).click();
+  await page.locator('[data-field="reason"] .fr-message--error').waitFor();
+  await page.getByLabel(/Motif de l’effacement/).fill('Demande écrite reçue le 2 décembre 2026');
+  await page.getByRole('button', { name: 'Effacer les données de l’officier' }).click();
+  const dialog = await openedDialog(page, `Effacer les données de ${o.grade} ${o.first_name} ${o.last_name} ?`);
+  await assertAccessible(page, 'personnel-effacement-dialogue');
+  await dialog.getByRole('button', { name: 'Effacer définitivement' }).click();
+  await page.getByText('Données effacées').first().waitFor();
+  const gone = await server.api('GET', `/admin/officers/${o.id}`, { token });
+  assert.equal(gone.status, 404);
+  await page.getByRole('link', { name: 'voir l’effacement' }).click();
+  const journal = page.getByRole('table', { name: 'Journal de l’officier effacé' });
+  await journal.waitFor();
+  assert.match(await journal.textContent(), /Données effacées/);
+  assert.match(await journal.textContent(), /Demande écrite reçue le 2 décembre 2026/);
+  await checkPage(page, 'personnel-officier-efface');
+});

@@ -11,6 +11,7 @@ const MENUS = {
     ['/officier/sessions', 'Sessions à venir'],
     ['/officier/mes-formations', 'Mes formations'],
     ['/officier/notifications', 'Mes notifications'],
+    ['/officier/mes-donnees', 'Mes données'],
   ],
   staff: [
     ['/personnel', 'Tableau de bord'],
@@ -139,6 +140,7 @@ route('/officier/sessions', officer.sessionsPage, { role: 'officer' });
 route('/officier/sessions/:id', officer.sessionPage, { role: 'officer' });
 route('/officier/mes-formations', officer.myTrainingsPage, { role: 'officer' });
 route('/officier/notifications', officer.notificationsPage, { role: 'officer' });
+route('/officier/mes-donnees', officer.myDataPage, { role: 'officer' });
 staff.routes(route);
 
 async function show() {

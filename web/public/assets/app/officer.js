@@ -1,10 +1,10 @@
 // The officer's pages: upcoming sessions, a session and what I can do in it, my trainings,
 // my notifications.
-import { get, request, serverNow, idempotencyKey, ApiError } from './api.js';
+import { get, request, serverNow, idempotencyKey, ApiError, signOut } from './api.js';
 import {
   h, render, alert, notify, loading, errorBlock, link, button, badgeGroup, field, checkbox,
   formValues, showErrors, confirmDialog, table, formatShortDay, formatDateTime, formatMonth,
-  sessionDates, seatsBadge, statusBadge, MODALITIES, STATUS_LABELS, parisDay,
+  sessionDates, seatsBadge, statusBadge, MODALITIES, STATUS_LABELS, parisDay, download, clearErrors,
 } from './ui.js';
 import { navigate } from './router.js';
 
@@ -428,4 +428,54 @@ export async function notificationsPage() {
       ['État', stateCell],
     ], notifications, { empty: 'Aucune notification pour le moment.' }));
   refreshUnread(unread);
+}
+
+// --- My data: what Cassiopée holds, as a file, and erasure.
+
+const ERASE_WORD = 'EFFACER';
+
+export async function myDataPage() {
+  const exportSlot = h('div', { id: 'message-export' });
+  const slot = h('div', { id: 'message-effacement' });
+  const save = () => get('/me/export')
+    .then((data) => {
+      download(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }), `mes-donnees-cassiopee-${parisDay(new Date())}.json`);
+      notify(exportSlot, 'success', 'Vos données sont téléchargées', 'Le fichier (JSON) contient votre dossier, vos inscriptions et leur historique, votre programme, vos avis et vos notifications.');
+    })
+    .catch((err) => notify(exportSlot, 'error', 'Téléchargement impossible', err.message));
+  const form = h('form', { novalidate: true },
+    field('confirmation', `Pour confirmer, écrivez ${ERASE_WORD}`, { required: true, attrs: { autocomplete: 'off' } }),
+    h('button', { type: 'submit', class: 'fr-btn fr-btn--secondary cassiopee-danger' }, 'Effacer mes données'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    const { confirmation } = formValues(form);
+    if (confirmation !== ERASE_WORD) {
+      showErrors(form, slot, { fields: [{ field: 'confirmation', detail: `Écrivez ${ERASE_WORD} en majuscules pour confirmer.` }] });
+      return;
+    }
+    const ok = await confirmDialog({
+      title: 'Effacer définitivement vos données ?',
+      body: 'Vos places dans les sessions à venir seront libérées, votre programme et vos notifications supprimés, et vous ne pourrez plus vous connecter. Vos inscriptions passées restent dans les statistiques de la MiRVOG, sans votre nom.',
+      confirm: 'Effacer définitivement', danger: true,
+    });
+    if (!ok) return;
+    try {
+      await request('POST', '/me/erasure', { body: { confirmation } });
+      signOut();
+      render('Données effacées',
+        alert('success', 'Vos données sont effacées', 'Merci d’avoir utilisé Cassiopée. Pour toute question, écrivez à votre conseiller MiRVOG.', { focus: true }),
+        h('p', {}, link('/connexion', 'Retour à l’accueil')));
+      document.querySelector('.fr-alert')?.focus();
+    } catch (err) { showErrors(form, slot, err); }
+  });
+  render('Mes données',
+    h('p', {}, 'Cassiopée conserve votre dossier (nom, grade, coordonnées, dates d’accompagnement), vos inscriptions et leur historique, votre programme, les formations qui vous intéressent, vos avis et les courriels qui vous ont été envoyés. Vos données sont effacées automatiquement après la fin de votre accompagnement, au terme de la durée de conservation.'),
+    h('h2', { class: 'fr-h4 fr-mt-4w' }, 'Télécharger mes données'),
+    button('Télécharger mes données (JSON)', save, 'fr-btn--secondary'),
+    exportSlot,
+    h('h2', { class: 'fr-h4 fr-mt-4w' }, 'Effacer mes données'),
+    alert('warning', 'C’est définitif', 'Vos places dans les sessions à venir sont libérées et vous ne pourrez plus vous connecter.'),
+    slot,
+    form);
 }

@@ -5,13 +5,19 @@ import {
   h, render, alert, notify, loading, link, button, badgeGroup, field, formValues,
   showErrors, clearErrors, confirmDialog, table, download, formatShortDay, formatDateTime,
   formatMonth, formatMoney, sessionDates, seatsBadge, statusBadge, MODALITIES,
-  parisDay,
+  parisDay, auditTable,
 } from './ui.js';
 import { navigate } from './router.js';
 
 const enc = encodeURIComponent;
 const section = (title, ...content) => h('section', { class: 'fr-mt-4w' }, h('h2', { class: 'fr-h4' }, title), ...content);
 const btnGroup = (...items) => h('ul', { class: 'fr-btns-group fr-btns-group--inline-md fr-btns-group--sm' }, items.filter(Boolean).map((b) => h('li', {}, b)));
+/** Names the author of an audit line: a member of staff by name, an officer by name. */
+async function authors(officerNames = new Map()) {
+  const { staff } = await get('/admin/staff').catch(() => ({ staff: [] }));
+  const names = new Map(staff.map((m) => [m.id, `${m.first_name} ${m.last_name}`]));
+  return (l) => names.get(l.actor) || (l.origin === 'self' ? officerNames.get(l.actor) || 'l’officier' : null);
+}
 const dates = (s) => (s.first_day === s.last_day ? formatShortDay(s.first_day) : `${formatShortDay(s.first_day)} – ${formatShortDay(s.last_day)}`);
 
 function fill(s) {
@@ -234,6 +240,8 @@ async function sessionPage({ id }, query, flash) {
     get(`/admin/sessions/${enc(id)}/feedback`).catch(() => null),
     get(`/admin/sessions/${enc(id)}/notifications`).catch(() => ({ notifications: [] }))]);
   const officerNames = new Map(officers.map((o) => [o.id, `${o.grade} ${o.first_name} ${o.last_name}`]));
+  const [{ audit }, who] = await Promise.all([
+    get(`/admin/sessions/${enc(id)}/audit`).catch(() => ({ audit: [] })), authors(officerNames)]);
   const slot = h('div', { id: 'message-action' });
   if (flash) slot.append(flash);
   else if (query.get('creee')) slot.append(alert('success', 'Session planifiée', `La session ${s.reference} est créée.`));
@@ -346,6 +354,10 @@ async function sessionPage({ id }, query, flash) {
     section(`Notifications envoyées (${sent.notifications.length})`,
       noticesTable('Notifications de la session', sent.notifications, [
         ['Destinataire', (n) => link(`/personnel/officiers/${n.officer_id}`, officerNames.get(n.officer_id) || 'Officier')]])),
+    section(`Journal des modifications (${audit.length})`,
+      auditTable('Journal des modifications de la session', audit, who, [
+        ['Officier', (l) => (l.officer_id ? (officerNames.has(l.officer_id)
+          ? link(`/personnel/officiers/${l.officer_id}`, officerNames.get(l.officer_id)) : 'Données effacées') : '–')]])),
     h('p', { class: 'fr-mt-4w' }, link(`/personnel/planning?mois=${s.first_day.slice(0, 7)}`, 'Retour au planning')));
 }
 
@@ -422,8 +434,10 @@ async function officersPage(_, query) {
 
 async function officerPage({ id }) {
   render('Officier', loading());
-  const [{ officer: o, programme, enrolments }, { trainings }, sent] = await Promise.all([get(`/admin/officers/${enc(id)}`), get('/admin/trainings'),
-    get(`/admin/officers/${enc(id)}/notifications`).catch(() => ({ notifications: [] }))]);
+  const [{ officer: o, programme, enrolments }, { trainings }, sent, { audit }] = await Promise.all([get(`/admin/officers/${enc(id)}`), get('/admin/trainings'),
+    get(`/admin/officers/${enc(id)}/notifications`).catch(() => ({ notifications: [] })),
+    get(`/admin/officers/${enc(id)}/audit`).catch(() => ({ audit: [] }))]);
+  const who = await authors(new Map([[o.id, `${o.first_name} ${o.last_name}`]]));
   const slot = h('div', {});
   const again = (title, text) => officerPage({ id }).then(() => notify(document.getElementById('message-officier'), 'success', title, text));
   const planForm = h('form', { novalidate: true, class: 'cassiopee-inline-form' },
@@ -457,7 +471,60 @@ async function officerPage({ id }) {
     ], enrolments, { empty: 'Aucune inscription.' })),
     section(`Notifications envoyées (${sent.notifications.length})`,
       noticesTable('Notifications de l’officier', sent.notifications, [
-        ['Session', (n) => (n.session_reference ? link(`/personnel/sessions/${n.session_id}`, n.session_reference) : '–')]])));
+        ['Session', (n) => (n.session_reference ? link(`/personnel/sessions/${n.session_id}`, n.session_reference) : '–')]])),
+    section(`Journal des modifications (${audit.length})`,
+      auditTable('Journal des modifications de l’officier', audit, who, [
+        ['Session', (l) => (l.session_id ? link(`/personnel/sessions/${l.session_id}`, 'Voir la session') : '–')]])),
+    personalData(o, slot));
+}
+
+/** The officer's personal data: an export for a request received by letter, and erasure. */
+function personalData(o, slot) {
+  const name = `${o.grade} ${o.first_name} ${o.last_name}`;
+  const exportSlot = h('div', {});
+  const save = () => get(`/admin/officers/${enc(o.id)}/export`)
+    .then((data) => {
+      download(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }), `donnees-${o.last_name.toLowerCase()}-${parisDay(new Date())}.json`);
+      notify(exportSlot, 'success', 'Export téléchargé', 'Le fichier contient tout ce que Cassiopée conserve sur l’officier ; l’export est inscrit au journal.');
+    })
+    .catch((err) => notify(exportSlot, 'error', 'Export impossible', err.message));
+  const form = h('form', { novalidate: true },
+    field('reason', 'Motif de l’effacement (demande reçue, fin de la durée de conservation…)', { kind: 'textarea', required: true }),
+    h('button', { type: 'submit', class: 'fr-btn fr-btn--secondary cassiopee-danger' }, 'Effacer les données de l’officier'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    const { reason } = formValues(form);
+    if (!reason || !reason.trim()) { showErrors(form, slot, { fields: [{ field: 'reason', detail: 'Indiquez le motif de l’effacement.' }] }); return; }
+    const ok = await confirmDialog({
+      title: `Effacer les données de ${name} ?`,
+      body: 'Ses places dans les sessions à venir sont libérées et proposées aux suivants. Son dossier, son programme, ses notifications et ses commentaires sont supprimés ; ses inscriptions passées restent dans les statistiques sans son nom. C’est définitif.',
+      confirm: 'Effacer définitivement', danger: true,
+    });
+    if (!ok) return;
+    try {
+      const r = await request('POST', `/admin/officers/${enc(o.id)}/erasure`, { body: { reason } });
+      const done = alert('success', 'Données effacées',
+        `${r.seats_released} place(s) libérée(s) ; ${r.enrolments_kept} inscription(s) conservée(s) sans nom pour les statistiques. Journal : `, { focus: true });
+      done.querySelector('p:last-child')?.append(link(`/personnel/officiers/${r.pseudonym}/journal`, 'voir l’effacement'));
+      render('Données effacées', done, h('p', {}, link('/personnel/officiers', 'Retour aux officiers')));
+      done.focus();
+    } catch (err) { showErrors(form, slot, err); }
+  });
+  return section('Données personnelles',
+    h('p', {}, 'Sur demande de l’officier (droit d’accès ou d’effacement), exportez ce que Cassiopée conserve sur lui ou effacez-le.'),
+    button('Exporter ses données (JSON)', save, 'fr-btn--secondary'), exportSlot,
+    h('h3', { class: 'fr-h6 fr-mt-3w' }, 'Effacer les données'), form);
+}
+
+/** The audit log of an erased officer, under the pseudonym the erasure answered. */
+async function erasedJournal({ id }) {
+  render('Journal', loading());
+  const [{ audit }, who] = await Promise.all([get(`/admin/officers/${enc(id)}/audit`), authors()]);
+  render('Journal d’un officier effacé',
+    h('p', {}, 'Ses inscriptions passées sont conservées sans nom pour les statistiques.'),
+    auditTable('Journal de l’officier effacé', audit, who),
+    h('p', { class: 'fr-mt-4w' }, link('/personnel/officiers', 'Retour aux officiers')));
 }
 
 // --- Notifications sent (the ledger).
@@ -698,6 +765,7 @@ const PAGES = [
   ['/personnel/formations/:id', trainingForm],
   ['/personnel/officiers', officersPage],
   ['/personnel/officiers/:id', officerPage],
+  ['/personnel/officiers/:id/journal', erasedJournal],
   ['/personnel/imports', importsPage],
   ['/personnel/statistiques', statisticsPage],
 ];

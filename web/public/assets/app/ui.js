@@ -307,3 +307,67 @@ export function download(blob, filename) {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
+
+// --- The audit log, as staff read it.
+
+const AUDIT_ACTIONS = {
+  'session.created': 'Session planifiée', 'session.updated': 'Session modifiée', 'session.cancelled': 'Session annulée',
+  'session.deleted': 'Session supprimée', 'session.imported': 'Session importée', 'training.created': 'Formation créée',
+  'training.updated': 'Formation modifiée', 'training.archived': 'Formation archivée', 'training.imported': 'Formation importée',
+  'programme.planned': 'Formation mise au programme', 'programme.unplanned': 'Formation retirée du programme',
+  'interest.registered': 'Intérêt signalé', 'feedback.given': 'Avis donné', 'officer.imported': 'Officier importé',
+  'officer.exported': 'Données exportées', 'officer.erased': 'Données effacées',
+};
+const AUDIT_ORIGINS = { self: 'l’officier', staff: 'le personnel', import: 'un import', system: 'une tâche automatique' };
+const AUDIT_FIELDS = {
+  place: 'lieu', capacity: 'places', trainer: 'intervenant', status: 'situation', starts_at: 'début', ends_at: 'fin',
+  first_day: 'premier jour', last_day: 'dernier jour', enrolment_closes_at: 'clôture des inscriptions',
+  free_withdrawal_until: 'désistement libre jusqu’au', schedule_version: 'version du planning', title: 'intitulé',
+  kind: 'nature', archived: 'archivée', waitlist: 'liste d’attente', deleted: 'supprimée', import: 'import',
+  hours: 'horaires', rating: 'note', relevance: 'intérêt pour le projet', code: 'code', theme: 'thème',
+};
+
+export const auditAction = (line) => (line.action.startsWith('enrolment.')
+  ? `Inscription : ${STATUS_LABELS[line.action.slice(10)] || line.action.slice(10)}`
+  : AUDIT_ACTIONS[line.action] || line.action);
+
+const AUDIT_VALUES = {
+  scheduled: 'programmée', cancelled: 'annulée', required: 'obligatoire', recommended: 'recommandée',
+  created: 'créé', updated: 'mis à jour', direct: 'directe', offer: 'sur proposition',
+};
+/** Fields that identify the record rather than describe it. */
+const AUDIT_HIDDEN = new Set(['id', 'training_id', 'reference']);
+
+function auditValue(v) {
+  if (v === null || v === undefined) return '–';
+  if (typeof v === 'boolean') return v ? 'oui' : 'non';
+  if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v)) return formatDateTime(v);
+  if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v)) return formatShortDay(v);
+  if (typeof v === 'string') return STATUS_LABELS[v] || AUDIT_VALUES[v] || v;
+  if (typeof v === 'object' && v.mode) return AUDIT_VALUES[v.mode] || v.mode;
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+/** What a line changed, field by field: « lieu : Paris → Lyon ». */
+export function auditChanges(line) {
+  const before = line.before || {};
+  const after = line.after || {};
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => !AUDIT_HIDDEN.has(k));
+  if (!keys.length) return '–';
+  return h('ul', { class: 'cassiopee-audit-changes' }, keys.map((k) => h('li', {},
+    `${AUDIT_FIELDS[k] || k} : `,
+    k in before ? `${auditValue(before[k])} → ` : '',
+    auditValue(after[k]))));
+}
+
+/** The audit log as a table; `who` names the author of a line. */
+export function auditTable(caption, lines, who, extra = []) {
+  return table(caption, [
+    ['Date', (l) => formatDateTime(l.at)],
+    ['Action', auditAction],
+    ...extra,
+    ['Par', (l) => who(l) || AUDIT_ORIGINS[l.origin] || l.origin],
+    ['Modification', auditChanges],
+    ['Motif', (l) => l.reason || '–'],
+  ], lines, { empty: 'Aucune modification enregistrée.', wide: true });
+}
