@@ -23,6 +23,12 @@ fn actions(lines: &[Value]) -> Vec<&str> {
         .collect()
 }
 
+/// The audit view of an officer (or of the pseudonym of an erased one).
+async fn officer_log(app: &TestApp, staff: &str, id: &str) -> Vec<Value> {
+    let path = format!("/admin/officers/{id}/audit");
+    lines(&app.call("GET", &path, Some(staff), None).await)
+}
+
 async fn staff_id(app: &TestApp, staff: &str) -> String {
     let me = app.call("GET", "/me", Some(staff), None).await;
     me.body["staff"]["id"]
@@ -167,15 +173,7 @@ async fn every_change_is_in_the_audit_log_with_who_when_and_what_changed() {
     assert_eq!(log[2]["after"], json!({ "kind": "required" }));
     assert_eq!(log[3]["origin"], "self");
 
-    let log = lines(
-        &app.call(
-            "GET",
-            &format!("/admin/officers/{}/audit", o[0].id),
-            Some(&staff),
-            None,
-        )
-        .await,
-    );
+    let log = officer_log(&app, &staff, &o[0].id).await;
     assert_eq!(
         actions(&log),
         [
@@ -266,15 +264,7 @@ async fn an_officer_exports_everything_held_about_them_and_nothing_of_others() {
     let by_staff = app.call("GET", &path, Some(&staff), None).await;
     assert_eq!(by_staff.status, StatusCode::OK);
     assert_eq!(by_staff.body["officer"]["id"], o[0].id.as_str());
-    let log = lines(
-        &app.call(
-            "GET",
-            &format!("/admin/officers/{}/audit", o[0].id),
-            Some(&staff),
-            None,
-        )
-        .await,
-    );
+    let log = officer_log(&app, &staff, &o[0].id).await;
     let exports: Vec<_> = log
         .iter()
         .filter(|l| l["action"] == "officer.exported")
@@ -431,15 +421,7 @@ async fn an_erasure_gives_up_seats_keeps_the_statistics_and_forgets_the_person()
     let stats_after = app.call("GET", stats_path, Some(&staff), None).await;
     assert_eq!(stats_after.body["rows"], stats_before.body["rows"]);
     // Their past is read under the pseudonym, with who erased them and why.
-    let log = lines(
-        &app.call(
-            "GET",
-            &format!("/admin/officers/{pseudonym}/audit"),
-            Some(&staff),
-            None,
-        )
-        .await,
-    );
+    let log = officer_log(&app, &staff, pseudonym).await;
     let last = log.last().expect("lines");
     assert_eq!(last["action"], "officer.erased");
     assert_eq!(last["origin"], "staff");
@@ -451,21 +433,12 @@ async fn an_erasure_gives_up_seats_keeps_the_statistics_and_forgets_the_person()
 
     // A spreadsheet listing them again is refused, row by row; the others import as usual.
     let csv = format!(
-        "Nom;Prénom;Grade;Armée / service;Courriel;Téléphone;Début d'accompagnement;Fin d'accompagnement;Durée (mois);Conseiller MiRVOG\n\
+        "{OFFICERS_HEADER}\
          Test1;Officier;Général de brigade;Armée de Terre;{};;01/01/2026;31/12/2027;24;H. Vidal\n\
          Test2;Officier;Général de brigade;Armée de Terre;{};;01/01/2026;31/12/2027;24;H. Vidal\n",
         o[0].email, o[1].email
     );
-    let a = app
-        .raw(
-            "POST",
-            "/admin/imports/officers",
-            &staff,
-            "text/csv",
-            csv.into_bytes(),
-        )
-        .await;
-    assert_eq!(a.status, StatusCode::OK, "{a:?}");
+    let a = app.import_officers(&csv).await;
     assert_eq!(a.body["rejected"], 1, "{a:?}");
     assert_eq!(a.body["rejected_rows"][0]["line"], 2);
     let reason = a.body["rejected_rows"][0]["reason"].as_str().unwrap_or("");
@@ -518,15 +491,7 @@ async fn an_officer_erases_their_own_data_only_with_the_confirmation_word() {
     );
     let staff = app.staff().await;
     let pseudonym = a.body["pseudonym"].as_str().expect("pseudonym");
-    let log = lines(
-        &app.call(
-            "GET",
-            &format!("/admin/officers/{pseudonym}/audit"),
-            Some(&staff),
-            None,
-        )
-        .await,
-    );
+    let log = officer_log(&app, &staff, pseudonym).await;
     let last = log.last().expect("lines");
     assert_eq!(last["action"], "officer.erased");
     assert_eq!(last["origin"], "self");
@@ -541,18 +506,12 @@ async fn the_daily_job_purges_officers_whose_accompaniment_ended_over_a_year_ago
     // The demo officers' accompaniments end from April 2026: none is due in December 2026.
     let app = TestApp::with_staff("2026-12-04T06:00").await;
     let staff = app.staff().await;
-    let csv = "Nom;Prénom;Grade;Armée / service;Courriel;Téléphone;Début d'accompagnement;Fin d'accompagnement;Durée (mois);Conseiller MiRVOG\n\
+    let csv = format!(
+        "{OFFICERS_HEADER}\
         Ancien;Paul;Général de brigade;Armée de Terre;ancien@intradef.example;;01/01/2024;02/12/2025;;H. Vidal\n\
-        Recent;Anne;Général de brigade;Armée de Terre;recent@intradef.example;;01/01/2024;04/12/2025;;H. Vidal\n";
-    let a = app
-        .raw(
-            "POST",
-            "/admin/imports/officers",
-            &staff,
-            "text/csv",
-            csv.as_bytes().to_vec(),
-        )
-        .await;
+        Recent;Anne;Général de brigade;Armée de Terre;recent@intradef.example;;01/01/2024;04/12/2025;;H. Vidal\n"
+    );
+    let a = app.import_officers(&csv).await;
     assert_eq!(a.body["created"], 2, "{a:?}");
     let result = app.run_job("compute-statistics").await;
     assert_eq!(result["officers_purged"], 1, "{result}");

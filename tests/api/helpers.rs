@@ -10,6 +10,9 @@ use tower::ServiceExt;
 
 pub const STAFF_EMAIL: &str = "hugues.vidal@intradef.example";
 pub const OFFICER_EMAIL: &str = "herve.kerjean@intradef.example";
+/// The header line of `officiers.csv`.
+pub const OFFICERS_HEADER: &str = "Nom;Prénom;Grade;Armée / service;Courriel;Téléphone;\
+    Début d'accompagnement;Fin d'accompagnement;Durée (mois);Conseiller MiRVOG\n";
 
 pub struct TestApp {
     pub local: Local,
@@ -159,15 +162,20 @@ impl TestApp {
 
     /// Adds officers `prefix-1@…` to `prefix-n@…` through the officers import.
     pub async fn add_officers(&self, prefix: &str, n: usize) -> Vec<String> {
-        let mut csv = String::from(
-            "Nom;Prénom;Grade;Armée / service;Courriel;Téléphone;Début d'accompagnement;Fin d'accompagnement;Durée (mois);Conseiller MiRVOG\n",
-        );
+        let mut csv = String::from(OFFICERS_HEADER);
         let mut emails = Vec::new();
         for i in 1..=n {
             let email = format!("{prefix}-{i}@intradef.example");
             csv.push_str(&format!("Test{i};Officier;Général de brigade;Armée de Terre;{email};;01/01/2026;31/12/2027;24;H. Vidal\n"));
             emails.push(email);
         }
+        let a = self.import_officers(&csv).await;
+        assert_eq!(a.body["rejected"], 0, "{a:?}");
+        emails
+    }
+
+    /// Imports an officers sheet (header and rows) as staff; answers the report.
+    pub async fn import_officers(&self, csv: &str) -> Answer {
         let staff = self.staff().await;
         let a = self
             .raw(
@@ -175,12 +183,11 @@ impl TestApp {
                 "/admin/imports/officers",
                 &staff,
                 "text/csv",
-                csv.into_bytes(),
+                csv.as_bytes().to_vec(),
             )
             .await;
         assert_eq!(a.status, StatusCode::OK, "{a:?}");
-        assert_eq!(a.body["rejected"], 0, "{a:?}");
-        emails
+        a
     }
 
     pub async fn training_id(&self, code: &str) -> String {
