@@ -421,7 +421,7 @@ async fn an_erasure_gives_up_seats_keeps_the_statistics_and_forgets_the_person()
     let stats_after = app.call("GET", stats_path, Some(&staff), None).await;
     assert_eq!(stats_after.body["rows"], stats_before.body["rows"]);
     // Their past is read under the pseudonym, with who erased them and why.
-    let log = officer_log(&app, &staff, pseudonym).await;
+    let log = officer_log(&app, &staff, &pseudonym).await;
     let last = log.last().expect("lines");
     assert_eq!(last["action"], "officer.erased");
     assert_eq!(last["origin"], "staff");
