@@ -637,3 +637,32 @@ async fn session_list_bounds_are_days_or_instants_of_this_century() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_body_sent_where_none_is_read_is_refused_and_nothing_happens() {
+    let w = World::new().await;
+    let before = w.state().await;
+    let path = format!("/sessions/{}/enrolment", w.session);
+    let with = |body: Vec<u8>| {
+        let officer = w.officer.clone();
+        let path = path.clone();
+        let app = &w.app;
+        async move {
+            app.raw("POST", &path, &officer, "application/json", body)
+                .await
+        }
+    };
+    let a = with(br#"{"officer_id": "someone-else"}"#.to_vec()).await;
+    assert_problem(&a, StatusCode::BAD_REQUEST, "malformed-request");
+    assert!(detail(&a).contains("sans corps"), "{a:?}");
+    let a = with(vec![b'x'; 2_600_000]).await;
+    assert_problem(&a, StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large");
+    assert_eq!(w.state().await, before, "nothing stored");
+    // Nothing, blanks or an empty object are no body at all.
+    assert_eq!(with(b" {} \n".to_vec()).await.status, StatusCode::CREATED);
+    let a = w
+        .app
+        .call("DELETE", &path, Some(&w.officer), Some(json!({})))
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{a:?}");
+}

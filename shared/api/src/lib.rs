@@ -49,6 +49,9 @@ pub async fn handle(deps: &Deps, only: Option<Function>, req: Request) -> Respon
         }
     };
     let incoming = Incoming::from_request(req, params);
+    if let Err(e) = check_body(route, &incoming) {
+        return problem(&e);
+    }
     let span = tracing::info_span!("request", route = route.path, method = route.method);
     match handlers::run(deps, route, &incoming).instrument(span).await {
         Ok(response) => response,
@@ -57,6 +60,26 @@ pub async fn handle(deps: &Deps, only: Option<Function>, req: Request) -> Respon
 }
 
 /// Entry point of an HTTP function binary.
+/// A body where the route takes none: too large (413) or anything but nothing, blanks or `{}`
+/// (400). Routes that read one check their own limits.
+fn check_body(route: &routes::Route, req: &Incoming) -> cassiopee_domain::error::Result<()> {
+    if route.op.takes_body() {
+        return Ok(());
+    }
+    if req.body.len() > http::MAX_JSON_BODY {
+        return Err(http::too_large(http::MAX_JSON_BODY));
+    }
+    let text = String::from_utf8_lossy(&req.body);
+    let blank: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if blank.is_empty() || blank == "{}" {
+        return Ok(());
+    }
+    Err(cassiopee_domain::DomainError::invalid(
+        "malformed-request",
+        "Cette adresse n'attend pas de contenu : envoyez la requête sans corps.",
+    ))
+}
+
 pub async fn run_http_function(function: Function) -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let deps = config::function_deps().await?;

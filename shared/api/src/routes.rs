@@ -125,6 +125,28 @@ impl Op {
         matches!(self, Op::CalendarFeed | Op::LinkPage | Op::LinkAnswer)
     }
 
+    /// Reads a request body (JSON, or the CSV of an import). The others refuse one: a body
+    /// they would ignore is a client's mistake, said rather than dropped. The one-time link's
+    /// button posts an HTML form, whose fields are ignored.
+    pub fn takes_body(self) -> bool {
+        matches!(
+            self,
+            Op::GiveFeedback
+                | Op::EraseMe
+                | Op::LinkAnswer
+                | Op::AdminCreateTraining
+                | Op::AdminUpdateTraining
+                | Op::AdminCreateSession
+                | Op::AdminUpdateSession
+                | Op::AdminEnrol
+                | Op::AdminMoveInWaitlist
+                | Op::AdminMarkAttendance
+                | Op::AdminPlanTraining
+                | Op::AdminEraseOfficer
+                | Op::AdminImport
+        )
+    }
+
     /// The changes an officer makes to their own enrolments and requests, which count against
     /// their quota (see `usecases::count_change`). Reads, and what staff do, do not count.
     pub fn counts_as_change(self) -> bool {
