@@ -2713,6 +2713,81 @@ mod dynamodb_only {
         check_invariants(&*b.store, &session, "several instances").await;
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn an_erasure_left_unfinished_is_completed_by_the_next_with_the_same_pseudonym() {
+        let Some(b) = dynamo().await else {
+            return;
+        };
+        let d = b.dynamo.clone().expect("dynamo");
+        let store = &*b.store;
+        let (session, o) = setup(store, 2, 5, WaitlistMode::Direct).await;
+        let t0 = at("2027-02-01T10:00");
+        enrol(store, &session, &o[0], t0).await;
+        // A first run that wrote its tombstone with the new id, then stopped.
+        let pseudonym = OfficerId::generate();
+        let erased_at = at("2027-02-02T10:00");
+        d.client
+            .put_item()
+            .table_name(&d.table)
+            .item("pk", AttributeValue::S(format!("ERASED#{}", o[0])))
+            .item("sk", AttributeValue::S("ERASED".into()))
+            .item(
+                "erased_at",
+                AttributeValue::N(erased_at.timestamp_micros().to_string()),
+            )
+            .item("pseudonym", AttributeValue::S(pseudonym.to_string()))
+            .send()
+            .await
+            .expect("tombstone");
+        assert!(
+            store.officer(&o[0]).await.expect("read").is_some(),
+            "not done yet"
+        );
+
+        let done = store
+            .erase_officer(&o[0], at("2027-02-03T10:00"))
+            .await
+            .expect("erase")
+            .expect("completes the erasure");
+        assert_eq!(done.pseudonym, pseudonym, "the id the first run chose");
+        assert_eq!(done.erased_at, erased_at, "the first run's time");
+        assert_eq!(done.enrolments_kept, 1);
+        assert_eq!(store.officer(&o[0]).await.expect("read"), None);
+        let kept = store.officer_enrolments(&pseudonym).await.expect("kept");
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].status, EnrolmentStatus::Confirmed);
+        let tomb = d
+            .client
+            .get_item()
+            .table_name(&d.table)
+            .key("pk", AttributeValue::S(format!("ERASED#{}", o[0])))
+            .key("sk", AttributeValue::S("ERASED".into()))
+            .send()
+            .await
+            .expect("tombstone")
+            .item
+            .expect("kept");
+        assert!(
+            !tomb.contains_key("pseudonym"),
+            "the tombstone forgets the new id"
+        );
+        assert!(
+            store
+                .erase_officer(&o[0], t0)
+                .await
+                .expect("again")
+                .is_none()
+        );
+        // The store moves what it finds (the use case gives up seats to come first): the seat
+        // stays counted, for the statistics, under the pseudonym.
+        let s = store
+            .session(&session)
+            .await
+            .expect("read")
+            .expect("session");
+        assert_eq!(s.seats_taken, 1);
+    }
+
     #[tokio::test]
     async fn the_table_is_created_once_and_a_malformed_item_is_an_error_not_a_panic() {
         let Some(b) = dynamo().await else {
