@@ -130,12 +130,27 @@ async fn a_day_of_work_logs_nothing_personal() {
         )
         .await;
     assert_eq!(a.status, StatusCode::OK, "{a:?}");
+    // The officer's own export, then staff erase another officer (with a seat to give up) and
+    // the purge runs a year and more after the first accompaniments ended.
+    let export = app.call("GET", "/me/export", Some(&officer), None).await;
+    assert_eq!(export.status, StatusCode::OK, "{export:?}");
+    let other = app.sign_in("pascal.arnaud@intradef.example").await;
+    assert_eq!(app.enrol(&other, &open).await.status, StatusCode::CREATED);
+    let me = app.call("GET", "/me", Some(&other), None).await;
+    let id = me.body["officer"]["id"].as_str().expect("id").to_string();
+    let erase = format!("/admin/officers/{id}/erasure");
+    let body = json!({ "reason": "Demande de Pascal Arnaud" });
+    let erased = app.call("POST", &erase, Some(&staff), Some(body)).await;
+    assert_eq!(erased.status, StatusCode::OK, "{erased:?}");
     // The jobs, with their emails.
     app.set_clock("2026-12-08T09:30");
     for job in ["promote-waitlist", "send-reminders", "compute-statistics"] {
         app.run_job(job).await;
     }
     assert!(!app.outbox().is_empty(), "emails were written");
+    app.set_clock("2027-06-01T05:00");
+    let purged = app.run_job("compute-statistics").await;
+    assert!(purged["officers_purged"].as_u64() > Some(0), "{purged}");
 
     let log = String::from_utf8_lossy(&captured.0.lock().expect("log")).to_lowercase();
     // The capture works: the refusals above were logged, with their codes.
