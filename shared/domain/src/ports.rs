@@ -503,20 +503,23 @@ pub trait Store: Send + Sync {
     async fn interested_officers(&self, training: &TrainingId) -> Result<Vec<OfficerId>>;
 
     // Quotas.
-    /// Counts one use of `subject`'s quota in the fixed window that starts at `window_start`
-    /// and lasts `window_seconds`; answers false, counting nothing, once `limit` uses are
-    /// counted in it. Windows past their end are forgotten.
+    /// Counts the use `use_id` of `subject`'s quota in the fixed window that starts at
+    /// `window_start` and lasts `window_seconds`; answers false, counting nothing, once `limit`
+    /// uses are counted in it. The same `use_id` counts once however often it is sent (a retry
+    /// after a lost answer), and answers true again. Windows past their end are forgotten.
     async fn take_quota(
         &self,
         subject: &str,
+        use_id: &str,
         window_start: Instant,
         window_seconds: i64,
         limit: u32,
     ) -> Result<bool>;
 
-    /// Gives back one use counted by [`Store::take_quota`] in that window (never below zero):
+    /// Gives back the use `use_id` counted by [`Store::take_quota`] in that window, if it was:
     /// a change that was refused costs nothing.
-    async fn release_quota(&self, subject: &str, window_start: Instant) -> Result<()>;
+    async fn release_quota(&self, subject: &str, use_id: &str, window_start: Instant)
+    -> Result<()>;
 
     // Notifications (the outbox).
     /// Queues notices; one already queued with the same (officer, session, kind, version) is

@@ -315,6 +315,7 @@ pub const CHANGE_WINDOW_MINUTES: i64 = 10;
 #[derive(Clone, Debug)]
 pub struct CountedChange {
     subject: String,
+    use_id: String,
     window_start: Instant,
 }
 
@@ -322,7 +323,7 @@ pub struct CountedChange {
 pub async fn uncount_change(deps: &Deps, counted: &CountedChange) {
     if let Err(e) = deps
         .store
-        .release_quota(&counted.subject, counted.window_start)
+        .release_quota(&counted.subject, &counted.use_id, counted.window_start)
         .await
     {
         tracing::warn!(error = %e, "could not give back a quota use");
@@ -338,13 +339,15 @@ pub async fn count_change(deps: &Deps, officer: &OfficerId) -> Result<CountedCha
     let start_secs = now.timestamp().div_euclid(window) * window;
     let start = chrono::DateTime::from_timestamp(start_secs, 0).unwrap_or(now);
     let subject = format!("changes:{officer}");
+    let use_id = crate::ids::fresh();
     if deps
         .store
-        .take_quota(&subject, start, window, CHANGE_LIMIT)
+        .take_quota(&subject, &use_id, start, window, CHANGE_LIMIT)
         .await?
     {
         return Ok(CountedChange {
             subject,
+            use_id,
             window_start: start,
         });
     }

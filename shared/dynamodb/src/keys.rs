@@ -42,7 +42,7 @@
 //! | notice fan-outs not yet expanded | gsi3 | `gsi3pk = FANOUT` |
 //! | notices bounced or complained of, by report time | gsi3 | `gsi3pk = UNDELIVERED`, `gsi3sk = <reported_at>#00000#<id>` between bounds (set by the report, once the notice has left `OUTBOX`) |
 //! | a stored answer to an enrolment request | table | `pk = IDEM#enrol:<officer>#<key>`, `sk = IDEM` |
-//! | a caller's uses in one quota window | table | `pk = QUOTA#<subject>`, `sk = WINDOW#<start>` (expires at the window's end) |
+//! | a caller's uses in one quota window (the set of their ids) | table | `pk = QUOTA#<subject>`, `sk = WINDOW#<start>` (expires at the window's end) |
 //! | an audit line (other than an enrolment change) | table | `pk = AUDIT#<ulid>`, `sk = AUDIT` |
 //! | a session's audit log: its lines and its enrolments' changes | gsi1 | `gsi1pk = AUDIT#SESSION#<id>`, `gsi1sk = <at>#…` |
 //! | a training's audit log | gsi1 | `gsi1pk = AUDIT#TRAINING#<id>`, `gsi1sk = <at>#…` |

@@ -654,6 +654,7 @@ impl Store for DynamoStore {
     async fn take_quota(
         &self,
         subject: &str,
+        use_id: &str,
         window_start: Instant,
         window_seconds: i64,
         limit: u32,
@@ -661,26 +662,35 @@ impl Store for DynamoStore {
         if limit == 0 {
             return Ok(false);
         }
-        // One conditional update: the count rises only while under the limit, so that two
-        // requests at once cannot both take the last use.
+        // One conditional update of the window's set of use ids: it grows only while under the
+        // limit, so that two requests at once cannot both take the last use; adding an id
+        // already there changes nothing, so that a retry after a lost answer counts once.
         let end = window_start.timestamp() + window_seconds;
+        let one = aws_sdk_dynamodb::types::AttributeValue::Ss(vec![use_id.to_string()]);
         let write = Write::update(Role::Quota, keys::quota(subject, micros(window_start)))
-            .add("uses", n(1))
+            .add("uses", one)
             .set(keys::TTL, n(end))
             .when(|w| {
                 let uses = w.name("uses");
+                let id = w.value(s(use_id));
                 format!(
-                    "attribute_not_exists({uses}) OR {uses} < {}",
+                    "attribute_not_exists({uses}) OR size({uses}) < {} OR contains({uses}, {id})",
                     w.value(n(limit))
                 )
             });
         self.write_one(write).await
     }
 
-    async fn release_quota(&self, subject: &str, window_start: Instant) -> Result<()> {
+    async fn release_quota(
+        &self,
+        subject: &str,
+        use_id: &str,
+        window_start: Instant,
+    ) -> Result<()> {
+        let one = aws_sdk_dynamodb::types::AttributeValue::Ss(vec![use_id.to_string()]);
         let write = Write::update(Role::Quota, keys::quota(subject, micros(window_start)))
-            .add("uses", n(-1))
-            .when(|w| format!("{} > {}", w.name("uses"), w.value(n(0))));
+            .delete_from("uses", one)
+            .when(|w| format!("attribute_exists({})", w.name("uses")));
         self.write_one(write).await?;
         Ok(())
     }

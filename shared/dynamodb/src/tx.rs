@@ -98,6 +98,7 @@ pub(crate) struct Write {
     sets: Vec<String>,
     adds: Vec<String>,
     removes: Vec<String>,
+    deletes: Vec<String>,
     conditions: Vec<String>,
     return_old: bool,
 }
@@ -112,6 +113,7 @@ impl Write {
             sets: Vec::new(),
             adds: Vec::new(),
             removes: Vec::new(),
+            deletes: Vec::new(),
             conditions: Vec::new(),
             return_old: false,
         }
@@ -164,6 +166,13 @@ impl Write {
     pub fn add(mut self, attr: &str, v: AttributeValue) -> Self {
         let clause = format!("{} {}", self.name(attr), self.value(v));
         self.adds.push(clause);
+        self
+    }
+
+    /// `DELETE attr v`: takes the elements of the set `v` out of the set `attr`.
+    pub fn delete_from(mut self, attr: &str, v: AttributeValue) -> Self {
+        let clause = format!("{} {}", self.name(attr), self.value(v));
+        self.deletes.push(clause);
         self
     }
 
@@ -226,6 +235,9 @@ impl Write {
         }
         if !self.removes.is_empty() {
             parts.push(format!("REMOVE {}", self.removes.join(", ")));
+        }
+        if !self.deletes.is_empty() {
+            parts.push(format!("DELETE {}", self.deletes.join(", ")));
         }
         parts.join(" ")
     }

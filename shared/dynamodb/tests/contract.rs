@@ -87,67 +87,58 @@ contract!(
 async fn a_quota_counts_up_to_its_limit_even_at_once_and_each_window_starts_afresh(b: Backend) {
     let store = b.store.clone();
     let w0 = at("2027-02-01T10:00");
+    let take = |subject: &'static str, id: String, window: Instant, limit: u32| {
+        let store = store.clone();
+        async move {
+            store
+                .take_quota(subject, &id, window, 600, limit)
+                .await
+                .expect("quota")
+        }
+    };
     // Thirty requests at once for a limit of ten: exactly ten are counted.
     let tasks: Vec<_> = (0..30)
-        .map(|_| {
-            let store = store.clone();
-            tokio::spawn(async move { store.take_quota("changes:a", w0, 600, 10).await })
-        })
+        .map(|i| tokio::spawn(take("changes:a", format!("use-{i}"), w0, 10)))
         .collect();
-    let mut taken = 0;
-    for t in tasks {
-        if t.await.expect("task").expect("quota") {
-            taken += 1;
+    let mut counted = Vec::new();
+    for (i, t) in tasks.into_iter().enumerate() {
+        if t.await.expect("task") {
+            counted.push(format!("use-{i}"));
         }
     }
-    assert_eq!(taken, 10);
+    assert_eq!(counted.len(), 10);
+    assert!(!take("changes:a", "use-late".into(), w0, 10).await, "full");
+    // A use sent again (a retry after a lost answer) is still counted, once.
+    assert!(take("changes:a", counted[0].clone(), w0, 10).await);
+    // A use given back can be taken again, once; giving back what was not counted is nothing.
+    store
+        .release_quota("changes:a", &counted[0], w0)
+        .await
+        .expect("release");
+    store
+        .release_quota("changes:a", &counted[0], w0)
+        .await
+        .expect("release twice");
+    assert!(take("changes:a", "use-again".into(), w0, 10).await);
     assert!(
-        !store
-            .take_quota("changes:a", w0, 600, 10)
-            .await
-            .expect("full")
-    );
-    // A use given back can be taken again, once; giving back never goes below nothing.
-    store.release_quota("changes:a", w0).await.expect("release");
-    assert!(
-        store
-            .take_quota("changes:a", w0, 600, 10)
-            .await
-            .expect("again")
-    );
-    assert!(
-        !store
-            .take_quota("changes:a", w0, 600, 10)
-            .await
-            .expect("full again")
+        !take("changes:a", "use-other".into(), w0, 10).await,
+        "full again"
     );
     store
-        .release_quota("changes:z", w0)
+        .release_quota("changes:z", "use-0", w0)
         .await
         .expect("nothing to give back");
     // Another subject, and the next window, have their own count.
-    assert!(store.take_quota("changes:b", w0, 600, 10).await.expect("b"));
+    assert!(take("changes:b", "use-0".into(), w0, 10).await);
     let w1 = w0 + Duration::seconds(600);
-    for _ in 0..10 {
-        assert!(
-            store
-                .take_quota("changes:a", w1, 600, 10)
-                .await
-                .expect("next")
-        );
+    for i in 0..10 {
+        assert!(take("changes:a", format!("next-{i}"), w1, 10).await);
     }
     assert!(
-        !store
-            .take_quota("changes:a", w1, 600, 10)
-            .await
-            .expect("next full")
+        !take("changes:a", "next-late".into(), w1, 10).await,
+        "next full"
     );
-    assert!(
-        !store
-            .take_quota("changes:c", w1, 600, 0)
-            .await
-            .expect("zero")
-    );
+    assert!(!take("changes:c", "zero".into(), w1, 0).await, "zero");
 }
 
 fn enrol_cmd(session: &SessionId, officer: &OfficerId, now: Instant) -> EnrolCommand {

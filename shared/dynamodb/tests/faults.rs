@@ -545,3 +545,26 @@ async fn throttled_reads_are_retried_by_the_sdk_alone_and_given_up_after_its_thr
     assert_eq!(r.proxy.faulted(GET, Fault::Throttling), SDK_ATTEMPTS + 2);
     assert_eq!(r.seats_taken().await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quota_use_whose_answer_is_lost_is_counted_once() {
+    let Some(r) = rig(1, 5, WaitlistMode::Direct).await else {
+        return;
+    };
+    let window = at("2027-02-01T10:00");
+    r.proxy.next("UpdateItem", 1, Fault::LostResponse);
+
+    // The SDK sends the same update again: the use's id is already in the window's set.
+    let taken = r
+        .store
+        .take_quota("changes:o", "use-1", window, 600, 2)
+        .await
+        .expect("the SDK's retry succeeds");
+
+    assert!(taken);
+    assert_eq!(r.proxy.count("UpdateItem"), 2, "sent twice");
+    let second = r.store.take_quota("changes:o", "use-2", window, 600, 2);
+    assert!(second.await.expect("quota"), "one use left, not none");
+    let third = r.store.take_quota("changes:o", "use-3", window, 600, 2);
+    assert!(!third.await.expect("quota"), "the limit holds");
+}

@@ -167,6 +167,16 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX audit_by_officer ON audit(officer_id);
      CREATE INDEX audit_by_training ON audit(training_id);
      CREATE INDEX changes_by_actor ON enrolment_changes(actor);",
+    // 6: quota uses by id, so that a use sent twice counts once (the counters of migration 3
+    // last ten minutes: they are dropped, not carried over).
+    "DROP TABLE quotas;
+     CREATE TABLE quota_uses (
+         subject       TEXT NOT NULL,
+         window_start  INTEGER NOT NULL,
+         window_end    INTEGER NOT NULL,
+         use_id        TEXT NOT NULL,
+         PRIMARY KEY (subject, window_start, use_id)
+     );",
 ];
 
 /// Rebuilds each session's `waiting_peak` from its enrolments' history, replayed in order:
@@ -1287,6 +1297,7 @@ impl Store for SqliteStore {
     async fn take_quota(
         &self,
         subject: &str,
+        use_id: &str,
         window_start: Instant,
         window_seconds: i64,
         limit: u32,
@@ -1298,29 +1309,44 @@ impl Store for SqliteStore {
         let end = micros(window_start + chrono::Duration::seconds(window_seconds));
         self.write(|c| {
             c.execute(
-                "DELETE FROM quotas WHERE subject = ?1 AND window_end <= ?2",
+                "DELETE FROM quota_uses WHERE subject = ?1 AND window_end <= ?2",
                 params![subject, start],
             )
             .map_err(db)?;
-            let counted = c
-                .execute(
-                    "INSERT INTO quotas (subject, window_start, window_end, uses) \
-                     VALUES (?1, ?2, ?3, 1) \
-                     ON CONFLICT (subject, window_start) DO UPDATE SET uses = uses + 1 \
-                     WHERE uses < ?4",
-                    params![subject, start, end, limit],
+            let (uses, mine): (i64, i64) = c
+                .query_row(
+                    "SELECT COUNT(*), COUNT(*) FILTER (WHERE use_id = ?3) FROM quota_uses \
+                     WHERE subject = ?1 AND window_start = ?2",
+                    params![subject, start, use_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .map_err(db)?;
-            Ok(counted == 1)
+            if mine > 0 {
+                return Ok(true);
+            }
+            if uses >= i64::from(limit) {
+                return Ok(false);
+            }
+            c.execute(
+                "INSERT INTO quota_uses (subject, window_start, window_end, use_id) \
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![subject, start, end, use_id],
+            )
+            .map_err(db)?;
+            Ok(true)
         })
     }
 
-    async fn release_quota(&self, subject: &str, window_start: Instant) -> Result<()> {
+    async fn release_quota(
+        &self,
+        subject: &str,
+        use_id: &str,
+        window_start: Instant,
+    ) -> Result<()> {
         self.write(|c| {
             c.execute(
-                "UPDATE quotas SET uses = uses - 1 WHERE subject = ?1 AND window_start = ?2 \
-                 AND uses > 0",
-                params![subject, micros(window_start)],
+                "DELETE FROM quota_uses WHERE subject = ?1 AND window_start = ?2 AND use_id = ?3",
+                params![subject, micros(window_start), use_id],
             )
             .map_err(db)?;
             Ok(())
@@ -2303,7 +2329,7 @@ impl SqliteStore {
             gone("DELETE FROM interests WHERE officer_id = ?1")?;
             gone("DELETE FROM calendar_tokens WHERE officer_id = ?1")?;
             gone("DELETE FROM idempotency WHERE scope = 'enrol:' || ?1")?;
-            gone("DELETE FROM quotas WHERE subject = 'changes:' || ?1")?;
+            gone("DELETE FROM quota_uses WHERE subject = 'changes:' || ?1")?;
             gone("DELETE FROM officers WHERE id = ?1")?;
             c.execute(
                 "INSERT INTO erasures (officer_id, erased_at) VALUES (?1, ?2)",
