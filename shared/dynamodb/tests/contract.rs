@@ -3292,6 +3292,9 @@ async fn the_audit_log_reads_per_subject_and_an_erasure_keeps_only_pseudonymous_
         out
     };
     let kept_before = statuses(store.all_sessions_with_enrolments().await.expect("all"));
+    let original = store.officer_enrolments(&o[0]).await.expect("theirs")[0]
+        .id
+        .clone();
 
     let erased_at = at("2027-06-20T09:00");
     let erasure = store
@@ -3399,6 +3402,19 @@ async fn the_audit_log_reads_per_subject_and_an_erasure_keeps_only_pseudonymous_
         p.to_string(),
         "their own changes name the pseudonym"
     );
+    assert_ne!(kept[0].id, original, "a new enrolment id too");
+    assert!(
+        store
+            .enrolment_history(&original)
+            .await
+            .expect("old")
+            .is_empty()
+    );
+    assert_eq!(
+        history.len(),
+        2,
+        "enrolled, then attended: the history moved whole"
+    );
     assert!(
         by_pseudonym.iter().any(|l| l.action == "programme.planned"),
         "{by_pseudonym:?}"
@@ -3412,10 +3428,14 @@ async fn the_audit_log_reads_per_subject_and_an_erasure_keeps_only_pseudonymous_
         by_session.len() + 2,
         "two attendance lines"
     );
-    let text = format!("{session_view:?}{by_pseudonym:?}{history:?}");
+    let text = format!("{session_view:?}{by_pseudonym:?}{history:?}{kept:?}{feedback:?}");
     assert!(
         !text.contains(o[0].as_str()),
         "the former id is nowhere: {text}"
+    );
+    assert!(
+        !text.contains(original.as_str()),
+        "nor the former enrolment id"
     );
 
     // A tombstone: once only, and a spreadsheet cannot bring them back.

@@ -2313,6 +2313,21 @@ impl SqliteStore {
             )
             .map_err(db)?;
             let (old, new) = (o.as_str(), pseudonym.as_str());
+            // An imported enrolment's id is derived from the address too: each kept one gets a
+            // new id, its history with it (the foreign key is checked at commit).
+            c.execute_batch("PRAGMA defer_foreign_keys = ON").map_err(db)?;
+            let ids = all(c, "SELECT id FROM enrolments WHERE officer_id = ?1", [old], |r| {
+                r.get::<_, String>(0)
+            })?;
+            for id in ids {
+                let fresh = EnrolmentId::generate();
+                for sql in [
+                    "UPDATE enrolment_changes SET enrolment_id = ?2 WHERE enrolment_id = ?1",
+                    "UPDATE enrolments SET id = ?2 WHERE id = ?1",
+                ] {
+                    c.execute(sql, [id.as_str(), fresh.as_str()]).map_err(db)?;
+                }
+            }
             let run = |sql: &str| c.execute(sql, [old, new]).map_err(db);
             let enrolments_kept = run(
                 "UPDATE enrolments SET officer_id = ?2, \
