@@ -17,6 +17,12 @@ macro_rules! id_type {
                 Self(ulid::Ulid::generate().to_string())
             }
 
+            /// A random identifier whose time part is zero: it says nothing of when it was
+            /// made (the pseudonyms of erased officers, and what they keep).
+            pub fn untimed() -> Self {
+                Self(ulid::Ulid::from_parts(0, ulid::Ulid::generate().random()).to_string())
+            }
+
             /// The identifier of a record imported from a spreadsheet, derived from its natural
             /// key (an e-mail, a code, a reference), so that the same file gives the same ids on
             /// every machine and links written in documents keep working.

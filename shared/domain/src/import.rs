@@ -2017,11 +2017,8 @@ mod fuzz {
     }
 }
 
-/// The refusal of a spreadsheet row naming an officer whose data were erased: importing them
-/// again would bring back what they asked to remove.
-pub fn erased_row(erased_at: crate::time::Instant) -> String {
-    format!(
-        "Cet officier a fait effacer ses données le {} : retirez cette ligne du tableau.",
-        crate::notices::french_date(erased_at)
-    )
-}
+/// The refusal of a spreadsheet row naming an officer whose data were erased (on request or
+/// at the end of the retention period): importing them again would bring back what was
+/// removed.
+pub const ERASED_ROW: &str =
+    "Les données de cet officier ont été effacées : retirez cette ligne du tableau.";

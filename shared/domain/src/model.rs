@@ -184,6 +184,36 @@ pub struct Officer {
     pub advisor_id: Option<StaffId>,
 }
 
+impl Officer {
+    /// What stands for an erased officer where their kept records need one (a roster line):
+    /// their pseudonym and nothing else, the same on every store.
+    pub fn erased(id: OfficerId) -> Self {
+        let day = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default();
+        Self {
+            email: Email::from_stored(format!(
+                "{}@{ERASED_DOMAIN}",
+                id.as_str().to_ascii_lowercase()
+            )),
+            id,
+            last_name: String::new(),
+            first_name: String::new(),
+            grade: String::new(),
+            branch: String::new(),
+            phone: None,
+            accompaniment_start: day,
+            accompaniment_end: day,
+            advisor_id: None,
+        }
+    }
+
+    pub fn is_erased(&self) -> bool {
+        self.email.as_str().ends_with(ERASED_DOMAIN)
+    }
+}
+
+/// The domain of an erased officer's stand-in address: reserved, it reaches nobody.
+pub const ERASED_DOMAIN: &str = "erased.invalid";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Modality {

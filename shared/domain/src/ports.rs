@@ -586,15 +586,17 @@ pub trait Store: Send + Sync {
     async fn officer_interests(&self, officer: &OfficerId) -> Result<Vec<TrainingId>>;
     /// Erases an officer's personal data. Their enrolments, their history and their feedback
     /// scores stay for the statistics, under a new random id that nothing links to the old one
-    /// (the old id is derived from the address); the officer record, programme, interests,
-    /// notices, calendar token and feedback comments go. The old id is kept as a tombstone, so
-    /// that a spreadsheet listing the officer again is refused rather than bringing them back.
+    /// (the old id is derived from the address; the new ones, the officer's and each
+    /// enrolment's, carry no time); the officer record, programme, interests, notices,
+    /// calendar token and feedback comments go. The old id is kept as a tombstone, without a
+    /// time, so that a spreadsheet listing the officer again is refused rather than bringing
+    /// them back. Rosters show the kept enrolments with [`Officer::erased`].
     /// Seats still held must have been given up first (see `usecases::erase_officer`). On
     /// DynamoDB the work spans several writes: a failure midway leaves the tombstone holding
     /// the new id, and erasing again completes it. Answers `None` when already erased.
     async fn erase_officer(&self, officer: &OfficerId, now: Instant) -> Result<Option<Erasure>>;
-    /// When an officer (by their former id) was erased.
-    async fn erased_at(&self, officer: &OfficerId) -> Result<Option<Instant>>;
+    /// Whether an officer (by their former id) was erased.
+    async fn is_erased(&self, officer: &OfficerId) -> Result<bool>;
 
     // Imports: each row is applied whole or not at all, and an outcome is answered per row. The
     // embedded store writes a whole file in one transaction; DynamoDB commits rows in windows

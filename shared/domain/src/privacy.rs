@@ -126,9 +126,10 @@ pub async fn erase_officer(
     let reason = crate::usecases::check_text("reason", reason, 500, true)?;
     let store = &deps.store;
     if store.officer(officer).await?.is_none() {
-        return Err(match store.erased_at(officer).await? {
-            Some(_) => already_erased(),
-            None => DomainError::officer_not_found(),
+        return Err(if store.is_erased(officer).await? {
+            already_erased()
+        } else {
+            DomainError::officer_not_found()
         });
     }
     let now = deps.now();
@@ -216,9 +217,9 @@ pub async fn purge_ended_accompaniments(deps: &Deps, months: u32) -> Result<u32>
         if !purge_due(&officer, today, months) {
             continue;
         }
+        // The reason names no date: the end of an accompaniment would point to the officer.
         let reason = format!(
-            "Accompagnement terminé le {} : conservation de {months} mois écoulée.",
-            officer.accompaniment_end.format("%d/%m/%Y")
+            "Durée de conservation écoulée : accompagnement terminé depuis plus de {months} mois."
         );
         match erase_officer(deps, &officer.id, Actor::system("purge"), &reason).await {
             Ok(_) => erased += 1,

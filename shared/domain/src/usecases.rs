@@ -1504,10 +1504,22 @@ pub async fn move_in_waitlist(
     if position == 0 {
         return Err(DomainError::field("position", "La position commence à 1."));
     }
+    let before = deps.store.waitlist_position(session, officer).await?;
     let position = deps
         .store
         .move_in_waitlist(session, officer, position, &reason, &actor, deps.now())
         .await?;
+    if before != Some(position) {
+        let line = AuditEntry::new(AuditAction::WaitlistMoved, &actor, deps.now())
+            .session(session)
+            .officer(officer)
+            .reason(Some(&reason))
+            .fields(
+                serde_json::json!({ "position": before }),
+                serde_json::json!({ "position": position }),
+            );
+        record(deps, vec![line]).await;
+    }
     deliver_pending(deps).await;
     Ok(position)
 }
@@ -1583,6 +1595,13 @@ pub async fn unplan_training(
     training: &TrainingId,
     by: &StaffId,
 ) -> Result<bool> {
+    let before = deps
+        .store
+        .programme(officer)
+        .await?
+        .into_iter()
+        .find(|p| &p.training_id == training)
+        .map(|p| p.kind);
     let removed = deps.store.unplan_training(officer, training).await?;
     if removed {
         let line = AuditEntry::new(
@@ -1591,7 +1610,11 @@ pub async fn unplan_training(
             deps.now(),
         )
         .officer(officer)
-        .training(training);
+        .training(training)
+        .fields(
+            serde_json::json!({ "kind": before }),
+            serde_json::json!({ "kind": null }),
+        );
         record(deps, vec![line]).await;
     }
     Ok(removed)
@@ -1912,11 +1935,10 @@ enum Delivery {
 }
 
 async fn deliver_one(deps: &Deps, id: i64, notice: &Notice) -> Result<Delivery> {
-    let officer = deps
-        .store
-        .officer(&notice.officer_id)
-        .await?
-        .ok_or_else(DomainError::officer_not_found)?;
+    let Some(officer) = deps.store.officer(&notice.officer_id).await? else {
+        // Erased since it was queued (a session begun keeps their seat under a pseudonym).
+        return Ok(Delivery::Dropped("officier inconnu ou données effacées"));
+    };
     let (session, training) = load_session(deps, &notice.session_id).await?;
     let facts = delivery_facts(deps, notice, &session).await?;
     if let Some(reason) = no_longer_holds(notice, &session, &facts) {

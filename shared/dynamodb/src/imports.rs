@@ -208,12 +208,9 @@ impl DynamoStore {
             for (((r, key), staff_key), erasure_key) in
                 window.iter().zip(wanted).zip(staff_keys).zip(erasure_keys)
             {
-                if let Some(tomb) = erased.get(&erasure_key) {
-                    let at = items::Reader(tomb).instant("erased_at")?;
-                    plan.outcomes
-                        .push(RowOutcome::Rejected(cassiopee_domain::import::erased_row(
-                            at,
-                        )));
+                if erased.contains_key(&erasure_key) {
+                    let refused = cassiopee_domain::import::ERASED_ROW.to_string();
+                    plan.outcomes.push(RowOutcome::Rejected(refused));
                     continue;
                 }
                 let advisor_id = match r.advisor.as_deref() {
@@ -601,6 +598,13 @@ impl DynamoStore {
                 let o = items::officer_from(item)?;
                 officer_ids.insert(o.email, o.id);
             }
+            // Those still unknown may have been erased: the row says so.
+            let unknown: Vec<Key> = window
+                .iter()
+                .filter(|r| !officer_ids.contains_key(&r.email))
+                .map(|r| keys::erasure(&OfficerId::derived(r.email.as_str())))
+                .collect();
+            let erased = self.get_many(&unknown).await?;
             let missing: Vec<Key> = window
                 .iter()
                 .filter(|r| !session_ids.contains_key(&r.session_reference))
@@ -649,10 +653,16 @@ impl DynamoStore {
             for (offset, r) in window.iter().enumerate() {
                 let index = start + offset;
                 let Some(officer_id) = officer_ids.get(&r.email).cloned() else {
-                    plan.outcomes.push(RowOutcome::Rejected(format!(
-                        "Officier {} inconnu : importez d'abord les officiers.",
-                        r.email
-                    )));
+                    let tomb = keys::erasure(&OfficerId::derived(r.email.as_str()));
+                    plan.outcomes
+                        .push(RowOutcome::Rejected(if erased.contains_key(&tomb) {
+                            cassiopee_domain::import::ERASED_ROW.to_string()
+                        } else {
+                            format!(
+                                "Officier {} inconnu : importez d'abord les officiers.",
+                                r.email
+                            )
+                        }));
                     continue;
                 };
                 let Some((read_session, read_meta)) = session_ids

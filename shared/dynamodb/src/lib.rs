@@ -802,8 +802,8 @@ impl Store for DynamoStore {
         self.erase_officer_impl(o, now).await
     }
 
-    async fn erased_at(&self, o: &OfficerId) -> Result<Option<Instant>> {
-        self.erased_at_impl(o).await
+    async fn is_erased(&self, o: &OfficerId) -> Result<bool> {
+        self.is_erased_impl(o).await
     }
 
     async fn confirmed_between(

@@ -183,11 +183,8 @@ impl DynamoStore {
         Ok(found.into_iter().map(|(_, t)| t).collect())
     }
 
-    pub(crate) async fn erased_at_impl(&self, o: &OfficerId) -> Result<Option<Instant>> {
-        match self.get(&keys::erasure(o)).await? {
-            Some(item) => Ok(Some(Reader(&item).instant("erased_at")?)),
-            None => Ok(None),
-        }
+    pub(crate) async fn is_erased_impl(&self, o: &OfficerId) -> Result<bool> {
+        Ok(self.get(&keys::erasure(o)).await?.is_some())
     }
 
     /// Starts an erasure (the tombstone with the new id) or finds the one left unfinished.
@@ -199,17 +196,16 @@ impl DynamoStore {
         for _ in 0..2 {
             if let Some(item) = self.get(&keys::erasure(o)).await? {
                 let r = Reader(&item);
-                return Ok(match r.opt_s("pseudonym")? {
-                    Some(p) => Some((OfficerId::from_stored(p), r.instant("erased_at")?)),
-                    None => None,
-                });
+                return Ok(r
+                    .opt_s("pseudonym")?
+                    .map(|p| (OfficerId::from_stored(p), now)));
             }
             if self.get(&keys::officer(o)).await?.is_none() {
                 return Err(DomainError::officer_not_found());
             }
-            let pseudonym = OfficerId::generate();
+            // The tombstone keeps no time: it would tie it to the pseudonym's audit line.
+            let pseudonym = OfficerId::untimed();
             let mut tomb = keyed(&keys::erasure(o));
-            tomb.insert("erased_at".into(), n(micros(now)));
             tomb.insert("pseudonym".into(), s(pseudonym.as_str()));
             if self
                 .write_one(Write::put(Role::Officer, tomb).when_absent())
@@ -261,7 +257,7 @@ impl DynamoStore {
             let r = Reader(item);
             let session = SessionId::from_stored(r.s("session_id")?);
             let old_enrolment = r.s("id")?;
-            let new_enrolment = EnrolmentId::generate().to_string();
+            let new_enrolment = EnrolmentId::untimed().to_string();
             let moved = |i: &Item| rekeyed(&rekeyed(i, old, new), &old_enrolment, &new_enrolment);
             let mut writes = vec![
                 Write::delete(Role::Enrolment, key_of(item)).when_present(),

@@ -499,16 +499,19 @@ impl DynamoStore {
             .map(|(e, _)| e.officer_id.clone())
             .collect();
         let officers = self.officers_by_id(&ids).await?;
-        // As the embedded store's inner join: an enrolment whose officer is gone is not shown.
+        // An enrolment whose officer was erased shows with the pseudonym's stand-in, as the
+        // embedded store's row for it does.
         let mut lines: Vec<RosterLine> = enrolments
             .into_iter()
-            .filter_map(|(e, _)| {
-                let officer = officers.get(&e.officer_id)?.clone();
-                Some(RosterLine {
+            .map(|(e, _)| {
+                let officer = officers.get(&e.officer_id).cloned().unwrap_or_else(|| {
+                    cassiopee_domain::model::Officer::erased(e.officer_id.clone())
+                });
+                RosterLine {
                     enrolment: e,
                     officer,
                     position: None,
-                })
+                }
             })
             .collect();
         lines.sort_by(|a, b| {

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use cassiopee_domain::audit::{AuditEntry, AuditSubject};
 use cassiopee_domain::error::{DomainError, Result};
 use cassiopee_domain::ids::{EnrolmentId, OfficerId, SessionId, StaffId, TrainingId};
-use cassiopee_domain::import::erased_row;
+use cassiopee_domain::import::ERASED_ROW;
 use cassiopee_domain::import::{EnrolmentRow, OfficerRow, SessionRow, StaffRow, TrainingRow};
 use cassiopee_domain::model::{
     Actor, Email, Enrolment, EnrolmentChange, EnrolmentStatus, Feedback, Officer, ProgrammeItem,
@@ -909,7 +909,7 @@ impl Store for SqliteStore {
         self.read(|c| {
             let sql = format!(
                 "SELECT {ENROLMENT_COLS_E}, {OFFICER_COLS_O} FROM enrolments e JOIN officers o ON o.id = e.officer_id \
-                 WHERE e.session_id = ?1 AND o.erased_at IS NULL ORDER BY CASE e.status WHEN 'confirmed' THEN 0 WHEN 'attended' THEN 0 \
+                 WHERE e.session_id = ?1 ORDER BY CASE e.status WHEN 'confirmed' THEN 0 WHEN 'attended' THEN 0 \
                  WHEN 'absent' THEN 0 WHEN 'excused' THEN 0 WHEN 'offered' THEN 1 WHEN 'waitlisted' THEN 2 ELSE 3 END, \
                  CASE WHEN e.status = 'waitlisted' THEN e.rank ELSE 0 END, o.last_name, o.first_name, e.id"
             );
@@ -1672,14 +1672,15 @@ impl Store for SqliteStore {
         Ok(erasure)
     }
 
-    async fn erased_at(&self, o: &OfficerId) -> Result<Option<Instant>> {
+    async fn is_erased(&self, o: &OfficerId) -> Result<bool> {
         self.read(|c| {
             c.query_row(
-                "SELECT erased_at FROM erasures WHERE officer_id = ?1",
+                "SELECT 1 FROM erasures WHERE officer_id = ?1",
                 [o.as_str()],
-                |r| r.get::<_, i64>(0).map(instant),
+                |_| Ok(()),
             )
             .optional()
+            .map(|found| found.is_some())
             .map_err(db)
         })
     }
@@ -1935,8 +1936,8 @@ fn import_officer_row(c: &Connection, r: &OfficerRow, staff: &[Staff]) -> Result
         )
         .optional()
         .map_err(db)?;
-    if let Some(at) = erased {
-        return Ok(RowOutcome::Rejected(erased_row(instant(at))));
+    if erased.is_some() {
+        return Ok(RowOutcome::Rejected(ERASED_ROW.to_string()));
     }
     let advisor_id = match r.advisor.as_deref() {
         None => None,
@@ -2173,10 +2174,21 @@ fn import_enrolment_row(
         .optional()
         .map_err(db)?;
     let Some(officer_id) = officer.map(OfficerId::from_stored) else {
-        return Ok(RowOutcome::Rejected(format!(
-            "Officier {} inconnu : importez d'abord les officiers.",
-            r.email
-        )));
+        let erased = c
+            .query_row(
+                "SELECT 1 FROM erasures WHERE officer_id = ?1",
+                [OfficerId::derived(r.email.as_str()).as_str()],
+                |_| Ok(()),
+            )
+            .optional()
+            .map_err(db)?;
+        return Ok(RowOutcome::Rejected(match erased {
+            Some(()) => ERASED_ROW.to_string(),
+            None => format!(
+                "Officier {} inconnu : importez d'abord les officiers.",
+                r.email
+            ),
+        }));
     };
     if is_deleted(c, &r.session_reference)? {
         return Ok(RowOutcome::Rejected(SESSION_DELETED.into()));
@@ -2299,16 +2311,22 @@ impl SqliteStore {
             if known.is_none() {
                 return Err(DomainError::officer_not_found());
             }
-            let pseudonym = OfficerId::generate();
-            let day = cassiopee_domain::time::paris_date(now).to_string();
+            // The pseudonym's row is `Officer::erased`, flagged (`erased_at` = 0, no time): the
+            // kept enrolments' foreign key needs a row, and rosters show it as DynamoDB does.
+            let pseudonym = OfficerId::untimed();
+            let stand_in = Officer::erased(pseudonym.clone());
             c.execute(
                 "INSERT INTO officers (id, email, last_name, first_name, grade, branch, phone, acc_start, acc_end, advisor_id, erased_at) \
-                 VALUES (?1, ?2, '', '', '', '', NULL, ?3, ?3, NULL, ?4)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, ?8, NULL, 0)",
                 params![
-                    pseudonym.as_str(),
-                    format!("{}@erased.invalid", pseudonym.as_str().to_ascii_lowercase()),
-                    day,
-                    micros(now)
+                    stand_in.id.as_str(),
+                    stand_in.email.as_str(),
+                    stand_in.last_name,
+                    stand_in.first_name,
+                    stand_in.grade,
+                    stand_in.branch,
+                    stand_in.accompaniment_start.to_string(),
+                    stand_in.accompaniment_end.to_string(),
                 ],
             )
             .map_err(db)?;
@@ -2320,7 +2338,7 @@ impl SqliteStore {
                 r.get::<_, String>(0)
             })?;
             for id in ids {
-                let fresh = EnrolmentId::generate();
+                let fresh = EnrolmentId::untimed();
                 for sql in [
                     "UPDATE enrolment_changes SET enrolment_id = ?2 WHERE enrolment_id = ?1",
                     "UPDATE enrolments SET id = ?2 WHERE id = ?1",
@@ -2346,9 +2364,10 @@ impl SqliteStore {
             gone("DELETE FROM idempotency WHERE scope = 'enrol:' || ?1")?;
             gone("DELETE FROM quota_uses WHERE subject = 'changes:' || ?1")?;
             gone("DELETE FROM officers WHERE id = ?1")?;
+            // No time: it would tie the tombstone to the pseudonym's audit line.
             c.execute(
-                "INSERT INTO erasures (officer_id, erased_at) VALUES (?1, ?2)",
-                params![old, micros(now)],
+                "INSERT INTO erasures (officer_id, erased_at) VALUES (?1, 0)",
+                params![old],
             )
             .map_err(db)?;
             let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);

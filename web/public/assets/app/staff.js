@@ -260,7 +260,10 @@ async function sessionPage({ id }, query, flash) {
     msg.focus();
   };
   const fail = (label) => (err) => notify(slot, 'error', label, err.message);
-  const name = (l) => `${l.officer.grade} ${l.officer.first_name} ${l.officer.last_name}`;
+  // An erased officer's kept seat shows without a name (their stand-in's address is reserved).
+  const erased = (l) => l.officer.email.endsWith('@erased.invalid');
+  const name = (l) => (erased(l) ? 'Données effacées' : `${l.officer.grade} ${l.officer.first_name} ${l.officer.last_name}`);
+  const officerLink = (l) => (erased(l) ? name(l) : link(`/personnel/officiers/${l.officer.id}`, name(l)));
   const started = now >= new Date(s.starts_at);
 
   const seated = roster.filter((l) => ['confirmed', 'offered', 'attended', 'absent', 'excused'].includes(l.status));
@@ -331,7 +334,7 @@ async function sessionPage({ id }, query, flash) {
       btnGroup(exportButton('Exporter la liste (CSV)', `/admin/sessions/${enc(id)}/roster`, `liste-${s.reference}.csv`, exportSlot)),
       exportSlot,
       table('Participants et présence', [
-        ['Officier', (l) => link(`/personnel/officiers/${l.officer.id}`, name(l))],
+        ['Officier', officerLink],
         ['Situation', (l) => [statusBadge(l.status), l.late ? ' tardif' : '']],
         ['Présence', markAttendance],
         ['Action', (l) => (l.status === 'confirmed' && !started ? withdraw(l) : '–')],
@@ -342,7 +345,7 @@ async function sessionPage({ id }, query, flash) {
       waiting.length > 1 ? waitForm : null,
       table('Liste d’attente, dans l’ordre', [
         ['Position', (l) => String(l.position)],
-        ['Officier', (l) => link(`/personnel/officiers/${l.officer.id}`, name(l))],
+        ['Officier', officerLink],
         ['Inscrit le', (l) => formatDateTime(l.joined_at)],
         ['Ordre', (l) => btnGroup(
           l.position > 1 ? button('Monter', move(l, l.position - 1), 'fr-btn--tertiary fr-btn--sm', { 'aria-label': `Monter ${name(l)} en position ${l.position - 1}` }) : null,

@@ -315,7 +315,7 @@ const AUDIT_ACTIONS = {
   'session.deleted': 'Session supprimée', 'session.imported': 'Session importée', 'training.created': 'Formation créée',
   'training.updated': 'Formation modifiée', 'training.archived': 'Formation archivée', 'training.imported': 'Formation importée',
   'programme.planned': 'Formation mise au programme', 'programme.unplanned': 'Formation retirée du programme',
-  'interest.registered': 'Intérêt signalé', 'feedback.given': 'Avis donné', 'officer.imported': 'Officier importé',
+  'interest.registered': 'Intérêt signalé', 'waitlist.moved': 'Déplacé dans la liste d’attente', 'feedback.given': 'Avis donné', 'officer.imported': 'Officier importé',
   'officer.exported': 'Données exportées', 'officer.erased': 'Données effacées',
 };
 const AUDIT_ORIGINS = { self: 'l’officier', staff: 'le personnel', import: 'un import', system: 'une tâche automatique' };
@@ -324,7 +324,7 @@ const AUDIT_FIELDS = {
   first_day: 'premier jour', last_day: 'dernier jour', enrolment_closes_at: 'clôture des inscriptions',
   free_withdrawal_until: 'désistement libre jusqu’au', schedule_version: 'version du planning', title: 'intitulé',
   kind: 'nature', archived: 'archivée', waitlist: 'liste d’attente', deleted: 'supprimée', import: 'import',
-  hours: 'horaires', rating: 'note', relevance: 'intérêt pour le projet', code: 'code', theme: 'thème',
+  hours: 'horaires', position: 'position', rating: 'note', relevance: 'intérêt pour le projet', code: 'code', theme: 'thème',
 };
 
 export const auditAction = (line) => (line.action.startsWith('enrolment.')
