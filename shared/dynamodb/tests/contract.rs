@@ -421,11 +421,18 @@ async fn random_interleavings_keep_every_counter_true_on_both_waiting_list_modes
         b.kind,
         started.elapsed().as_secs_f64()
     );
-    // Every kind of operation really ran, or the invariants were checked on nothing.
-    let floor = if seeds >= 60 { 21 } else { 1 };
+    // Every kind of operation really ran, or the invariants were checked on nothing. Answers
+    // to offers need an offer held: the rarest on DynamoDB's short interleavings (a hundred
+    // gave 2 accepted and 6 declined among 1,420 steps), where each step's answer, failures
+    // included, is compared with the embedded store's.
+    let floor = match b.kind {
+        Kind::Sqlite if seeds >= 60 => 21,
+        _ => 1,
+    };
     assert!(
         succeeded.iter().all(|&n| n >= floor),
-        "successes per operation: {succeeded:?}"
+        "successes per operation on {:?}: {succeeded:?}",
+        b.kind
     );
 }
 
