@@ -280,6 +280,10 @@ def starts(count, no_store=False):
             "CASSIOPEE_DATA": str(work / "data"),
             "CASSIOPEE_MAILER": "outbox",
             "CASSIOPEE_OUTBOX": str(work / "outbox"),
+            # Required inside Lambda (the bootstraps see AWS_LAMBDA_FUNCTION_NAME): without
+            # them every function fails its cold start.
+            "CASSIOPEE_PUBLIC_URL": "http://127.0.0.1:8080",
+            "CASSIOPEE_LINK_SECRET": "bench-link-secret-0123456789abcdef",
         }
         seed(env, work)
         print()

@@ -1,8 +1,8 @@
 //! POST /sessions/{id}/enrolment and the offer answers: takes a seat or a place on the waiting list.
 
-use cassiopee_api::routes::Function;
+use cassiopee_api::handlers::Enrol;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    cassiopee_api::run_http_function(Function::Enrol).await
+    cassiopee_api::run_http_function::<Enrol>().await
 }

@@ -1,8 +1,8 @@
 //! Staff: the training catalogue under /admin/trainings.
 
-use cassiopee_api::routes::Function;
+use cassiopee_api::handlers::StaffCatalogue;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    cassiopee_api::run_http_function(Function::StaffCatalogue).await
+    cassiopee_api::run_http_function::<StaffCatalogue>().await
 }

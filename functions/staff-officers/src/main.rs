@@ -1,8 +1,8 @@
 //! Staff: officers and their programmes, staff list, statistics.
 
-use cassiopee_api::routes::Function;
+use cassiopee_api::handlers::StaffOfficers;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    cassiopee_api::run_http_function(Function::StaffOfficers).await
+    cassiopee_api::run_http_function::<StaffOfficers>().await
 }

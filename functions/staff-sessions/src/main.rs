@@ -1,8 +1,8 @@
 //! Staff: planning, rosters, enrolments on behalf, waiting-list order, attendance.
 
-use cassiopee_api::routes::Function;
+use cassiopee_api::handlers::StaffSessions;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    cassiopee_api::run_http_function(Function::StaffSessions).await
+    cassiopee_api::run_http_function::<StaffSessions>().await
 }

@@ -22,8 +22,7 @@
 //!   officer's personal data are erased by compute-statistics' daily run (default 12, 1 to 240).
 //! - The AWS SDK reads its own settings (`AWS_REGION`, `AWS_ENDPOINT_URL` for an emulator, …).
 
-use crate::jobs;
-use crate::routes::Function;
+use crate::jobs::{self, Job};
 use async_trait::async_trait;
 use cassiopee_adapters::{OutboxMailer, SettableClock, SystemClock};
 use cassiopee_domain::error::{DomainError, Result};
@@ -264,7 +263,7 @@ impl EventPublisher for InProcessBus {
         };
         for event in events {
             let envelope = jobs::eventbridge_envelope(event, deps.now());
-            jobs::dispatch(deps, Function::PromoteWaitlist, envelope).await?;
+            jobs::PromoteWaitlist::run(deps, envelope).await?;
         }
         Ok(())
     }
@@ -278,6 +277,44 @@ pub struct NoEvents;
 impl EventPublisher for NoEvents {
     async fn publish(&self, _events: &[DomainEvent]) -> Result<()> {
         Ok(())
+    }
+}
+
+/// Refuses every event: what a function that publishes none runs with when no event bus is
+/// named, so that its binary links no promotion code (see [`build_deps_without_events`]).
+struct NoPublishing;
+
+#[async_trait]
+impl EventPublisher for NoPublishing {
+    async fn publish(&self, events: &[DomainEvent]) -> Result<()> {
+        match events {
+            [] => Ok(()),
+            _ => Err(DomainError::internal(
+                "this function publishes no domain event, yet it tried to",
+            )),
+        }
+    }
+}
+
+/// How the dependencies are wired when no event bus is named: [`build_deps`] delivers the
+/// events to promote-waitlist in process; [`build_deps_without_events`] refuses them.
+pub type Unbused = fn(Arc<dyn Store>, Arc<dyn Mailer>, Arc<dyn Clock>, NotifySettings) -> Deps;
+
+/// Wires the use cases for a function that publishes no event (list-sessions): as
+/// [`build_deps`], but an event would be refused instead of delivered in process.
+pub fn build_deps_without_events(
+    store: Arc<dyn Store>,
+    mailer: Arc<dyn Mailer>,
+    clock: Arc<dyn Clock>,
+    notify: NotifySettings,
+) -> Deps {
+    Deps {
+        store,
+        mailer,
+        clock,
+        events: Arc::new(NoPublishing),
+        notify,
+        retention_months: DEFAULT_RETENTION_MONTHS,
     }
 }
 
@@ -317,6 +354,15 @@ pub fn build_deps(
 /// sends and publishes nothing) needs neither client; should it ever try, the notice stays
 /// queued for a function that can send it, and the refusal is logged.
 pub async fn deps_for(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Deps> {
+    deps_with(settings, clock, build_deps).await
+}
+
+/// As [`deps_for`], with `unbused` wiring the use cases when no event bus is named.
+pub async fn deps_with(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+    unbused: Unbused,
+) -> Result<Deps> {
     let aws = AwsShared::load(settings).await;
     let notify = notify_settings(settings)?;
     let store = open_store(settings, &aws)?;
@@ -330,7 +376,7 @@ pub async fn deps_for(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Deps
             notify,
             retention_months: DEFAULT_RETENTION_MONTHS,
         },
-        None => build_deps(store, mailer, clock, notify),
+        None => unbused(store, mailer, clock, notify),
     };
     deps.retention_months = settings.retention_months;
     Ok(deps)
@@ -484,8 +530,9 @@ impl EventPublisher for Refusing {
     }
 }
 
-/// The dependencies of a deployed function, built once at cold start.
-pub async fn function_deps() -> Result<Deps> {
+/// The dependencies of a deployed function, built once at cold start; `unbused` wires them when
+/// no event bus is named (see [`deps_with`]).
+pub async fn function_deps(unbused: Unbused) -> Result<Deps> {
     let settings = Settings::from_env()?;
     let clock: Arc<dyn Clock> = match settings.clock_start {
         Some(start) => {
@@ -495,7 +542,7 @@ pub async fn function_deps() -> Result<Deps> {
         }
         None => Arc::new(SystemClock),
     };
-    deps_for(&settings, clock).await
+    deps_with(&settings, clock, unbused).await
 }
 
 #[cfg(test)]

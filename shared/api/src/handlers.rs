@@ -6,7 +6,7 @@ use crate::http::{
     too_large,
 };
 use crate::one_time;
-use crate::routes::{Op, Route};
+use crate::routes::{Function, Op, Route};
 use crate::tokens;
 use cassiopee_domain::audit::{AuditEntry, AuditSubject};
 use cassiopee_domain::error::{DomainError, ErrorKind, Result};
@@ -455,7 +455,8 @@ fn notice_id(req: &Incoming) -> Result<i64> {
         .ok_or_else(ledger::notification_not_found)
 }
 
-/// A public operation reached the identified path: `run` sends those to `public` first.
+/// A public operation reached a set without it, or the identified path (`run` sends those to
+/// [`Operations::public`] first).
 fn unreachable_public() -> Result<Response<Body>> {
     Err(DomainError::internal(
         "a public route reached the identified handlers",
@@ -488,33 +489,30 @@ async fn calendar_owner(deps: &Deps, req: &Incoming) -> Result<Officer> {
         .ok_or_else(calendar_link_not_found)
 }
 
-/// The routes served without a bearer token; each authenticates by a secret of its own.
-async fn public(deps: &Deps, op: Op, req: &Incoming) -> Result<Response<Body>> {
+/// The calendar feed (officer-profile): authenticated by the feed's own token.
+async fn calendar_feed(deps: &Deps, req: &Incoming) -> Result<Response<Body>> {
+    let officer = calendar_owner(deps, req).await?;
+    let feed = uc::calendar_feed(deps, &officer.id).await?;
+    Ok(Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "text/calendar; charset=utf-8")
+        .header(
+            header::CONTENT_DISPOSITION,
+            "inline; filename=\"cassiopee.ics\"",
+        )
+        .header(header::CACHE_CONTROL, "private, max-age=300")
+        .body(Body::Text(feed))
+        .unwrap_or_default())
+}
+
+/// A one-time link of an email (enrol): authenticated by the link's signature.
+async fn link(deps: &Deps, op: Op, req: &Incoming) -> Result<Response<Body>> {
+    let raw = req.params.get("token").unwrap_or_default();
+    let intent = link_intent(deps, raw);
+    let as_json = one_time::wants_json(req);
     match op {
-        Op::CalendarFeed => {
-            let officer = calendar_owner(deps, req).await?;
-            let feed = uc::calendar_feed(deps, &officer.id).await?;
-            Ok(Response::builder()
-                .status(StatusCode::OK)
-                .header(header::CONTENT_TYPE, "text/calendar; charset=utf-8")
-                .header(
-                    header::CONTENT_DISPOSITION,
-                    "inline; filename=\"cassiopee.ics\"",
-                )
-                .header(header::CACHE_CONTROL, "private, max-age=300")
-                .body(Body::Text(feed))
-                .unwrap_or_default())
-        }
-        Op::LinkPage | Op::LinkAnswer => {
-            let raw = req.params.get("token").unwrap_or_default();
-            let intent = link_intent(deps, raw);
-            let as_json = one_time::wants_json(req);
-            if op == Op::LinkPage {
-                one_time::show(deps, &req.path, intent, as_json).await
-            } else {
-                one_time::act(deps, intent, as_json).await
-            }
-        }
+        Op::LinkPage => one_time::show(deps, &req.path, intent, as_json).await,
+        Op::LinkAnswer => one_time::act(deps, intent, as_json).await,
         _ => unreachable_public(),
     }
 }
@@ -540,10 +538,16 @@ fn link_intent(deps: &Deps, raw: &str) -> std::result::Result<one_time::Intent, 
     }
 }
 
-/// Runs one operation for an identified caller.
-pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<Body>> {
+/// Runs one operation: a public route at once, any other for the caller its claims identify,
+/// with the checks every route shares (staff only under `/admin/`, the officer's quota of
+/// changes). `O` names the operations served, fixed at compile time: see [`Operations`].
+pub async fn run<O: Operations>(
+    deps: &Deps,
+    route: &Route,
+    req: &Incoming,
+) -> Result<Response<Body>> {
     if route.op.is_public() {
-        return public(deps, route.op, req).await;
+        return O::public(deps, route.op, req).await;
     }
     let who = caller(deps, req).await?;
     if route.path.starts_with("/admin/") {
@@ -555,7 +559,7 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
         }
         _ => None,
     };
-    let answer = identified(deps, route, req, who).await;
+    let answer = O::identified(deps, route, req, who).await;
     // A change refused (a rule, a conflict, a bad body) costs the officer nothing.
     if let (Some(counted), Err(e)) = (&counted, &answer)
         && e.kind != ErrorKind::Internal
@@ -565,8 +569,173 @@ pub async fn run(deps: &Deps, route: &Route, req: &Incoming) -> Result<Response<
     answer
 }
 
-/// The operation of a route, for the caller identified by [`run`].
-async fn identified(
+/// The operations one binary serves, chosen at compile time.
+///
+/// Each deployed function names its own set ([`ListSessions`], [`Enrol`], …), so that its
+/// binary links only its own handlers and the use cases they call: a `match` on a `Function`
+/// known only at run time would keep every route's code (the exports, the imports, the
+/// calendar feed…) in every binary. [`Every`] serves every route, for the local server and the
+/// tests; it dispatches to the same per-function sets, so the tests run the deployed code.
+///
+/// An operation missing from its function's set compiles, and fails at run time as an internal
+/// error ([`not_served`]): the authorization matrix test, which calls every route of
+/// `routes::ROUTES`, catches it.
+pub trait Operations {
+    /// The function whose routes these are; `None` for every route.
+    const FUNCTION: Option<Function>;
+
+    /// Whether, without an event bus (`CASSIOPEE_EVENT_BUS` unset: a local run), domain events
+    /// are delivered to promote-waitlist in this process. `false` only for a function that
+    /// publishes nothing: its binary then links no promotion code (see
+    /// `config::function_deps`).
+    const EVENTS_IN_PROCESS: bool = true;
+
+    /// A route served without a bearer token ([`Op::is_public`]).
+    fn public(
+        deps: &Deps,
+        op: Op,
+        req: &Incoming,
+    ) -> impl Future<Output = Result<Response<Body>>> + Send {
+        let _ = (deps, op, req);
+        std::future::ready(unreachable_public())
+    }
+
+    /// Any other route, for its identified caller.
+    fn identified(
+        deps: &Deps,
+        route: &Route,
+        req: &Incoming,
+        who: Caller,
+    ) -> impl Future<Output = Result<Response<Body>>> + Send;
+}
+
+/// A route that reached a set of operations without its own: a route table entry and its
+/// function's handlers disagree.
+fn not_served(route: &Route) -> Result<Response<Body>> {
+    Err(DomainError::internal(format!(
+        "{} {} ({:?}) is not served by {}",
+        route.method,
+        route.path,
+        route.op,
+        route.function.name()
+    )))
+}
+
+/// Declares the unit type of one function's operations.
+macro_rules! function_operations {
+    ($(#[$doc:meta])* $name:ident, $identified:ident $(, $($extra:tt)*)?) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl Operations for $name {
+            const FUNCTION: Option<Function> = Some(Function::$name);
+            $($($extra)*)?
+
+            fn identified(
+                deps: &Deps,
+                route: &Route,
+                req: &Incoming,
+                who: Caller,
+            ) -> impl Future<Output = Result<Response<Body>>> + Send {
+                $identified(deps, route, req, who)
+            }
+        }
+    };
+}
+
+function_operations!(
+    /// list-sessions: read only, it publishes no event.
+    ListSessions,
+    list_sessions_ops,
+    const EVENTS_IN_PROCESS: bool = false;
+);
+function_operations!(
+    /// enrol, with the one-time links of the emails.
+    Enrol,
+    enrol_ops,
+    fn public(
+        deps: &Deps,
+        op: Op,
+        req: &Incoming,
+    ) -> impl Future<Output = Result<Response<Body>>> + Send {
+        link(deps, op, req)
+    }
+);
+function_operations!(
+    /// withdraw.
+    Withdraw,
+    withdraw_ops
+);
+function_operations!(
+    /// officer-profile, with the calendar feed.
+    OfficerProfile,
+    officer_profile_ops,
+    async fn public(deps: &Deps, op: Op, req: &Incoming) -> Result<Response<Body>> {
+        match op {
+            Op::CalendarFeed => calendar_feed(deps, req).await,
+            _ => unreachable_public(),
+        }
+    }
+);
+function_operations!(
+    /// staff-catalogue.
+    StaffCatalogue,
+    staff_catalogue_ops
+);
+function_operations!(
+    /// staff-sessions.
+    StaffSessions,
+    staff_sessions_ops
+);
+function_operations!(
+    /// staff-officers.
+    StaffOfficers,
+    staff_officers_ops
+);
+function_operations!(
+    /// staff-imports.
+    StaffImports,
+    staff_imports_ops
+);
+
+/// Every route, each answered by its own function's operations: the local server and the tests.
+pub struct Every;
+
+impl Operations for Every {
+    const FUNCTION: Option<Function> = None;
+
+    async fn public(deps: &Deps, op: Op, req: &Incoming) -> Result<Response<Body>> {
+        match op {
+            Op::CalendarFeed => OfficerProfile::public(deps, op, req).await,
+            Op::LinkPage | Op::LinkAnswer => Enrol::public(deps, op, req).await,
+            _ => unreachable_public(),
+        }
+    }
+
+    async fn identified(
+        deps: &Deps,
+        route: &Route,
+        req: &Incoming,
+        who: Caller,
+    ) -> Result<Response<Body>> {
+        match route.function {
+            Function::ListSessions => ListSessions::identified(deps, route, req, who).await,
+            Function::Enrol => Enrol::identified(deps, route, req, who).await,
+            Function::Withdraw => Withdraw::identified(deps, route, req, who).await,
+            Function::OfficerProfile => OfficerProfile::identified(deps, route, req, who).await,
+            Function::StaffCatalogue => StaffCatalogue::identified(deps, route, req, who).await,
+            Function::StaffSessions => StaffSessions::identified(deps, route, req, who).await,
+            Function::StaffOfficers => StaffOfficers::identified(deps, route, req, who).await,
+            Function::StaffImports => StaffImports::identified(deps, route, req, who).await,
+            Function::PromoteWaitlist | Function::SendReminders | Function::ComputeStatistics => {
+                not_served(route)
+            }
+        }
+    }
+}
+
+/// The operations of list-sessions, for the caller identified by [`run`].
+async fn list_sessions_ops(
     deps: &Deps,
     route: &Route,
     req: &Incoming,
@@ -589,6 +758,19 @@ async fn identified(
             let detail = uc::session_detail(deps, &session_id(req)?, me).await?;
             Ok(json(StatusCode::OK, &detail))
         }
+        _ => not_served(route),
+    }
+}
+
+/// The operations of enrol, for the caller identified by [`run`].
+async fn enrol_ops(
+    deps: &Deps,
+    route: &Route,
+    req: &Incoming,
+    who: Caller,
+) -> Result<Response<Body>> {
+    let op = route.op;
+    match op {
         Op::Enrol => {
             let o = officer(&who)?;
             let key = idempotency_key(req)?;
@@ -609,12 +791,38 @@ async fn identified(
             .await?;
             Ok(json(StatusCode::OK, &json!({ "status": status })))
         }
+        _ => not_served(route),
+    }
+}
+
+/// The operations of withdraw, for the caller identified by [`run`].
+async fn withdraw_ops(
+    deps: &Deps,
+    route: &Route,
+    req: &Incoming,
+    who: Caller,
+) -> Result<Response<Body>> {
+    let op = route.op;
+    match op {
         Op::Withdraw => {
             let o = officer(&who)?;
             let outcome =
                 uc::withdraw(deps, &session_id(req)?, &o.id, Actor::officer(&o.id)).await?;
             Ok(json(StatusCode::OK, &outcome))
         }
+        _ => not_served(route),
+    }
+}
+
+/// The operations of officer-profile, for the caller identified by [`run`].
+async fn officer_profile_ops(
+    deps: &Deps,
+    route: &Route,
+    req: &Incoming,
+    who: Caller,
+) -> Result<Response<Body>> {
+    let op = route.op;
+    match op {
         Op::Me => match &who {
             Caller::Officer(o) => {
                 let advisor = match &o.advisor_id {
@@ -725,7 +933,6 @@ async fn identified(
             }
             Ok(no_content())
         }
-        Op::CalendarFeed | Op::LinkPage | Op::LinkAnswer => unreachable_public(),
         Op::GiveFeedback => {
             let o = officer(&who)?;
             let b: FeedbackBody = req.json()?;
@@ -759,6 +966,19 @@ async fn identified(
                 &json!({ "training_id": t, "registered": true }),
             ))
         }
+        _ => not_served(route),
+    }
+}
+
+/// The operations of staff-catalogue, for the caller identified by [`run`].
+async fn staff_catalogue_ops(
+    deps: &Deps,
+    route: &Route,
+    req: &Incoming,
+    who: Caller,
+) -> Result<Response<Body>> {
+    let op = route.op;
+    match op {
         Op::AdminListTrainings => {
             let archived = req.query("archived") == Some("true");
             Ok(json(
@@ -799,6 +1019,23 @@ async fn identified(
                 &uc::archive_training(deps, &id, Actor::staff(&staff(&who)?.id)).await?,
             ))
         }
+        Op::AdminTrainingAudit => {
+            let id = req.id("id", TrainingId::parse, DomainError::training_not_found)?;
+            audit_answer(uc::audit_log(deps, &AuditSubject::Training(id)).await?)
+        }
+        _ => not_served(route),
+    }
+}
+
+/// The operations of staff-sessions, for the caller identified by [`run`].
+async fn staff_sessions_ops(
+    deps: &Deps,
+    route: &Route,
+    req: &Incoming,
+    who: Caller,
+) -> Result<Response<Body>> {
+    let op = route.op;
+    match op {
         Op::AdminListSessions => {
             let mut q = session_query(req)?;
             q.include_cancelled = true;
@@ -949,35 +1186,6 @@ async fn identified(
             let subject = AuditSubject::Session(session_id(req)?);
             audit_answer(uc::audit_log(deps, &subject).await?)
         }
-        Op::AdminOfficerAudit => {
-            let id = req.id("id", OfficerId::parse, DomainError::officer_not_found)?;
-            audit_answer(uc::audit_log(deps, &AuditSubject::Officer(id)).await?)
-        }
-        Op::AdminTrainingAudit => {
-            let id = req.id("id", TrainingId::parse, DomainError::training_not_found)?;
-            audit_answer(uc::audit_log(deps, &AuditSubject::Training(id)).await?)
-        }
-        Op::AdminExportOfficer => {
-            let id = req.id("id", OfficerId::parse, DomainError::officer_not_found)?;
-            let s = staff(&who)?;
-            let export = privacy::export_officer_data(deps, &id, Actor::staff(&s.id)).await?;
-            Ok(json(StatusCode::OK, &export))
-        }
-        Op::AdminEraseOfficer => {
-            let id = req.id("id", OfficerId::parse, DomainError::officer_not_found)?;
-            let s = staff(&who)?;
-            let b: ErasureBody = req.json()?;
-            let report = privacy::erase_officer(deps, &id, Actor::staff(&s.id), &b.reason).await?;
-            Ok(json(StatusCode::OK, &report))
-        }
-        Op::AdminOfficerNotifications => {
-            let id = req.id("id", OfficerId::parse, DomainError::officer_not_found)?;
-            let list = ledger::officer_notifications(deps, &id).await?;
-            Ok(json(
-                StatusCode::OK,
-                &json!({ "notifications": list, "count": list.len() }),
-            ))
-        }
         Op::AdminSessionFeedback => Ok(json(
             StatusCode::OK,
             &uc::feedback_report(deps, &session_id(req)?).await?,
@@ -1055,6 +1263,44 @@ async fn identified(
             )
             .await?;
             Ok(json(StatusCode::OK, &json!({ "status": b.status })))
+        }
+        _ => not_served(route),
+    }
+}
+
+/// The operations of staff-officers, for the caller identified by [`run`].
+async fn staff_officers_ops(
+    deps: &Deps,
+    route: &Route,
+    req: &Incoming,
+    who: Caller,
+) -> Result<Response<Body>> {
+    let op = route.op;
+    match op {
+        Op::AdminOfficerAudit => {
+            let id = req.id("id", OfficerId::parse, DomainError::officer_not_found)?;
+            audit_answer(uc::audit_log(deps, &AuditSubject::Officer(id)).await?)
+        }
+        Op::AdminExportOfficer => {
+            let id = req.id("id", OfficerId::parse, DomainError::officer_not_found)?;
+            let s = staff(&who)?;
+            let export = privacy::export_officer_data(deps, &id, Actor::staff(&s.id)).await?;
+            Ok(json(StatusCode::OK, &export))
+        }
+        Op::AdminEraseOfficer => {
+            let id = req.id("id", OfficerId::parse, DomainError::officer_not_found)?;
+            let s = staff(&who)?;
+            let b: ErasureBody = req.json()?;
+            let report = privacy::erase_officer(deps, &id, Actor::staff(&s.id), &b.reason).await?;
+            Ok(json(StatusCode::OK, &report))
+        }
+        Op::AdminOfficerNotifications => {
+            let id = req.id("id", OfficerId::parse, DomainError::officer_not_found)?;
+            let list = ledger::officer_notifications(deps, &id).await?;
+            Ok(json(
+                StatusCode::OK,
+                &json!({ "notifications": list, "count": list.len() }),
+            ))
         }
         Op::AdminListOfficers => {
             let format = negotiate(req)?;
@@ -1147,6 +1393,19 @@ async fn identified(
                 ),
             })
         }
+        _ => not_served(route),
+    }
+}
+
+/// The operations of staff-imports, for the caller identified by [`run`].
+async fn staff_imports_ops(
+    deps: &Deps,
+    route: &Route,
+    req: &Incoming,
+    who: Caller,
+) -> Result<Response<Body>> {
+    let op = route.op;
+    match op {
         Op::AdminImport => {
             let s = staff(&who)?;
             let kind = req.params.get("kind").and_then(ImportKind::parse).ok_or_else(|| {
@@ -1161,5 +1420,6 @@ async fn identified(
             let report = uc::import(deps, kind, &req.body, Actor::import(s.id.as_str())).await?;
             Ok(json(StatusCode::OK, &report))
         }
+        _ => not_served(route),
     }
 }

@@ -32,43 +32,71 @@ pub fn eventbridge_envelope(event: &DomainEvent, time: chrono::DateTime<chrono::
     })
 }
 
-/// Runs a job function on its payload.
+/// Runs a job function on its payload (the local server and the tests: a deployed function
+/// runs its own [`Job`] only).
 pub async fn dispatch(deps: &Deps, function: Function, payload: Value) -> Result<Value> {
     match function {
-        Function::PromoteWaitlist => promote_waitlist(deps, payload).await,
-        Function::SendReminders => {
-            // Everything is queued first, then sent within one budget of the function's time.
-            let queued = uc::queue_reminders(deps).await?;
-            let invited = outreach::invite_to_undersubscribed_sessions(
-                deps,
-                outreach::DEFAULT_INVITATION_DAYS,
-            )
-            .await?;
-            let closed = outreach::close_waiting_lists(deps).await?;
-            let sent = uc::drain_outbox(deps, uc::JOB_BUDGET).await;
-            let digests = outreach::send_staff_digests(deps).await?;
-            Ok(json!({
-                "reminders_queued": queued,
-                "invitations_queued": invited,
-                "waitlist_closed_queued": closed,
-                "emails_sent": sent,
-                "staff_digests_sent": digests,
-            }))
-        }
-        Function::ComputeStatistics => {
-            // Purged first, so that the snapshot is computed on what is kept.
-            let purged = privacy::purge_ended_accompaniments(deps, deps.retention_months).await?;
-            let (snapshot, asked) = uc::compute_statistics(deps).await?;
-            Ok(json!({
-                "rows": snapshot.rows.len(),
-                "feedback_requests_queued": asked,
-                "officers_purged": purged,
-            }))
-        }
+        Function::PromoteWaitlist => PromoteWaitlist::run(deps, payload).await,
+        Function::SendReminders => SendReminders::run(deps, payload).await,
+        Function::ComputeStatistics => ComputeStatistics::run(deps, payload).await,
         other => Err(DomainError::internal(format!(
             "{} is not a job function",
             other.name()
         ))),
+    }
+}
+
+/// What one job function does with its payload, fixed at compile time, so that its binary
+/// links no other job (as `handlers::Operations` does for the HTTP functions).
+pub trait Job {
+    fn run(deps: &Deps, payload: Value) -> impl Future<Output = Result<Value>> + Send;
+}
+
+/// promote-waitlist: see [`promote_waitlist`].
+pub struct PromoteWaitlist;
+
+impl Job for PromoteWaitlist {
+    fn run(deps: &Deps, payload: Value) -> impl Future<Output = Result<Value>> + Send {
+        promote_waitlist(deps, payload)
+    }
+}
+
+/// send-reminders: queues what is due, then sends within one budget of the function's time.
+pub struct SendReminders;
+
+impl Job for SendReminders {
+    async fn run(deps: &Deps, _payload: Value) -> Result<Value> {
+        // Everything is queued first, then sent within one budget of the function's time.
+        let queued = uc::queue_reminders(deps).await?;
+        let invited =
+            outreach::invite_to_undersubscribed_sessions(deps, outreach::DEFAULT_INVITATION_DAYS)
+                .await?;
+        let closed = outreach::close_waiting_lists(deps).await?;
+        let sent = uc::drain_outbox(deps, uc::JOB_BUDGET).await;
+        let digests = outreach::send_staff_digests(deps).await?;
+        Ok(json!({
+            "reminders_queued": queued,
+            "invitations_queued": invited,
+            "waitlist_closed_queued": closed,
+            "emails_sent": sent,
+            "staff_digests_sent": digests,
+        }))
+    }
+}
+
+/// compute-statistics: the daily purge of ended accompaniments, then the statistics.
+pub struct ComputeStatistics;
+
+impl Job for ComputeStatistics {
+    async fn run(deps: &Deps, _payload: Value) -> Result<Value> {
+        // Purged first, so that the snapshot is computed on what is kept.
+        let purged = privacy::purge_ended_accompaniments(deps, deps.retention_months).await?;
+        let (snapshot, asked) = uc::compute_statistics(deps).await?;
+        Ok(json!({
+            "rows": snapshot.rows.len(),
+            "feedback_requests_queued": asked,
+            "officers_purged": purged,
+        }))
     }
 }
 

@@ -1,6 +1,8 @@
-//! Cassiopée's Lambda handlers. Every HTTP function and the local server call [`handle`] with
-//! the API Gateway HTTP API (v2) request that Lambda hands over; every job function calls
-//! [`jobs::dispatch`]. Handlers stay thin: the work is in `cassiopee_domain::usecases`.
+//! Cassiopée's Lambda handlers. The local server and the tests call [`handle`] with the API
+//! Gateway HTTP API (v2) request that Lambda hands over, and [`jobs::dispatch`] with a job's
+//! event; each function binary runs [`run_http_function`] or [`run_job_function`] with its own
+//! operations ([`handlers::Operations`], [`jobs::Job`]), so that it links no other function's
+//! code. Handlers stay thin: the work is in `cassiopee_domain::usecases`.
 
 pub mod config;
 pub mod handlers;
@@ -12,7 +14,9 @@ pub mod problem;
 pub mod routes;
 pub mod tokens;
 
+use crate::handlers::{Every, Operations};
 use crate::http::Incoming;
+use crate::jobs::Job;
 use crate::problem::{problem, raw_problem};
 use crate::routes::{Function, Lookup, lookup};
 use cassiopee_domain::usecases::Deps;
@@ -23,6 +27,11 @@ use tracing::Instrument;
 /// Serves one HTTP request. `only` restricts the routes to one function's, as a deployed
 /// function would; `None` serves every route, as the local one-process server does.
 pub async fn handle(deps: &Deps, only: Option<Function>, req: Request) -> Response<Body> {
+    serve::<Every>(deps, only, req).await
+}
+
+/// Serves one HTTP request with the operations `O`, on the routes of `only` (or all).
+async fn serve<O: Operations>(deps: &Deps, only: Option<Function>, req: Request) -> Response<Body> {
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
     let (route, params) = match lookup(&method, &path) {
@@ -53,13 +62,15 @@ pub async fn handle(deps: &Deps, only: Option<Function>, req: Request) -> Respon
         return problem(&e);
     }
     let span = tracing::info_span!("request", route = route.path, method = route.method);
-    match handlers::run(deps, route, &incoming).instrument(span).await {
+    match handlers::run::<O>(deps, route, &incoming)
+        .instrument(span)
+        .await
+    {
         Ok(response) => response,
         Err(e) => problem(&e),
     }
 }
 
-/// Entry point of an HTTP function binary.
 /// A body where the route takes none: too large (413) or anything but nothing, blanks or `{}`
 /// (400). Routes that read one check their own limits.
 fn check_body(route: &routes::Route, req: &Incoming) -> cassiopee_domain::error::Result<()> {
@@ -80,26 +91,32 @@ fn check_body(route: &routes::Route, req: &Incoming) -> cassiopee_domain::error:
     ))
 }
 
-pub async fn run_http_function(function: Function) -> Result<(), lambda_http::Error> {
+/// Entry point of an HTTP function binary: it serves the routes of `O::FUNCTION` only.
+pub async fn run_http_function<O: Operations>() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
-    let deps = config::function_deps().await?;
+    let unbused: config::Unbused = if O::EVENTS_IN_PROCESS {
+        config::build_deps
+    } else {
+        config::build_deps_without_events
+    };
+    let deps = config::function_deps(unbused).await?;
     lambda_http::run(lambda_http::service_fn(move |req: Request| {
         let deps = deps.clone();
-        async move { Ok::<_, std::convert::Infallible>(handle(&deps, Some(function), req).await) }
+        async move { Ok::<_, std::convert::Infallible>(serve::<O>(&deps, O::FUNCTION, req).await) }
     }))
     .await
 }
 
 /// Entry point of a job function binary. A failure is returned to Lambda, so that the
 /// asynchronous invocation is retried and lands in the dead-letter queue at the end.
-pub async fn run_job_function(function: Function) -> Result<(), lambda_runtime::Error> {
+pub async fn run_job_function<J: Job>() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let deps = config::function_deps().await?;
+    let deps = config::function_deps(config::build_deps).await?;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
             let deps = deps.clone();
             async move {
-                jobs::dispatch(&deps, function, event.payload)
+                J::run(&deps, event.payload)
                     .await
                     .map_err(|e| lambda_runtime::Error::from(e.to_string()))
             }
