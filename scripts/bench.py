@@ -247,6 +247,8 @@ def seed(env, work):
 
 
 def starts(count, no_store=False):
+    """With `no_store`, only the event answered before any AWS call: no emulator is started or
+    seeded (nothing listens at the endpoint, and nothing calls it)."""
     from lambda_invoke import aws_env
 
     lambda_dir = TARGET / "lambda-x86_64"
@@ -259,13 +261,15 @@ def starts(count, no_store=False):
             )
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
-    moto = subprocess.Popen(
-        [str(ROOT / ".venv/bin/python"), str(ROOT / "scripts/moto_server.py"), str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    moto = None
+    if not no_store:
+        moto = subprocess.Popen(
+            [str(ROOT / ".venv/bin/python"), str(ROOT / "scripts/moto_server.py"), str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     try:
-        for _ in range(150):
+        for _ in range(150 if moto else 0):
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
                 break
@@ -285,7 +289,8 @@ def starts(count, no_store=False):
             "CASSIOPEE_PUBLIC_URL": "http://127.0.0.1:8080",
             "CASSIOPEE_LINK_SECRET": "bench-link-secret-0123456789abcdef",
         }
-        seed(env, work)
+        if moto:
+            seed(env, work)
         print()
         subprocess.run(
             [str(bench_bin), str(lambda_dir), str(count), "50"] + (["no-store"] if no_store else []),
@@ -293,8 +298,9 @@ def starts(count, no_store=False):
             check=True,
         )
     finally:
-        moto.terminate()
-        moto.wait(30)
+        if moto:
+            moto.terminate()
+            moto.wait(30)
 
 
 def callgrind_total(binary, args):
