@@ -171,7 +171,8 @@ impl Settings {
                 Ok(m) if (1..=240).contains(&m) => m,
                 _ => {
                     return Err(DomainError::internal(format!(
-                        "CASSIOPEE_RETENTION_MONTHS={raw:?} must be a number of months from 1 to 240"
+                        "CASSIOPEE_RETENTION_MONTHS={raw:?} must be a number of months \
+                         from 1 to 240"
                     )));
                 }
             },

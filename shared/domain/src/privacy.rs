@@ -219,7 +219,8 @@ pub async fn purge_ended_accompaniments(deps: &Deps, months: u32) -> Result<u32>
         }
         // The reason names no date: the end of an accompaniment would point to the officer.
         let reason = format!(
-            "Durée de conservation écoulée : accompagnement terminé depuis plus de {months} mois."
+            "Durée de conservation écoulée : accompagnement terminé depuis plus de \
+             {months} mois."
         );
         match erase_officer(deps, &officer.id, Actor::system("purge"), &reason).await {
             Ok(_) => erased += 1,

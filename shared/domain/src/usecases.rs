@@ -1567,13 +1567,7 @@ pub async fn plan_training(
         planned_by: by.to_string(),
         planned_at: deps.now(),
     };
-    let before = deps
-        .store
-        .programme(officer)
-        .await?
-        .into_iter()
-        .find(|p| &p.training_id == training)
-        .map(|p| p.kind);
+    let before = planned_kind(deps, officer, training).await?;
     deps.store.plan_training(&item).await?;
     if before != Some(kind) {
         let line = AuditEntry::new(AuditAction::TrainingPlanned, &Actor::staff(by), deps.now())
@@ -1588,6 +1582,21 @@ pub async fn plan_training(
     Ok(item)
 }
 
+/// How a training is on an officer's programme, if it is (what an audit line had before).
+async fn planned_kind(
+    deps: &Deps,
+    officer: &OfficerId,
+    training: &TrainingId,
+) -> Result<Option<ProgrammeKind>> {
+    Ok(deps
+        .store
+        .programme(officer)
+        .await?
+        .into_iter()
+        .find(|p| &p.training_id == training)
+        .map(|p| p.kind))
+}
+
 /// Takes a training off an officer's programme; answers false when it was not on it.
 pub async fn unplan_training(
     deps: &Deps,
@@ -1595,13 +1604,7 @@ pub async fn unplan_training(
     training: &TrainingId,
     by: &StaffId,
 ) -> Result<bool> {
-    let before = deps
-        .store
-        .programme(officer)
-        .await?
-        .into_iter()
-        .find(|p| &p.training_id == training)
-        .map(|p| p.kind);
+    let before = planned_kind(deps, officer, training).await?;
     let removed = deps.store.unplan_training(officer, training).await?;
     if removed {
         let line = AuditEntry::new(
