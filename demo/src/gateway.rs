@@ -6,7 +6,7 @@ use crate::{Local, dev};
 use axum::Router;
 use axum::body::{Body as AxumBody, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use base64::Engine;
@@ -14,9 +14,12 @@ use cassiopee_api::http::MAX_IMPORT_BODY;
 use cassiopee_api::problem::raw_problem;
 use cassiopee_api::routes::{Lookup, lookup};
 use lambda_http::Body as LambdaBody;
-use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequest;
+use lambda_http::aws_lambda_events::apigw::{
+    ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription,
+    ApiGatewayV2httpRequest, ApiGatewayV2httpRequestContext,
+    ApiGatewayV2httpRequestContextHttpDescription,
+};
 use lambda_http::request::LambdaRequest;
-use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 
 pub fn router(local: Local) -> Router {
@@ -128,18 +131,8 @@ async fn gateway(State(local): State<Local>, req: Request) -> Response {
             }
         },
     };
-    let event = api_gateway_event(&parts, &body, &route_key, &params, claims);
-    let request = match serde_json::from_value::<ApiGatewayV2httpRequest>(event) {
-        Ok(ag) => lambda_http::Request::from(LambdaRequest::ApiGatewayV2(ag)),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot build the API Gateway event");
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                "malformed-request",
-                "Requête illisible.",
-            );
-        }
-    };
+    let event = api_gateway_request(&parts, &body, &route_key, &params, claims);
+    let request = lambda_http::Request::from(LambdaRequest::ApiGatewayV2(event));
     to_axum(cassiopee_api::handle(&local.deps, function, request).await)
 }
 
@@ -149,72 +142,82 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// The HTTP API (v2) payload, format 2.0, as API Gateway sends it to Lambda.
-pub fn api_gateway_event(
+/// The HTTP API (v2) payload, format 2.0, as API Gateway hands it to Lambda: the fields the
+/// handlers read (route key, raw path and query, headers with repeated ones joined by commas,
+/// path parameters, the JWT authorizer's claims, the body, base64 when it is not UTF-8) and the
+/// request context's identifiers. Built as the structure `lambda_http` decodes the event into,
+/// so that the local server does not write and parse JSON on every request.
+pub fn api_gateway_request(
     parts: &axum::http::request::Parts,
     body: &[u8],
     route_key: &str,
     params: &[(String, String)],
     claims: Option<HashMap<String, String>>,
-) -> Value {
-    let mut headers = Map::new();
-    for (name, value) in &parts.headers {
-        let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        let key = name.as_str().to_string();
-        match headers.get_mut(&key) {
-            Some(Value::String(existing)) => {
-                existing.push(',');
-                existing.push_str(&v);
-            }
-            _ => {
-                headers.insert(key, Value::String(v));
+) -> ApiGatewayV2httpRequest {
+    let mut headers = HeaderMap::with_capacity(parts.headers.keys_len());
+    for name in parts.headers.keys() {
+        let mut values = parts.headers.get_all(name).iter();
+        let Some(first) = values.next() else { continue };
+        let mut joined = first.clone();
+        for more in values {
+            let mut bytes = joined.as_bytes().to_vec();
+            bytes.push(b',');
+            bytes.extend_from_slice(more.as_bytes());
+            if let Ok(v) = HeaderValue::from_bytes(&bytes) {
+                joined = v;
             }
         }
+        headers.insert(name.clone(), joined);
     }
-    let raw_query = parts.uri.query().unwrap_or("").to_string();
-    let (body_value, base64) = match std::str::from_utf8(body) {
-        _ if body.is_empty() => (Value::Null, false),
-        Ok(text) => (Value::String(text.to_string()), false),
+    let (body, base64) = match std::str::from_utf8(body) {
+        _ if body.is_empty() => (None, false),
+        Ok(text) => (Some(text.to_string()), false),
         Err(_) => (
-            Value::String(base64::engine::general_purpose::STANDARD.encode(body)),
+            Some(base64::engine::general_purpose::STANDARD.encode(body)),
             true,
         ),
     };
     let now = chrono::Utc::now();
-    let mut context = json!({
-        "accountId": "000000000000",
-        "apiId": "local",
-        "domainName": "127.0.0.1",
-        "domainPrefix": "local",
-        "http": {
-            "method": parts.method.as_str(),
-            "path": parts.uri.path(),
-            "protocol": "HTTP/1.1",
-            "sourceIp": "127.0.0.1",
-            "userAgent": parts.headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or(""),
-        },
-        "requestId": ulid::Ulid::generate().to_string(),
-        "routeKey": route_key,
-        "stage": "$default",
-        "time": now.format("%d/%b/%Y:%H:%M:%S %z").to_string(),
-        "timeEpoch": now.timestamp_millis(),
-    });
+    let mut http = ApiGatewayV2httpRequestContextHttpDescription::default();
+    http.method = parts.method.clone();
+    http.path = Some(parts.uri.path().to_string());
+    http.protocol = Some("HTTP/1.1".into());
+    http.source_ip = Some("127.0.0.1".into());
+    http.user_agent = Some(
+        parts
+            .headers
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string(),
+    );
+    let mut context = ApiGatewayV2httpRequestContext::default();
+    context.account_id = Some("000000000000".into());
+    context.apiid = Some("local".into());
+    context.domain_name = Some("127.0.0.1".into());
+    context.domain_prefix = Some("local".into());
+    context.http = http;
+    context.request_id = Some(ulid::Ulid::generate().to_string());
+    context.route_key = Some(route_key.to_string());
+    context.stage = Some("$default".into());
+    context.time = Some(now.format("%d/%b/%Y:%H:%M:%S %z").to_string());
+    context.time_epoch = now.timestamp_millis();
     if let Some(claims) = claims {
-        context["authorizer"] = json!({ "jwt": { "claims": claims, "scopes": null } });
+        let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
+        jwt.claims = claims;
+        let mut authorizer = ApiGatewayRequestAuthorizer::default();
+        authorizer.jwt = Some(jwt);
+        context.authorizer = Some(authorizer);
     }
-    let path_parameters: Map<String, Value> = params
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect();
-    json!({
-        "version": "2.0",
-        "routeKey": route_key,
-        "rawPath": parts.uri.path(),
-        "rawQueryString": raw_query,
-        "headers": headers,
-        "pathParameters": path_parameters,
-        "requestContext": context,
-        "body": body_value,
-        "isBase64Encoded": base64,
-    })
+    let mut request = ApiGatewayV2httpRequest::default();
+    request.version = Some("2.0".into());
+    request.route_key = Some(route_key.to_string());
+    request.raw_path = Some(parts.uri.path().to_string());
+    request.raw_query_string = Some(parts.uri.query().unwrap_or("").to_string());
+    request.headers = headers;
+    request.path_parameters = params.iter().cloned().collect();
+    request.request_context = context;
+    request.body = body;
+    request.is_base64_encoded = base64;
+    request
 }

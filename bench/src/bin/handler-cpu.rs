@@ -14,7 +14,7 @@
 use cassiopee_api::config::Settings;
 use cassiopee_api::routes::{Function, Lookup, lookup};
 use cassiopee_bench::{percentile, us};
-use cassiopee_local::gateway::api_gateway_event;
+use cassiopee_local::gateway::api_gateway_request;
 use cassiopee_local::{Local, seed};
 use cpu_time::ThreadTime;
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequest;
@@ -26,7 +26,8 @@ use std::time::{Duration, Instant};
 struct Prepared {
     label: &'static str,
     function: Function,
-    event: serde_json::Value,
+    /// The event's JSON, as the runtime receives it from the Runtime API.
+    event: String,
 }
 
 fn prepare(
@@ -51,13 +52,13 @@ fn prepare(
         .header("content-type", "application/json")
         .body(())?;
     let (parts, ()) = request.into_parts();
-    let event = api_gateway_event(
+    let event = serde_json::to_string(&api_gateway_request(
         &parts,
         body.as_bytes(),
         &route_key,
         &params,
         Some(claims.clone()),
-    );
+    ))?;
     Ok(Prepared {
         label,
         function,
@@ -66,7 +67,7 @@ fn prepare(
 }
 
 async fn serve(local: &Local, p: &Prepared) -> anyhow::Result<u16> {
-    let ag: ApiGatewayV2httpRequest = serde_json::from_value(p.event.clone())?;
+    let ag: ApiGatewayV2httpRequest = serde_json::from_str(&p.event)?;
     let request = lambda_http::Request::from(LambdaRequest::ApiGatewayV2(ag));
     let response = cassiopee_api::handle(&local.deps, Some(p.function), request).await;
     Ok(response.status().as_u16())

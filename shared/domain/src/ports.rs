@@ -526,6 +526,12 @@ pub trait Store: Send + Sync {
     /// skipped. Answers how many were new.
     async fn queue_notices(&self, notices: &[Notice], now: Instant) -> Result<u32>;
     async fn pending_notices(&self, limit: u32) -> Result<Vec<QueuedNotice>>;
+    /// Takes the turn to send notice `id` until `until`, so that two senders at once (two
+    /// requests, or a request and the sweep) do not both send it: answers false, changing
+    /// nothing, when the notice is no longer queued (sent, dropped, given up) or another
+    /// sender's turn has not run out at `now`. A sender that dies leaves its turn to run out,
+    /// and the notice is sent by a later sweep; a failed send gives the turn back.
+    async fn claim_notice(&self, id: i64, until: Instant, now: Instant) -> Result<bool>;
     /// Marks a notice sent, with the provider's message id when it gave one.
     async fn mark_notice_sent(&self, id: i64, message_id: Option<&str>, now: Instant)
     -> Result<()>;

@@ -1852,8 +1852,24 @@ async fn deliver(deps: &Deps, batch: u32, budget: std::time::Duration) -> u32 {
     }
 }
 
-/// Sends one queued notice and records the outcome; answers whether it went.
+/// How long a sender holds its turn on a notice: far longer than one send takes (a request
+/// spends at most [`REQUEST_BUDGET`] on all of its own), short enough that a notice whose
+/// sender died goes with the sweep a few minutes later.
+const SENDER_TURN_SECONDS: i64 = 300;
+
+/// Sends one queued notice and records the outcome; answers whether it went. A notice another
+/// sender has taken, or that went meanwhile, is left to it.
 async fn deliver_queued(deps: &Deps, queued: &QueuedNotice) -> bool {
+    let now = deps.now();
+    let until = now + chrono::Duration::seconds(SENDER_TURN_SECONDS);
+    match deps.store.claim_notice(queued.id, until, now).await {
+        Ok(true) => {}
+        Ok(false) => return false,
+        Err(e) => {
+            tracing::warn!(notice = queued.id, error = %e, "could not take a notice's turn");
+            return false;
+        }
+    }
     match deliver_one(deps, queued.id, &queued.notice).await {
         Ok(Delivery::Dropped(reason)) => {
             tracing::info!(

@@ -707,6 +707,10 @@ impl Store for DynamoStore {
         self.pending_notices_impl(limit).await
     }
 
+    async fn claim_notice(&self, id: i64, until: Instant, now: Instant) -> Result<bool> {
+        self.claim_notice_impl(id, until, now).await
+    }
+
     async fn mark_notice_sent(
         &self,
         id: i64,

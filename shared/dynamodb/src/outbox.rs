@@ -235,6 +235,29 @@ impl DynamoStore {
         Ok(queued)
     }
 
+    /// A notice is queued while it carries the outbox index's key (pending, or failed with
+    /// attempts left); the turn is a time on the item, taken under a condition.
+    pub(crate) async fn claim_notice_impl(
+        &self,
+        id: i64,
+        until: Instant,
+        now: Instant,
+    ) -> Result<bool> {
+        self.write_one(
+            Write::update(Role::Notice, keys::notice(id))
+                .set("claimed_until", n(micros(until)))
+                .when(|w| format!("attribute_exists({})", w.name(keys::GSI3PK)))
+                .when(|w| {
+                    let c = w.name("claimed_until");
+                    format!(
+                        "attribute_not_exists({c}) OR {c} <= {}",
+                        w.value(n(micros(now)))
+                    )
+                }),
+        )
+        .await
+    }
+
     pub(crate) async fn mark_notice_sent_impl(
         &self,
         id: i64,
@@ -379,6 +402,7 @@ impl DynamoStore {
                 .set("status", s("failed"))
                 .set("attempts", n(attempts + 1))
                 .set("last_error", s(error))
+                .remove("claimed_until")
                 .when_eq("attempts", n(attempts));
             if attempts + 1 >= MAX_DELIVERY_ATTEMPTS {
                 w = w.remove(keys::GSI3PK).remove(keys::GSI3SK);

@@ -81,6 +81,7 @@ contract!(
     a_key_is_claimed_once_even_by_twenty_callers_at_once,
     a_quota_counts_up_to_its_limit_even_at_once_and_each_window_starts_afresh,
     a_dropped_notice_leaves_the_queue_and_says_why,
+    one_sender_at_a_time_holds_a_notice_and_a_sent_one_is_never_taken_again,
     the_audit_log_reads_per_subject_and_an_erasure_keeps_only_pseudonymous_records,
 );
 
@@ -3477,4 +3478,63 @@ async fn the_audit_log_reads_per_subject_and_an_erasure_keeps_only_pseudonymous_
     );
     assert_eq!(outcomes[1], RowOutcome::Unchanged);
     assert_eq!(store.officer(&o[0]).await.expect("officer"), None);
+}
+
+async fn one_sender_at_a_time_holds_a_notice_and_a_sent_one_is_never_taken_again(b: Backend) {
+    let store = b.store.clone();
+    let (session, o) = setup(&*store, 2, 5, WaitlistMode::Direct).await;
+    let t0 = at("2027-02-01T10:00");
+    enrol(&*store, &session, &o[0], t0).await;
+    enrol(&*store, &session, &o[1], t0).await;
+    let pending = store.pending_notices(10).await.expect("pending");
+    assert_eq!(pending.len(), 2);
+    let (first, second) = (pending[0].id, pending[1].id);
+    let until = t0 + Duration::minutes(5);
+    // Ten senders at once: one gets the turn.
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.claim_notice(first, until, t0).await })
+        })
+        .collect();
+    let mut won = 0;
+    for t in tasks {
+        if t.await.expect("task").expect("claim") {
+            won += 1;
+        }
+    }
+    assert_eq!(won, 1, "exactly one sender holds the turn");
+    // A turn taken at `when` lasts five minutes.
+    let claim = |id: i64, when: Instant| {
+        let store = store.clone();
+        async move {
+            store
+                .claim_notice(id, when + Duration::minutes(5), when)
+                .await
+                .expect("claim")
+        }
+    };
+    // Another notice has its own turn; the turn runs out at `until`.
+    assert!(claim(second, t0).await, "another notice");
+    assert!(!claim(first, t0 + Duration::minutes(1)).await, "still held");
+    let after = until + Duration::seconds(1);
+    assert!(claim(first, after).await, "ran out");
+    // A failed send gives the turn back at once; a sent notice is never taken again.
+    store
+        .mark_notice_failed(first, "refus", after)
+        .await
+        .expect("failed");
+    assert!(claim(first, after).await, "after a failure");
+    store
+        .mark_notice_sent(first, None, after)
+        .await
+        .expect("sent");
+    let much_later = after + Duration::days(1);
+    assert!(!claim(first, much_later).await, "sent");
+    store
+        .mark_notice_dropped(second, "plus d'actualité", after)
+        .await
+        .expect("dropped");
+    assert!(!claim(second, much_later).await, "dropped");
+    assert!(!claim(999_999, t0).await, "unknown id");
 }

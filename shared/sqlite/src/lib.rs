@@ -28,12 +28,19 @@ use cassiopee_domain::time::{Instant, paris_end_of_day, paris_start_of_day};
 use rows::*;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, TryLockError};
 
 const SCHEMA: &str = include_str!("schema.sql");
 
+/// One connection writes, in immediate transactions one at a time; reads go to a few more
+/// connections on the same file (write-ahead logging lets them read while the writer writes,
+/// each seeing the last committed state), so that requests on several threads do not queue
+/// behind one another. A store in memory has no file to share: it reads on its writer.
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
 }
 
 fn db(e: rusqlite::Error) -> DomainError {
@@ -46,8 +53,19 @@ impl SqliteStore {
         std::fs::create_dir_all(dir).map_err(|e| {
             DomainError::internal(format!("cannot create data folder {}: {e}", dir.display()))
         })?;
-        let conn = Connection::open(dir.join("cassiopee.sqlite3")).map_err(db)?;
-        Self::init(conn)
+        let path = dir.join("cassiopee.sqlite3");
+        let mut store = Self::init(Connection::open(&path).map_err(db)?)?;
+        let count = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
+        for _ in 0..count {
+            let reader = Connection::open(&path).map_err(db)?;
+            reader
+                .busy_timeout(std::time::Duration::from_secs(10))
+                .map_err(db)?;
+            // A reader never writes: a mistake would fail rather than bypass the writer's lock.
+            reader.pragma_update(None, "query_only", "ON").map_err(db)?;
+            store.readers.push(Mutex::new(reader));
+        }
+        Ok(store)
     }
 
     /// A private store in memory, for tests.
@@ -68,14 +86,31 @@ impl SqliteStore {
         conn.execute_batch(SCHEMA).map_err(db)?;
         migrate(&conn)?;
         Ok(Self {
-            conn: Mutex::new(conn),
+            writer: Mutex::new(conn),
+            readers: Vec::new(),
+            next_reader: AtomicUsize::new(0),
         })
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Connection>> {
-        self.conn
-            .lock()
-            .map_err(|_| DomainError::internal("store lock poisoned"))
+        self.writer.lock().map_err(|_| poisoned())
+    }
+
+    /// A reader that is free, or else the next one in turn (waiting for it).
+    fn reader(&self) -> Result<MutexGuard<'_, Connection>> {
+        if self.readers.is_empty() {
+            return self.lock();
+        }
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        let n = self.readers.len();
+        for i in 0..n {
+            match self.readers[(start + i) % n].try_lock() {
+                Ok(guard) => return Ok(guard),
+                Err(TryLockError::WouldBlock) => continue,
+                Err(TryLockError::Poisoned(_)) => return Err(poisoned()),
+            }
+        }
+        self.readers[start % n].lock().map_err(|_| poisoned())
     }
 
     /// Runs `f` in one immediate transaction, committed only when it returns `Ok`.
@@ -90,9 +125,13 @@ impl SqliteStore {
     }
 
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let conn = self.lock()?;
+        let conn = self.reader()?;
         f(&conn)
     }
+}
+
+fn poisoned() -> DomainError {
+    DomainError::internal("store lock poisoned")
 }
 
 /// Schema changes after the first version, applied once each, in order (`PRAGMA user_version`
@@ -177,6 +216,8 @@ const MIGRATIONS: &[&str] = &[
          use_id        TEXT NOT NULL,
          PRIMARY KEY (subject, window_start, use_id)
      );",
+    // 7: a sender's turn on a queued notice (`claim_notice`).
+    "ALTER TABLE outbox ADD COLUMN claimed_until INTEGER;",
 ];
 
 /// Rebuilds each session's `waiting_peak` from its enrolments' history, replayed in order:
@@ -1423,6 +1464,20 @@ impl Store for SqliteStore {
         })
     }
 
+    async fn claim_notice(&self, id: i64, until: Instant, now: Instant) -> Result<bool> {
+        self.write(|c| {
+            let changed = c
+                .execute(
+                    "UPDATE outbox SET claimed_until = ?2 WHERE id = ?1 \
+                     AND status IN ('pending', 'failed') AND attempts < 5 \
+                     AND (claimed_until IS NULL OR claimed_until <= ?3)",
+                    params![id, micros(until), micros(now)],
+                )
+                .map_err(db)?;
+            Ok(changed == 1)
+        })
+    }
+
     async fn mark_notice_dropped(&self, id: i64, reason: &str, _now: Instant) -> Result<()> {
         self.write(|c| {
             c.execute(
@@ -1437,7 +1492,12 @@ impl Store for SqliteStore {
 
     async fn mark_notice_failed(&self, id: i64, error: &str, _now: Instant) -> Result<()> {
         self.write(|c| {
-            c.execute("UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?2 WHERE id = ?1", params![id, error]).map_err(db)?;
+            c.execute(
+                "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?2, \
+                 claimed_until = NULL WHERE id = ?1",
+                params![id, error],
+            )
+            .map_err(db)?;
             Ok(())
         })
     }
@@ -1665,10 +1725,11 @@ impl Store for SqliteStore {
         let erasure = self.erase(o, now)?;
         // The write-ahead log still holds the pages as they were: fold it into the database
         // (whose deleted content `secure_delete` zeroes) and empty it.
-        self.read(|c| {
-            c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-                .map_err(db)
-        })?;
+        let writer = self.lock()?;
+        writer
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(db)?;
+        drop(writer);
         Ok(erasure)
     }
 

@@ -313,3 +313,45 @@ async fn migration_2_rebuilds_each_waiting_peak_from_the_history() {
         .expect("backfill");
     assert_eq!(peak().await, 4);
 }
+
+#[tokio::test]
+async fn a_store_in_a_file_reads_its_own_writes_on_every_reader_and_readers_never_write() {
+    let dir = std::env::temp_dir().join(format!("cassiopee-readers-{}", std::process::id()));
+    let store = SqliteStore::open(&dir).expect("store");
+    assert!(store.readers.len() >= 2, "{} readers", store.readers.len());
+    let (session, officers) = setup(&store, 3, 1, WaitlistMode::Direct).await;
+    for (i, officer) in officers.iter().enumerate() {
+        let cmd = EnrolCommand {
+            session_id: session.clone(),
+            officer_id: officer.clone(),
+            actor: Actor::officer(officer),
+            now: at("2027-02-01T10:00"),
+            idempotency_key: None,
+        };
+        store.enrol(&cmd).await.expect("enrol");
+        // Every reader in turn sees the write just committed by the writer.
+        for _ in 0..store.readers.len() {
+            let s = store
+                .session(&session)
+                .await
+                .expect("read")
+                .expect("session");
+            assert_eq!(
+                (s.seats_taken, s.waiting),
+                (1, i as u32),
+                "after enrolment {i}"
+            );
+        }
+    }
+    // Two readers held at once: the next read takes a third, or waits for one.
+    let (a, b) = (store.reader().expect("a"), store.reader().expect("b"));
+    assert!(!std::ptr::eq(&*a, &*b), "two guards on one connection");
+    drop((a, b));
+    let reader = store.reader().expect("reader");
+    let err = reader
+        .execute("UPDATE sessions SET capacity = 9", [])
+        .expect_err("a reader must not write");
+    assert!(err.to_string().contains("readonly"), "{err}");
+    drop(reader);
+    let _ = std::fs::remove_dir_all(&dir);
+}
