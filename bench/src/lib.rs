@@ -1,5 +1,7 @@
 //! Helpers shared by the benchmark binaries: percentiles and the printed table.
 
+pub mod inprocess;
+
 use std::time::Duration;
 
 /// The `p`-th percentile (0–100) of `samples`, by the nearest-rank method.

@@ -2,8 +2,8 @@
 //! claims only; officer routes act on the caller's own data.
 
 use crate::http::{
-    Format, Incoming, MAX_IMPORT_BODY, download, json, json_varying, negotiate, no_content,
-    too_large,
+    Format, Incoming, MAX_IMPORT_BODY, download, json, json_varying, listing, negotiate,
+    no_content, too_large,
 };
 use crate::one_time;
 use crate::routes::{Function, Op, Route};
@@ -745,10 +745,7 @@ async fn list_sessions_ops(
     match op {
         Op::ListSessions => {
             let sessions = uc::list_sessions(deps, session_query(req)?).await?;
-            Ok(json(
-                StatusCode::OK,
-                &json!({ "sessions": sessions, "count": sessions.len() }),
-            ))
+            Ok(json(StatusCode::OK, &listing("sessions", &sessions)))
         }
         Op::GetSession => {
             let me = match &who {
@@ -1040,10 +1037,7 @@ async fn staff_sessions_ops(
             let mut q = session_query(req)?;
             q.include_cancelled = true;
             let sessions = uc::list_sessions(deps, q).await?;
-            Ok(json(
-                StatusCode::OK,
-                &json!({ "sessions": sessions, "count": sessions.len() }),
-            ))
+            Ok(json(StatusCode::OK, &listing("sessions", &sessions)))
         }
         Op::AdminCreateSession => {
             let b: SessionBody = req.json()?;
@@ -1177,10 +1171,7 @@ async fn staff_sessions_ops(
         }
         Op::AdminSessionNotifications => {
             let list = ledger::session_notifications(deps, &session_id(req)?).await?;
-            Ok(json(
-                StatusCode::OK,
-                &json!({ "notifications": list, "count": list.len() }),
-            ))
+            Ok(json(StatusCode::OK, &listing("notifications", &list)))
         }
         Op::AdminSessionAudit => {
             let subject = AuditSubject::Session(session_id(req)?);
@@ -1196,7 +1187,7 @@ async fn staff_sessions_ops(
             StatisticsQuery::new(from, to, Grouping::Session)?;
             let lines = uc::enrolment_lines(deps, from, to).await?;
             Ok(match format {
-                Format::Json => json_varying(&json!({ "enrolments": lines, "count": lines.len() })),
+                Format::Json => json_varying(&listing("enrolments", &lines)),
                 f => download(f, "inscriptions", &export::enrolments_table(&lines)),
             })
         }
@@ -1297,18 +1288,13 @@ async fn staff_officers_ops(
         Op::AdminOfficerNotifications => {
             let id = req.id("id", OfficerId::parse, DomainError::officer_not_found)?;
             let list = ledger::officer_notifications(deps, &id).await?;
-            Ok(json(
-                StatusCode::OK,
-                &json!({ "notifications": list, "count": list.len() }),
-            ))
+            Ok(json(StatusCode::OK, &listing("notifications", &list)))
         }
         Op::AdminListOfficers => {
             let format = negotiate(req)?;
             let officers = deps.store.officers().await?;
             Ok(match format {
-                Format::Json => {
-                    json_varying(&json!({ "officers": officers, "count": officers.len() }))
-                }
+                Format::Json => json_varying(&listing("officers", &officers)),
                 f => {
                     let staff = deps.store.staff_list().await?;
                     download(f, "officiers", &export::officers_table(&officers, &staff))
@@ -1375,10 +1361,7 @@ async fn staff_officers_ops(
                 }
             };
             let list = uc::programme_follow_up(deps, behind_only).await?;
-            Ok(json(
-                StatusCode::OK,
-                &json!({ "officers": list, "count": list.len() }),
-            ))
+            Ok(json(StatusCode::OK, &listing("officers", &list)))
         }
         Op::AdminStatistics => {
             let format = negotiate(req)?;

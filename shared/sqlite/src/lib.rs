@@ -115,6 +115,7 @@ impl SqliteStore {
 
     /// Runs `f` in one immediate transaction, committed only when it returns `Ok`.
     fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let _timer = StoreTimer::start();
         let mut conn = self.lock()?;
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -125,8 +126,37 @@ impl SqliteStore {
     }
 
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let _timer = StoreTimer::start();
         let conn = self.reader()?;
         f(&conn)
+    }
+}
+
+thread_local! {
+    static TIME_IN_STORE: std::cell::Cell<std::time::Duration> =
+        const { std::cell::Cell::new(std::time::Duration::ZERO) };
+}
+
+/// The time the calling thread has spent in this store's database work so far (waiting for a
+/// connection, running statements, converting rows), summed over every store. Benchmarks take
+/// the difference around a request to tell its handler's own cost from its store's.
+pub fn time_in_store() -> std::time::Duration {
+    TIME_IN_STORE.with(std::cell::Cell::get)
+}
+
+/// Adds the time until it is dropped to [`time_in_store`].
+struct StoreTimer(std::time::Instant);
+
+impl StoreTimer {
+    fn start() -> Self {
+        Self(std::time::Instant::now())
+    }
+}
+
+impl Drop for StoreTimer {
+    fn drop(&mut self) {
+        let spent = self.0.elapsed();
+        TIME_IN_STORE.with(|t| t.set(t.get() + spent));
     }
 }
 
