@@ -677,9 +677,11 @@ impl Store for DynamoStore {
             .table_name(&self.table)
             .set_key(Some(items::keyed(&keys::plan(o, t))))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(tx::sdk("DeleteItem"))?;
+        tx::spent("DeleteItem", out.consumed_capacity.as_slice());
         Ok(out.attributes.is_some_and(|a| !a.is_empty()))
     }
 

@@ -2525,6 +2525,32 @@ mod dynamodb_only {
             .collect()
     }
 
+    /// Each call since `mark` asked for its consumed capacity (`ReturnConsumedCapacity=TOTAL`),
+    /// and each answer but a transaction's reported some (moto reports none for
+    /// `TransactWriteItems`, and fixed figures for the rest: they are printed, not compared
+    /// with DynamoDB's; BENCHMARKS.md gives those).
+    fn assert_capacity_reported(d: &Dynamo, mark: usize, path: &str) {
+        let calls = calls_since(d, mark);
+        let spent = &d.tap.capacity()[mark..];
+        assert_eq!(calls.len(), spent.len(), "{path}: one record a call");
+        for (op, spent) in calls.iter().zip(spent) {
+            assert!(
+                spent.asked,
+                "{path}: {op} did not ask for its consumed capacity"
+            );
+            if op != "TransactWriteItems" {
+                assert!(
+                    spent.units.is_some_and(|u| u > 0.0),
+                    "{path}: {op} reported no capacity: {spent:?}"
+                );
+            }
+            println!(
+                "consumed capacity, {path}: {op} {:?} (moto's figure)",
+                spent.units
+            );
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn each_request_path_makes_the_calls_its_access_pattern_says() {
         let Some(b) = dynamo().await else {
@@ -2544,6 +2570,7 @@ mod dynamodb_only {
             .expect("sessions");
         assert_eq!(listed.len(), 1);
         assert_eq!(calls_since(&d, mark), ["Query"], "list sessions");
+        assert_capacity_reported(&d, mark, "list sessions");
         let mark = d.tap.operations().len();
         let by_theme = SessionQuery {
             theme: Some("Gouvernance".into()),
@@ -2555,6 +2582,7 @@ mod dynamodb_only {
             ["Query", "Query"],
             "by theme: the catalogue too"
         );
+        assert_capacity_reported(&d, mark, "by theme");
 
         let mark = d.tap.operations().len();
         enrol(store, &session, &o[0], t0).await;
@@ -2563,6 +2591,7 @@ mod dynamodb_only {
             ["TransactWriteItems"],
             "enrol, no read"
         );
+        assert_capacity_reported(&d, mark, "enrol");
 
         // The last seat is gone: the confirmation fails its condition, then the join commits.
         let mark = d.tap.operations().len();
@@ -2572,6 +2601,7 @@ mod dynamodb_only {
             ["TransactWriteItems", "TransactWriteItems"],
             "enrol onto the waiting list"
         );
+        assert_capacity_reported(&d, mark, "enrol onto the waiting list");
 
         let mark = d.tap.operations().len();
         let withdrawal = withdraw(store, &session, &o[0], t0)
@@ -2583,6 +2613,7 @@ mod dynamodb_only {
             ["Query", "TransactWriteItems"],
             "withdraw and promote: the session's partition, the write"
         );
+        assert_capacity_reported(&d, mark, "withdraw and promote");
         // The SeatReleased event's promotion then finds no free seat: one read, no write.
         let mark = d.tap.operations().len();
         assert!(
@@ -2597,6 +2628,7 @@ mod dynamodb_only {
             ["GetItem"],
             "promote with nothing to do: the session"
         );
+        assert_capacity_reported(&d, mark, "promote with nothing to do");
 
         let mark = d.tap.operations().len();
         assert_eq!(store.roster(&session).await.expect("roster").len(), 2);
@@ -2605,6 +2637,7 @@ mod dynamodb_only {
             ["Query", "BatchGetItem"],
             "roster: the enrolments, then their officers"
         );
+        assert_capacity_reported(&d, mark, "roster");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
