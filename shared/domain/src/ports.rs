@@ -142,6 +142,14 @@ pub enum WithdrawOutcome {
     DeclinedOffer,
 }
 
+/// What a withdrawal did: the outcome for the officer who withdrew, and who got the seat it
+/// freed in the same transaction (see [`Store::withdraw`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Withdrawal {
+    pub outcome: WithdrawOutcome,
+    pub promoted: Vec<Promoted>,
+}
+
 /// What a store did when promoting from the waiting list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Promoted {
@@ -149,6 +157,17 @@ pub struct Promoted {
     pub status: EnrolmentStatus,
     #[serde(with = "crate::time::paris_serde::option")]
     pub offer_expires_at: Option<Instant>,
+}
+
+impl Promoted {
+    /// What a promoted enrolment became.
+    pub fn of(e: &crate::model::Enrolment) -> Self {
+        Self {
+            officer_id: e.officer_id.clone(),
+            status: e.status,
+            offer_expires_at: e.offer_expires_at,
+        }
+    }
 }
 
 /// A change to a session's planning. `None` leaves a field as it is.
@@ -450,7 +469,11 @@ pub trait Store: Send + Sync {
     /// Confirms when a seat is free and nobody waits; otherwise waitlists at the end when the
     /// list is on and the session is still open; otherwise refuses (`session-full`).
     async fn enrol(&self, cmd: &EnrolCommand) -> Result<Enrolled>;
-    async fn withdraw(&self, cmd: &WithdrawCommand) -> Result<WithdrawOutcome>;
+    /// Gives up a seat, an offer or a place on the waiting list. A seat freed goes, in the same
+    /// transaction, to the head of the waiting list when the session's mode and dates allow
+    /// it, as [`Store::promote`] would give it (confirmed, or offered until a deadline); at
+    /// most that one seat: other free seats are left to `promote`.
+    async fn withdraw(&self, cmd: &WithdrawCommand) -> Result<Withdrawal>;
     /// Accepts or declines a held offer.
     async fn answer_offer(
         &self,

@@ -152,7 +152,7 @@ pub async fn erase_officer(
             actor: actor.clone(),
             now,
         };
-        let outcome = store.withdraw(&cmd).await?;
+        let outcome = store.withdraw(&cmd).await?.outcome;
         seats_released += 1;
         if matches!(
             outcome,
@@ -182,7 +182,8 @@ pub async fn erase_officer(
         }));
     record(deps, vec![line]).await;
     // Withdrawals queued notices to the erased officer; they went with the ledger. Others'
-    // (promotions) follow the events.
+    // (promotions made with the withdrawals) go now; those of later promotions follow the
+    // events.
     deliver_pending(deps).await;
     publish(deps, events).await;
     tracing::info!(seats_released, "officer erased");

@@ -2,7 +2,7 @@
 //! call them inside their transactions, so every adapter applies the same rules.
 
 use crate::error::{DomainError, Result};
-use crate::model::{Session, SessionStatus, WaitlistMode};
+use crate::model::{Enrolment, EnrolmentStatus, Session, SessionStatus, WaitlistMode};
 use crate::notices::french_datetime;
 use crate::time::{DailyHours, Instant, paris};
 use chrono::{Duration, NaiveDate};
@@ -76,6 +76,24 @@ pub enum Promotion {
     Confirm,
     /// Offer the seat to the next in line until this instant.
     Offer { expires_at: Instant },
+}
+
+impl Promotion {
+    /// Applies the promotion to the next in line: confirmed now, or offered until the
+    /// deadline. The session's counters are the caller's.
+    pub fn apply(self, e: &mut Enrolment, now: Instant) {
+        match self {
+            Promotion::Confirm => {
+                e.status = EnrolmentStatus::Confirmed;
+                e.confirmed_at = Some(now);
+                e.offer_expires_at = None;
+            }
+            Promotion::Offer { expires_at } => {
+                e.status = EnrolmentStatus::Offered;
+                e.offer_expires_at = Some(expires_at);
+            }
+        }
+    }
 }
 
 /// Decides whether a freed seat can go to the next in line now. No promotion after the close or

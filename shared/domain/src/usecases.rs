@@ -253,7 +253,17 @@ pub async fn withdraw(
         actor,
         now: deps.now(),
     };
-    let outcome = deps.store.withdraw(&cmd).await?;
+    // A freed seat that the session's mode gives at once went to the head of the waiting list
+    // in the same transaction; the SeatReleased event still follows, so that promote-waitlist
+    // catches up on what that promotion did not do (it finds nothing left otherwise).
+    let withdrawal = deps.store.withdraw(&cmd).await?;
+    if !withdrawal.promoted.is_empty() {
+        tracing::info!(
+            promoted = withdrawal.promoted.len(),
+            "the freed seat went to the waiting list"
+        );
+    }
+    let outcome = withdrawal.outcome;
     let mut events = vec![DomainEvent::EnrolmentChanged {
         session_id: session.clone(),
         officer_id: officer.clone(),

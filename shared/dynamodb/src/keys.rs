@@ -28,6 +28,7 @@
 //! | session by reference; its uniqueness | table | `pk = REF#<reference>`, `sk = REF` → id |
 //! | a session's enrolments (roster) | table | `pk = SESSION#<id>`, `sk` begins with `ENROL#` |
 //! | one officer's enrolment in a session | table | `pk = SESSION#<id>`, `sk = ENROL#<officer>` |
+//! | a session and its enrolments, session first | table | `pk = SESSION#<id>`, backwards |
 //! | a session's waiting list, in order | lsi1 | `pk = SESSION#<id>`; `lsi1sk = WAIT#<rank>#<enrolment>`, only while waitlisted |
 //! | an officer's enrolments, by date | gsi2 | `gsi2pk = OFFICER#<id>`, `gsi2sk` begins with `ENROL#` (`ENROL#<joined_at>#<session>`) |
 //! | an enrolment's history | table | `pk = ENROLMENT#<id>`, `sk` begins with `CHANGE#` (`CHANGE#<sequence>`) |

@@ -54,7 +54,7 @@ use cassiopee_domain::notices::{Notice, Transition, notice_for};
 use cassiopee_domain::ports::{
     DeliveryStatus, EnrolCommand, Enrolled, Erasure, NoticeRecord, Promoted, QueuedNotice,
     RosterLine, RowOutcome, SessionPatch, SessionQuery, SessionUpdated, StatisticsSnapshot, Store,
-    TrainingDemand, WithdrawCommand, WithdrawOutcome,
+    TrainingDemand, WithdrawCommand, Withdrawal,
 };
 use cassiopee_domain::time::Instant;
 use items::{Item, SessionMeta, micros, n, s};
@@ -341,6 +341,42 @@ impl DynamoStore {
         }
     }
 
+    /// A session and those of its enrolments that `filter` lets through, in one strongly
+    /// consistent Query of its partition (an item the filter keeps out is read, not sent).
+    ///
+    /// The Query reads the partition backwards, so that the session item (`SESSION` sorts
+    /// after `ENROL#` and `FEEDBACK#`) is read before the enrolments: a Query is not a
+    /// snapshot, but any change to an enrolment committed after the session was read bumps its
+    /// `rev`, and a write conditioned on the `rev` read then fails, as after a GetItem of the
+    /// session followed by a Query of its enrolments.
+    pub(crate) async fn load_session_with(
+        &self,
+        id: &SessionId,
+        filter: tx::Filter,
+    ) -> Result<(Session, SessionMeta, Vec<(Enrolment, u32)>)> {
+        let found = self
+            .query(
+                Query::table(keys::session_partition(id))
+                    .backwards()
+                    .filter(filter),
+            )
+            .await?;
+        let mut session = None;
+        let mut enrolments = Vec::new();
+        for item in &found {
+            let (_, sk) = tx::key_of(item);
+            if sk == keys::session(id).1 {
+                session = Some(items::session_from(item)?);
+            } else if sk.starts_with(keys::ENROLMENT_PREFIX) {
+                enrolments.push(items::enrolment_from(item)?);
+            }
+        }
+        match session.filter(|(_, meta)| !meta.deleted) {
+            Some((s, meta)) => Ok((s, meta, enrolments)),
+            None => Err(DomainError::session_not_found()),
+        }
+    }
+
     /// Every enrolment of a session, as it is (strongly consistent).
     pub(crate) async fn enrolments_of(&self, session: &SessionId) -> Result<Vec<(Enrolment, u32)>> {
         self.query(Query::table(keys::session_partition(session)).sort(
@@ -568,7 +604,7 @@ impl Store for DynamoStore {
         self.enrol_impl(cmd).await
     }
 
-    async fn withdraw(&self, cmd: &WithdrawCommand) -> Result<WithdrawOutcome> {
+    async fn withdraw(&self, cmd: &WithdrawCommand) -> Result<Withdrawal> {
         self.withdraw_impl(cmd).await
     }
 
@@ -641,9 +677,11 @@ impl Store for DynamoStore {
             .table_name(&self.table)
             .set_key(Some(items::keyed(&keys::plan(o, t))))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(tx::sdk("DeleteItem"))?;
+        tx::spent("DeleteItem", out.consumed_capacity.as_slice());
         Ok(out.attributes.is_some_and(|a| !a.is_empty()))
     }
 

@@ -6,6 +6,10 @@
 //! it read: the session's `rev` (unchanged means no enrolment of the session changed either)
 //! and each enrolment's `changes`. The session's counters are written as absolute values,
 //! which those conditions make safe, and never above the capacity.
+//!
+//! A withdrawal reads the session, the officer's enrolment and the waiting list in one Query
+//! of the session's partition, and gives the seat it frees to the head of the list in its own
+//! transaction (the promotion that its SeatReleased event runs then finds nothing to do).
 
 use crate::items::{self, is_marked, micros, n, s};
 use crate::keys;
@@ -15,9 +19,9 @@ use crate::tx::{
 use crate::{DynamoStore, Outbox, Prior, contention, record, save_counters, touch_session};
 use cassiopee_domain::error::{DomainError, Result};
 use cassiopee_domain::ids::{OfficerId, SessionId};
-use cassiopee_domain::model::{Actor, EnrolmentStatus, SessionStatus};
-use cassiopee_domain::ports::{Promoted, WithdrawCommand, WithdrawOutcome};
-use cassiopee_domain::rules::{self, Promotion, WithdrawalTiming};
+use cassiopee_domain::model::{Actor, Enrolment, EnrolmentStatus, Session, SessionStatus};
+use cassiopee_domain::ports::{Promoted, WithdrawCommand, WithdrawOutcome, Withdrawal};
+use cassiopee_domain::rules::{self, WithdrawalTiming};
 use cassiopee_domain::time::Instant;
 
 fn not_enrolled() -> DomainError {
@@ -32,12 +36,33 @@ fn not_enrolled() -> DomainError {
 const PROMOTIONS_PER_TX: usize = (MAX_TX_ITEMS - 1) / 3;
 
 impl DynamoStore {
-    pub(crate) async fn withdraw_impl(&self, cmd: &WithdrawCommand) -> Result<WithdrawOutcome> {
+    /// One Query of the session's partition (the session, the officer's enrolment and the
+    /// waiting list), then one transaction that withdraws and, when a seat is freed and the
+    /// rules allow it, gives it to the head of the list, as the embedded store does. The
+    /// session's `rev` condition fails the transaction if anything in the session changed
+    /// since the Query: it is read and tried again.
+    pub(crate) async fn withdraw_impl(&self, cmd: &WithdrawCommand) -> Result<Withdrawal> {
+        let me = cmd.officer_id.as_str().to_string();
         for attempt in 0..MAX_OPTIMISTIC_ATTEMPTS {
-            let (mut session, meta) = self.load_session(&cmd.session_id).await?;
-            let (mut e, changes) = self
-                .load_enrolment(&cmd.session_id, &cmd.officer_id)
-                .await?
+            // Only the session item, the officer's enrolment and those waiting come back.
+            let filter = Filter::default().when(|f| {
+                format!(
+                    "attribute_exists({}) OR {} = {} OR {} = {}",
+                    f.name("capacity"),
+                    f.name("status"),
+                    f.value(s(EnrolmentStatus::Waitlisted.as_str())),
+                    f.name("officer_id"),
+                    f.value(s(me.clone())),
+                )
+            });
+            let (mut session, meta, enrolments) =
+                self.load_session_with(&cmd.session_id, filter).await?;
+            let (mine, mut line): (Vec<_>, Vec<_>) = enrolments
+                .into_iter()
+                .partition(|(e, _)| e.officer_id == cmd.officer_id);
+            let (mut e, changes) = mine
+                .into_iter()
+                .next()
                 .filter(|(e, _)| e.status.is_active())
                 .ok_or_else(not_enrolled)?;
             let from = e.status;
@@ -61,7 +86,7 @@ impl DynamoStore {
                     WithdrawOutcome::LeftWaitlist
                 }
             };
-            let mut writes = vec![save_counters(&session, meta, None)];
+            let mut writes = Vec::new();
             let mut outbox = Outbox::new(cmd.now);
             record(
                 &mut writes,
@@ -74,8 +99,23 @@ impl DynamoStore {
                 None,
                 None,
             )?;
+            let promoted = if outcome == WithdrawOutcome::LeftWaitlist {
+                Vec::new()
+            } else {
+                line.retain(|(o, _)| o.status == EnrolmentStatus::Waitlisted);
+                line.sort_by(|(a, _), (b, _)| (a.rank, &a.id).cmp(&(b.rank, &b.id)));
+                promote_next(
+                    &mut session,
+                    &mut line.into_iter(),
+                    1,
+                    &mut writes,
+                    &mut outbox,
+                    cmd.now,
+                )?
+            };
+            writes.push(save_counters(&session, meta, None));
             if let Commit::Done = self.commit(writes, None).await? {
-                return Ok(outcome);
+                return Ok(Withdrawal { outcome, promoted });
             }
             backoff(attempt).await;
         }
@@ -142,62 +182,31 @@ impl DynamoStore {
 
     /// Gives free seats to the next in line while the rules allow it, as the embedded store's
     /// `promote_in` does; more than a transaction's worth commits in several transactions, each
-    /// leaving the counters true.
+    /// leaving the counters true. With nothing to give (no free seat, nobody waiting, or the
+    /// rules say no), the session's read is the only call.
     pub(crate) async fn promote_impl(
         &self,
         sid: &SessionId,
         now: Instant,
     ) -> Result<Vec<Promoted>> {
-        let actor = Actor::system("promote-waitlist");
         let mut promoted = Vec::new();
         let mut attempt = 0;
         loop {
             let (mut session, meta) = self.load_session(sid).await?;
+            if !can_promote(&session, now) {
+                return Ok(promoted);
+            }
             let mut line = self.waiting_list(sid).await?.into_iter();
             let mut writes = Vec::new();
             let mut outbox = Outbox::new(now);
-            let mut batch = Vec::new();
-            while session.seats_taken < session.capacity
-                && session.waiting > 0
-                && batch.len() < PROMOTIONS_PER_TX
-            {
-                let Some(promotion) = rules::promotion_for(&session, now) else {
-                    break;
-                };
-                let Some((mut next, changes)) = line.next() else {
-                    break;
-                };
-                let from = next.status;
-                match promotion {
-                    Promotion::Confirm => {
-                        next.status = EnrolmentStatus::Confirmed;
-                        next.confirmed_at = Some(now);
-                        next.offer_expires_at = None;
-                    }
-                    Promotion::Offer { expires_at } => {
-                        next.status = EnrolmentStatus::Offered;
-                        next.offer_expires_at = Some(expires_at);
-                    }
-                }
-                session.seats_taken += 1;
-                session.waiting -= 1;
-                record(
-                    &mut writes,
-                    &mut outbox,
-                    &mut next,
-                    Prior::Seen { changes },
-                    Some(from),
-                    &actor,
-                    now,
-                    None,
-                    None,
-                )?;
-                batch.push(Promoted {
-                    officer_id: next.officer_id.clone(),
-                    status: next.status,
-                    offer_expires_at: next.offer_expires_at,
-                });
-            }
+            let batch = promote_next(
+                &mut session,
+                &mut line,
+                PROMOTIONS_PER_TX,
+                &mut writes,
+                &mut outbox,
+                now,
+            )?;
             if batch.is_empty() {
                 return Ok(promoted);
             }
@@ -476,4 +485,51 @@ impl DynamoStore {
         }
         Err(contention("mark_attendance"))
     }
+}
+
+/// A free seat, someone waiting, and rules that give the seat now.
+fn can_promote(session: &Session, now: Instant) -> bool {
+    session.seats_taken < session.capacity
+        && session.waiting > 0
+        && rules::promotion_for(session, now).is_some()
+}
+
+/// Gives free seats to the next in `line` (the waiting list in order) while the rules allow
+/// it, `most` at the most: each promoted enrolment, its history line and its notice go into
+/// `writes`, and `session`'s counters move (the caller saves them).
+fn promote_next(
+    session: &mut Session,
+    line: &mut impl Iterator<Item = (Enrolment, u32)>,
+    most: usize,
+    writes: &mut Vec<Write>,
+    outbox: &mut Outbox,
+    now: Instant,
+) -> Result<Vec<Promoted>> {
+    let actor = Actor::system("promote-waitlist");
+    let mut batch = Vec::new();
+    while session.seats_taken < session.capacity && session.waiting > 0 && batch.len() < most {
+        let Some(promotion) = rules::promotion_for(session, now) else {
+            break;
+        };
+        let Some((mut next, changes)) = line.next() else {
+            break;
+        };
+        let from = next.status;
+        promotion.apply(&mut next, now);
+        session.seats_taken += 1;
+        session.waiting -= 1;
+        record(
+            writes,
+            outbox,
+            &mut next,
+            Prior::Seen { changes },
+            Some(from),
+            &actor,
+            now,
+            None,
+            None,
+        )?;
+        batch.push(Promoted::of(&next));
+    }
+    Ok(batch)
 }

@@ -15,8 +15,8 @@ use crate::keys::{self, Key};
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put,
-    ReturnValuesOnConditionCheckFailure, Select, TransactWriteItem, Update,
+    AttributeValue, ConditionCheck, ConsumedCapacity, Delete, KeysAndAttributes, Put,
+    ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure, Select, TransactWriteItem, Update,
 };
 use cassiopee_domain::error::{DomainError, Result};
 use std::collections::HashMap;
@@ -393,10 +393,14 @@ impl DynamoStore {
                 .transact_write_items()
                 .set_transact_items(Some(items))
                 .set_client_request_token(token.clone())
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await;
             let err = match sent {
-                Ok(_) => return Ok(Commit::Done),
+                Ok(out) => {
+                    spent("TransactWriteItems", out.consumed_capacity());
+                    return Ok(Commit::Done);
+                }
                 Err(SdkError::ServiceError(e)) => e.into_err(),
                 Err(e) => {
                     return Err(sdk("TransactWriteItems")(e));
@@ -496,9 +500,10 @@ impl DynamoStore {
                 .set_condition_expression(w.condition())
                 .set_expression_attribute_names(w.names())
                 .set_expression_attribute_values(w.values())
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await
-                .map(|_| ())
+                .map(|out| spent("PutItem", out.consumed_capacity.as_slice()))
                 .map_err(|e| match e {
                     SdkError::ServiceError(se)
                         if se.err().is_conditional_check_failed_exception() =>
@@ -516,9 +521,10 @@ impl DynamoStore {
                 .set_condition_expression(w.condition())
                 .set_expression_attribute_names(w.names())
                 .set_expression_attribute_values(w.values())
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await
-                .map(|_| ())
+                .map(|out| spent("UpdateItem", out.consumed_capacity.as_slice()))
                 .map_err(|e| match e {
                     SdkError::ServiceError(se)
                         if se.err().is_conditional_check_failed_exception() =>
@@ -535,9 +541,10 @@ impl DynamoStore {
                 .set_condition_expression(w.condition())
                 .set_expression_attribute_names(w.names())
                 .set_expression_attribute_values(w.values())
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await
-                .map(|_| ())
+                .map(|out| spent("DeleteItem", out.consumed_capacity.as_slice()))
                 .map_err(|e| match e {
                     SdkError::ServiceError(se)
                         if se.err().is_conditional_check_failed_exception() =>
@@ -570,9 +577,11 @@ impl DynamoStore {
             .table_name(&self.table)
             .set_key(Some(keyed(key)))
             .consistent_read(true)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await
             .map_err(sdk("GetItem"))?;
+        spent("GetItem", out.consumed_capacity.as_slice());
         Ok(out.item)
     }
 
@@ -599,9 +608,11 @@ impl DynamoStore {
                     .client
                     .batch_get_item()
                     .request_items(&self.table, request)
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total)
                     .send()
                     .await
                     .map_err(sdk("BatchGetItem"))?;
+                spent("BatchGetItem", out.consumed_capacity());
                 for item in out
                     .responses
                     .unwrap_or_default()
@@ -686,9 +697,11 @@ impl DynamoStore {
                 .scan_index_forward(q.forward)
                 .set_consistent_read(q.consistent.then_some(true))
                 .set_exclusive_start_key(start.take())
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await
                 .map_err(sdk("Query"))?;
+            spent("Query", page.consumed_capacity.as_slice());
             counted += u32::try_from(page.count).unwrap_or(0);
             out.extend(page.items.unwrap_or_default());
             if q.limit.is_some_and(|l| out.len() >= l) {
@@ -702,6 +715,13 @@ impl DynamoStore {
         }
         Ok((out, counted))
     }
+}
+
+/// Logs the capacity units a call consumed, as DynamoDB reports them when asked
+/// (`ReturnConsumedCapacity=TOTAL`, on every call of the store).
+pub(crate) fn spent(op: &str, consumed: &[ConsumedCapacity]) {
+    let units: f64 = consumed.iter().filter_map(|c| c.capacity_units()).sum();
+    tracing::debug!(op, units, "dynamodb consumed capacity");
 }
 
 pub(crate) fn key_of(item: &Item) -> Key {

@@ -22,7 +22,7 @@ use cassiopee_domain::model::{
 use cassiopee_domain::notices::{Notice, NoticeKind};
 use cassiopee_domain::ports::{
     DeliveryStatus, EnrolCommand, EnrolOutcome, Enrolled, RowOutcome, SessionPatch, SessionQuery,
-    StatisticsSnapshot, Store, WithdrawCommand, WithdrawOutcome,
+    StatisticsSnapshot, Store, WithdrawCommand, WithdrawOutcome, Withdrawal,
 };
 use cassiopee_domain::time::{DailyHours, Instant};
 use chrono::{Duration, NaiveDate};
@@ -173,7 +173,7 @@ async fn withdraw(
     session: &SessionId,
     officer: &OfficerId,
     now: Instant,
-) -> cassiopee_domain::error::Result<WithdrawOutcome> {
+) -> cassiopee_domain::error::Result<Withdrawal> {
     store
         .withdraw(&WithdrawCommand {
             session_id: session.clone(),
@@ -723,12 +723,16 @@ async fn a_withdrawal_after_the_cut_off_is_late_and_joining_again_reuses_the_enr
     assert_eq!(
         withdraw(store, &session, &o[0], s.free_withdrawal_until)
             .await
-            .expect("on time"),
+            .expect("on time")
+            .outcome,
         WithdrawOutcome::Withdrawn { late: false }
     );
     let late = s.free_withdrawal_until + Duration::seconds(1);
     assert_eq!(
-        withdraw(store, &session, &o[1], late).await.expect("late"),
+        withdraw(store, &session, &o[1], late)
+            .await
+            .expect("late")
+            .outcome,
         WithdrawOutcome::Withdrawn { late: true }
     );
     let e = store
@@ -829,10 +833,12 @@ async fn a_freed_seat_goes_to_the_next_in_line_at_once_in_direct_mode(b: Backend
         ]
     );
     let t1 = at("2027-02-02T10:00");
-    withdraw(store, &session, &o[0], t1)
+    // The seat goes with the withdrawal, in the same transaction; the promotion that the
+    // SeatReleased event then runs finds nothing left to do.
+    let promoted = withdraw(store, &session, &o[0], t1)
         .await
-        .expect("withdraw");
-    let promoted = store.promote(&session, t1).await.expect("promote");
+        .expect("withdraw")
+        .promoted;
     assert_eq!(promoted.len(), 1);
     assert_eq!(promoted[0].officer_id, o[2]);
     assert_eq!(promoted[0].status, EnrolmentStatus::Confirmed);
@@ -863,9 +869,10 @@ async fn a_freed_seat_goes_to_the_next_in_line_at_once_in_direct_mode(b: Backend
         .expect("read")
         .expect("session");
     let after_close = s.enrolment_closes_at + Duration::seconds(1);
-    withdraw(store, &session, &o[1], after_close)
+    let late = withdraw(store, &session, &o[1], after_close)
         .await
         .expect("withdraw");
+    assert!(late.promoted.is_empty(), "{late:?}");
     assert!(
         store
             .promote(&session, after_close)
@@ -888,10 +895,11 @@ async fn offers_are_accepted_declined_or_expire_and_the_seat_passes_on(b: Backen
         enrol(store, &session, officer, t0).await;
     }
     let t1 = at("2027-02-02T10:00");
-    withdraw(store, &session, &o[0], t1)
+    let promoted = withdraw(store, &session, &o[0], t1)
         .await
-        .expect("withdraw");
-    let promoted = store.promote(&session, t1).await.expect("promote");
+        .expect("withdraw")
+        .promoted;
+    assert!(store.promote(&session, t1).await.expect("again").is_empty());
     assert_eq!(promoted.len(), 1);
     assert_eq!(promoted[0].officer_id, o[1]);
     assert_eq!(promoted[0].status, EnrolmentStatus::Offered);
@@ -927,10 +935,10 @@ async fn offers_are_accepted_declined_or_expire_and_the_seat_passes_on(b: Backen
 
     // Declined: the seat is free again, and goes on at the next promotion.
     let t2 = at("2027-02-03T10:00");
-    withdraw(store, &session, &o[1], t2)
+    let promoted = withdraw(store, &session, &o[1], t2)
         .await
-        .expect("withdraw");
-    let promoted = store.promote(&session, t2).await.expect("promote");
+        .expect("withdraw")
+        .promoted;
     assert_eq!(promoted[0].officer_id, o[2]);
     let answer = store
         .answer_offer(
@@ -966,11 +974,12 @@ async fn offers_are_accepted_declined_or_expire_and_the_seat_passes_on(b: Backen
     for officer in &o[3..6] {
         enrol(store, &session, officer, t3).await;
     }
-    withdraw(store, &session, &o[3], t3)
-        .await
-        .expect("withdraw");
     assert_eq!(
-        store.promote(&session, t3).await.expect("promote")[0].officer_id,
+        withdraw(store, &session, &o[3], t3)
+            .await
+            .expect("withdraw")
+            .promoted[0]
+            .officer_id,
         o[4]
     );
     let past = t3 + Duration::hours(25);
@@ -1008,16 +1017,18 @@ async fn offers_are_accepted_declined_or_expire_and_the_seat_passes_on(b: Backen
         .await
         .expect("read")
         .expect("session");
-    withdraw(store, &session, &o[5], past)
+    let declined = withdraw(store, &session, &o[5], past)
         .await
         .expect("decline");
+    assert_eq!(declined.outcome, WithdrawOutcome::DeclinedOffer);
+    assert!(declined.promoted.is_empty(), "nobody waits: {declined:?}");
     enrol(store, &session, &o[6], past).await;
     enrol(store, &session, &o[3], past).await;
     let near = s.enrolment_closes_at - Duration::hours(2);
-    withdraw(store, &session, &o[6], near)
+    let promoted = withdraw(store, &session, &o[6], near)
         .await
-        .expect("withdraw");
-    let promoted = store.promote(&session, near).await.expect("promote");
+        .expect("withdraw")
+        .promoted;
     assert_eq!(promoted[0].officer_id, o[3]);
     assert_eq!(promoted[0].offer_expires_at, Some(s.enrolment_closes_at));
     assert!(store.expire_offers(near).await.expect("sweep").is_empty());
@@ -2515,6 +2526,32 @@ mod dynamodb_only {
             .collect()
     }
 
+    /// Each call since `mark` asked for its consumed capacity (`ReturnConsumedCapacity=TOTAL`),
+    /// and each answer but a transaction's reported some (moto reports none for
+    /// `TransactWriteItems`, and fixed figures for the rest: they are printed, not compared
+    /// with DynamoDB's; BENCHMARKS.md gives those).
+    fn assert_capacity_reported(d: &Dynamo, mark: usize, path: &str) {
+        let calls = calls_since(d, mark);
+        let spent = &d.tap.capacity()[mark..];
+        assert_eq!(calls.len(), spent.len(), "{path}: one record a call");
+        for (op, spent) in calls.iter().zip(spent) {
+            assert!(
+                spent.asked,
+                "{path}: {op} did not ask for its consumed capacity"
+            );
+            if op != "TransactWriteItems" {
+                assert!(
+                    spent.units.is_some_and(|u| u > 0.0),
+                    "{path}: {op} reported no capacity: {spent:?}"
+                );
+            }
+            println!(
+                "consumed capacity, {path}: {op} {:?} (moto's figure)",
+                spent.units
+            );
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn each_request_path_makes_the_calls_its_access_pattern_says() {
         let Some(b) = dynamo().await else {
@@ -2534,6 +2571,7 @@ mod dynamodb_only {
             .expect("sessions");
         assert_eq!(listed.len(), 1);
         assert_eq!(calls_since(&d, mark), ["Query"], "list sessions");
+        assert_capacity_reported(&d, mark, "list sessions");
         let mark = d.tap.operations().len();
         let by_theme = SessionQuery {
             theme: Some("Gouvernance".into()),
@@ -2545,6 +2583,7 @@ mod dynamodb_only {
             ["Query", "Query"],
             "by theme: the catalogue too"
         );
+        assert_capacity_reported(&d, mark, "by theme");
 
         let mark = d.tap.operations().len();
         enrol(store, &session, &o[0], t0).await;
@@ -2553,6 +2592,7 @@ mod dynamodb_only {
             ["TransactWriteItems"],
             "enrol, no read"
         );
+        assert_capacity_reported(&d, mark, "enrol");
 
         // The last seat is gone: the confirmation fails its condition, then the join commits.
         let mark = d.tap.operations().len();
@@ -2562,23 +2602,34 @@ mod dynamodb_only {
             ["TransactWriteItems", "TransactWriteItems"],
             "enrol onto the waiting list"
         );
+        assert_capacity_reported(&d, mark, "enrol onto the waiting list");
 
         let mark = d.tap.operations().len();
-        withdraw(store, &session, &o[0], t0)
+        let withdrawal = withdraw(store, &session, &o[0], t0)
             .await
             .expect("withdraw");
+        assert_eq!(withdrawal.promoted.len(), 1, "{withdrawal:?}");
         assert_eq!(
             calls_since(&d, mark),
-            ["GetItem", "GetItem", "TransactWriteItems"],
-            "withdraw: the session, the enrolment, the write"
+            ["Query", "TransactWriteItems"],
+            "withdraw and promote: the session's partition, the write"
         );
+        assert_capacity_reported(&d, mark, "withdraw and promote");
+        // The SeatReleased event's promotion then finds no free seat: one read, no write.
         let mark = d.tap.operations().len();
-        assert_eq!(store.promote(&session, t0).await.expect("promote").len(), 1);
+        assert!(
+            store
+                .promote(&session, t0)
+                .await
+                .expect("promote")
+                .is_empty()
+        );
         assert_eq!(
             calls_since(&d, mark),
-            ["GetItem", "Query", "TransactWriteItems"],
-            "promote: the session, the head of the list, the write"
+            ["GetItem"],
+            "promote with nothing to do: the session"
         );
+        assert_capacity_reported(&d, mark, "promote with nothing to do");
 
         let mark = d.tap.operations().len();
         assert_eq!(store.roster(&session).await.expect("roster").len(), 2);
@@ -2587,6 +2638,7 @@ mod dynamodb_only {
             ["Query", "BatchGetItem"],
             "roster: the enrolments, then their officers"
         );
+        assert_capacity_reported(&d, mark, "roster");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

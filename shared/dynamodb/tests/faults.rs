@@ -26,7 +26,7 @@ use cassiopee_domain::ids::{OfficerId, SessionId};
 use cassiopee_domain::model::{Actor, EnrolmentStatus, WaitlistMode};
 use cassiopee_domain::notices::NoticeKind;
 use cassiopee_domain::ports::{
-    EnrolCommand, EnrolOutcome, Enrolled, Store, WithdrawCommand, WithdrawOutcome,
+    EnrolCommand, EnrolOutcome, Enrolled, SessionPatch, Store, WithdrawCommand, WithdrawOutcome,
 };
 use cassiopee_domain::time::Instant;
 use cassiopee_dynamodb::DynamoStore;
@@ -36,7 +36,7 @@ use support::proxy::{Arrival, Fault, Proxy};
 use support::{at, check_invariants, moto, setup};
 
 const TRANSACT: &str = "TransactWriteItems";
-const GET: &str = "GetItem";
+const QUERY: &str = "Query";
 
 /// Attempts the store makes at one transaction that DynamoDB keeps cancelling or throttling:
 /// the first, then `MAX_TRANSIENT_ATTEMPTS` (8) retries (`src/tx.rs`).
@@ -187,6 +187,25 @@ impl Rig {
             .filter(|q| q.notice.officer_id == self.officers[officer])
             .map(|q| q.notice.kind)
             .collect()
+    }
+
+    /// Officer `officer`, second in the list, was promoted (confirmed) once, told once, and
+    /// the next is first in line; the session's counters are `seats` (taken, waiting).
+    async fn assert_promoted_once(&self, officer: usize, seats: (u32, u32)) {
+        let (session, _) = check_invariants(&self.direct, &self.session, "promoted").await;
+        assert_eq!((session.seats_taken, session.waiting), seats);
+        assert_eq!(self.status(officer).await, Some(EnrolmentStatus::Confirmed));
+        assert_eq!(
+            self.direct
+                .waitlist_position(&self.session, &self.officers[officer + 1])
+                .await
+                .expect("position"),
+            Some(1)
+        );
+        assert_eq!(
+            self.notices(officer).await,
+            vec![NoticeKind::Waitlisted { position: 1 }, NoticeKind::Promoted]
+        );
     }
 
     /// The officer is confirmed once: one roster line, one history line, one notice; and the
@@ -413,11 +432,11 @@ async fn without_a_key_a_lost_answer_retried_is_refused_by_the_enrolment_not_app
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_withdrawal_whose_answer_is_lost_is_applied_once() {
-    let Some(r) = rig(1, 5, WaitlistMode::Direct).await else {
+async fn a_withdrawal_whose_answer_is_lost_is_applied_once_with_its_promotion() {
+    let Some(r) = rig(3, 1, WaitlistMode::Direct).await else {
         return;
     };
-    r.arrange_enrolments(&[0]).await;
+    r.arrange_enrolments(&[0, 1, 2]).await;
     r.proxy.next(TRANSACT, 1, Fault::LostResponse);
 
     let err = r
@@ -433,8 +452,9 @@ async fn a_withdrawal_whose_answer_is_lost_is_applied_once() {
         (ErrorKind::NotFound, "enrolment-not-found")
     );
     assert_eq!(r.proxy.count(TRANSACT), 2);
-    let (session, _) = check_invariants(&r.direct, &r.session, "withdrawn").await;
-    assert_eq!(session.seats_taken, 0);
+    // The seat went to the next in line with the withdrawal, once.
+    r.assert_promoted_once(1, (1, 1)).await;
+    assert_eq!(r.history(1).await, 2);
     assert_eq!(r.status(0).await, Some(EnrolmentStatus::Withdrawn));
     assert_eq!(r.history(0).await, 2);
     assert_eq!(
@@ -450,15 +470,58 @@ async fn a_withdrawal_whose_answer_is_lost_is_applied_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_withdrawal_that_promotes_meeting_conflicts_withdraws_and_promotes_once() {
+    let Some(r) = rig(3, 1, WaitlistMode::Direct).await else {
+        return;
+    };
+    r.arrange_enrolments(&[0, 1, 2]).await;
+    r.proxy.next(TRANSACT, 2, Fault::Conflict);
+
+    let withdrawal = r
+        .store
+        .withdraw(&r.withdraw_cmd(0))
+        .await
+        .expect("withdraw");
+
+    assert_eq!(
+        withdrawal.outcome,
+        WithdrawOutcome::Withdrawn { late: false }
+    );
+    let promoted = &withdrawal.promoted;
+    assert_eq!(promoted.len(), 1, "{promoted:?}");
+    assert_eq!(promoted[0].officer_id, r.officers[1]);
+    assert_eq!(promoted[0].status, EnrolmentStatus::Confirmed);
+    assert_eq!(r.proxy.count(TRANSACT), 3, "two conflicts, then the commit");
+    r.assert_promoted_once(1, (1, 1)).await;
+    // The promotion the SeatReleased event then runs finds nothing left to do.
+    assert!(
+        r.store
+            .promote(&r.session, later())
+            .await
+            .expect("promote")
+            .is_empty()
+    );
+}
+
+/// Frees a seat without promoting anyone: one more seat, as staff raising the capacity do
+/// (the promotion is then promote-waitlist's, on the CapacityRaised event).
+async fn raise_capacity(r: &Rig, capacity: u32) {
+    let patch = SessionPatch {
+        capacity: Some(capacity),
+        ..SessionPatch::default()
+    };
+    let staff = Actor::system("test");
+    let updated = r.direct.update_session(&r.session, &patch, &staff, later());
+    assert!(updated.await.expect("raise").capacity_raised);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_promotion_meeting_conflicts_promotes_the_next_in_line_once() {
     let Some(r) = rig(3, 1, WaitlistMode::Direct).await else {
         return;
     };
     r.arrange_enrolments(&[0, 1, 2]).await;
-    r.direct
-        .withdraw(&r.withdraw_cmd(0))
-        .await
-        .expect("withdraw");
+    raise_capacity(&r, 2).await;
     r.proxy.next(TRANSACT, 2, Fault::Conflict);
 
     let promoted = r.store.promote(&r.session, later()).await.expect("promote");
@@ -467,19 +530,7 @@ async fn a_promotion_meeting_conflicts_promotes_the_next_in_line_once() {
     assert_eq!(promoted[0].officer_id, r.officers[1]);
     assert_eq!(promoted[0].status, EnrolmentStatus::Confirmed);
     assert_eq!(r.proxy.count(TRANSACT), 3, "two conflicts, then the commit");
-    let (session, _) = check_invariants(&r.direct, &r.session, "promoted").await;
-    assert_eq!((session.seats_taken, session.waiting), (1, 1));
-    assert_eq!(
-        r.direct
-            .waitlist_position(&r.session, &r.officers[2])
-            .await
-            .expect("position"),
-        Some(1)
-    );
-    assert_eq!(
-        r.notices(1).await,
-        vec![NoticeKind::Waitlisted { position: 1 }, NoticeKind::Promoted]
-    );
+    r.assert_promoted_once(1, (2, 1)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -488,10 +539,7 @@ async fn a_promotion_whose_answer_is_lost_promotes_once_and_then_reports_nobody(
         return;
     };
     r.arrange_enrolments(&[0, 1, 2]).await;
-    r.direct
-        .withdraw(&r.withdraw_cmd(0))
-        .await
-        .expect("withdraw");
+    raise_capacity(&r, 2).await;
     r.proxy.next(TRANSACT, 1, Fault::LostResponse);
 
     let promoted = r.store.promote(&r.session, later()).await.expect("promote");
@@ -501,13 +549,7 @@ async fn a_promotion_whose_answer_is_lost_promotes_once_and_then_reports_nobody(
     // through the outbox, once.
     assert!(promoted.is_empty(), "{promoted:?}");
     assert_eq!(r.proxy.count(TRANSACT), 2);
-    let (session, _) = check_invariants(&r.direct, &r.session, "promoted").await;
-    assert_eq!((session.seats_taken, session.waiting), (1, 1));
-    assert_eq!(r.status(1).await, Some(EnrolmentStatus::Confirmed));
-    assert_eq!(
-        r.notices(1).await,
-        vec![NoticeKind::Waitlisted { position: 1 }, NoticeKind::Promoted]
-    );
+    r.assert_promoted_once(1, (2, 1)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -516,7 +558,8 @@ async fn throttled_reads_are_retried_by_the_sdk_alone_and_given_up_after_its_thr
         return;
     };
     r.arrange_enrolments(&[0]).await;
-    r.proxy.always(GET, Fault::Throttling);
+    // A withdrawal reads with one Query.
+    r.proxy.always(QUERY, Fault::Throttling);
 
     let err = r
         .store
@@ -526,7 +569,7 @@ async fn throttled_reads_are_retried_by_the_sdk_alone_and_given_up_after_its_thr
 
     assert_gave_up(&err, "ThrottlingException");
     assert_eq!(
-        r.proxy.count(GET),
+        r.proxy.count(QUERY),
         SDK_ATTEMPTS,
         "the store does not retry reads"
     );
@@ -534,15 +577,18 @@ async fn throttled_reads_are_retried_by_the_sdk_alone_and_given_up_after_its_thr
     assert_eq!(r.status(0).await, Some(EnrolmentStatus::Confirmed));
 
     r.proxy.heal();
-    r.proxy.next(GET, 2, Fault::Throttling);
-    let outcome = r
+    r.proxy.next(QUERY, 2, Fault::Throttling);
+    let withdrawal = r
         .store
         .withdraw(&r.withdraw_cmd(0))
         .await
         .expect("withdraw");
 
-    assert_eq!(outcome, WithdrawOutcome::Withdrawn { late: false });
-    assert_eq!(r.proxy.faulted(GET, Fault::Throttling), SDK_ATTEMPTS + 2);
+    assert_eq!(
+        withdrawal.outcome,
+        WithdrawOutcome::Withdrawn { late: false }
+    );
+    assert_eq!(r.proxy.faulted(QUERY, Fault::Throttling), SDK_ATTEMPTS + 2);
     assert_eq!(r.seats_taken().await, 0);
 }
 

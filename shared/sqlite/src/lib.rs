@@ -21,9 +21,9 @@ use cassiopee_domain::notices::{self, Notice, NoticeKind, Transition, notice_for
 use cassiopee_domain::ports::{
     DeliveryStatus, EnrolCommand, EnrolOutcome, Enrolled, Erasure, NoticeRecord, Promoted,
     QueuedNotice, RosterLine, RowOutcome, SessionPatch, SessionQuery, SessionUpdated,
-    StatisticsSnapshot, Store, TrainingDemand, WithdrawCommand, WithdrawOutcome,
+    StatisticsSnapshot, Store, TrainingDemand, WithdrawCommand, WithdrawOutcome, Withdrawal,
 };
-use cassiopee_domain::rules::{self, Promotion, Schedule, WithdrawalTiming};
+use cassiopee_domain::rules::{self, Schedule, WithdrawalTiming};
 use cassiopee_domain::time::{Instant, paris_end_of_day, paris_start_of_day};
 use rows::*;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
@@ -527,12 +527,12 @@ fn first_waiting(c: &Connection, s: &SessionId) -> Result<Option<Enrolment>> {
     .map_err(db)
 }
 
-/// Gives free seats to the next in line while the rules allow it.
-fn promote_in(c: &Connection, id: &SessionId, now: Instant) -> Result<Vec<Promoted>> {
+/// Gives free seats to the next in line while the rules allow it, `most` of them at the most.
+fn promote_in(c: &Connection, id: &SessionId, now: Instant, most: usize) -> Result<Vec<Promoted>> {
     let mut session = load_session(c, id)?;
     let actor = Actor::system("promote-waitlist");
     let mut promoted = Vec::new();
-    while session.seats_taken < session.capacity && session.waiting > 0 {
+    while session.seats_taken < session.capacity && session.waiting > 0 && promoted.len() < most {
         let Some(promotion) = rules::promotion_for(&session, now) else {
             break;
         };
@@ -540,26 +540,12 @@ fn promote_in(c: &Connection, id: &SessionId, now: Instant) -> Result<Vec<Promot
             break;
         };
         let from = next.status;
-        match promotion {
-            Promotion::Confirm => {
-                next.status = EnrolmentStatus::Confirmed;
-                next.confirmed_at = Some(now);
-                next.offer_expires_at = None;
-            }
-            Promotion::Offer { expires_at } => {
-                next.status = EnrolmentStatus::Offered;
-                next.offer_expires_at = Some(expires_at);
-            }
-        }
+        promotion.apply(&mut next, now);
         session.seats_taken += 1;
         session.waiting -= 1;
         save_counters(c, &session, None)?;
         record(c, &mut next, Some(from), &actor, now, None, None)?;
-        promoted.push(Promoted {
-            officer_id: next.officer_id.clone(),
-            status: next.status,
-            offer_expires_at: next.offer_expires_at,
-        });
+        promoted.push(Promoted::of(&next));
     }
     Ok(promoted)
 }
@@ -1122,7 +1108,7 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn withdraw(&self, cmd: &WithdrawCommand) -> Result<WithdrawOutcome> {
+    async fn withdraw(&self, cmd: &WithdrawCommand) -> Result<Withdrawal> {
         self.write(|c| {
             let mut session = load_session(c, &cmd.session_id)?;
             let mut e = load_enrolment(c, &cmd.session_id, &cmd.officer_id)?
@@ -1151,7 +1137,12 @@ impl Store for SqliteStore {
             };
             save_counters(c, &session, None)?;
             record(c, &mut e, Some(from), &cmd.actor, cmd.now, None, None)?;
-            Ok(outcome)
+            // The seat freed goes to the head of the list in the same transaction.
+            let promoted = match outcome {
+                WithdrawOutcome::LeftWaitlist => Vec::new(),
+                _ => promote_in(c, &cmd.session_id, cmd.now, 1)?,
+            };
+            Ok(Withdrawal { outcome, promoted })
         })
     }
 
@@ -1203,7 +1194,7 @@ impl Store for SqliteStore {
     }
 
     async fn promote(&self, s: &SessionId, now: Instant) -> Result<Vec<Promoted>> {
-        self.write(|c| promote_in(c, s, now))
+        self.write(|c| promote_in(c, s, now, usize::MAX))
     }
 
     async fn expire_offers(&self, now: Instant) -> Result<Vec<SessionId>> {

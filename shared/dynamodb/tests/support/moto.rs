@@ -9,11 +9,13 @@
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::interceptors::{
     BeforeDeserializationInterceptorContextMut, BeforeTransmitInterceptorContextMut,
+    FinalizerInterceptorContextRef,
 };
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{
     BehaviorVersion, ConfigBag, Credentials, Intercept, Region, RuntimeComponents,
 };
+use aws_sdk_dynamodb::types::ConsumedCapacity;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use std::io::Write as _;
@@ -139,9 +141,26 @@ pub struct Wiretap {
     pub conflicts: AtomicU32,
     /// The `X-Amz-Target` of every request sent, in order.
     pub operations: Mutex<Vec<String>>,
+    /// The capacity of every request sent, in the same order as `operations`.
+    pub capacity: Mutex<Vec<Spent>>,
+}
+
+/// What one request said of its consumed capacity.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Spent {
+    /// The request asked for it (`ReturnConsumedCapacity=TOTAL`).
+    pub asked: bool,
+    /// The capacity units its answer reported, if it reported any. moto's figures are fixed
+    /// per operation (0.5 a GetItem, 1 a Query, one per key of a BatchGetItem) and its
+    /// `TransactWriteItems` reports none: they are not DynamoDB's.
+    pub units: Option<f64>,
 }
 
 impl Wiretap {
+    pub fn capacity(&self) -> Vec<Spent> {
+        self.capacity.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
     pub fn operations(&self) -> Vec<String> {
         self.operations
             .lock()
@@ -163,6 +182,33 @@ impl Storable for Faulted {
     type Storer = StoreReplace<Self>;
 }
 
+/// The place of a request in `Wiretap::operations`, to file its answer's capacity under.
+#[derive(Clone, Debug)]
+struct Sent(usize);
+
+impl Storable for Sent {
+    type Storer = StoreReplace<Self>;
+}
+
+/// The capacity units an answer reported, summed (`None` when it reported none).
+fn total<'a>(c: impl IntoIterator<Item = &'a ConsumedCapacity>) -> Option<f64> {
+    let units: Vec<f64> = c.into_iter().filter_map(|c| c.capacity_units()).collect();
+    (!units.is_empty()).then(|| units.iter().sum())
+}
+
+/// The capacity units of an answer, from the output of whichever operation it is.
+macro_rules! units_of {
+    ($output:expr, $($module:ident::$ty:ident),+) => {{
+        let mut units = None;
+        $(
+            if let Some(o) = $output.downcast_ref::<aws_sdk_dynamodb::operation::$module::$ty>() {
+                units = total(o.consumed_capacity());
+            }
+        )+
+        units
+    }};
+}
+
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 impl Intercept for Tap {
@@ -182,8 +228,16 @@ impl Intercept for Tap {
             .get("x-amz-target")
             .unwrap_or_default()
             .to_string();
-        if let Ok(mut ops) = self.0.operations.lock() {
+        let asked = request
+            .body()
+            .bytes()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+            .is_some_and(|v| v["ReturnConsumedCapacity"] == "TOTAL");
+        if let (Ok(mut ops), Ok(mut capacity)) = (self.0.operations.lock(), self.0.capacity.lock())
+        {
+            cfg.interceptor_state().store_put(Sent(ops.len()));
             ops.push(target.clone());
+            capacity.push(Spent { asked, units: None });
         }
         let inject = target.ends_with(".TransactWriteItems")
             && self
@@ -221,6 +275,36 @@ impl Intercept for Tap {
                 .insert("content-length", CONFLICT.len().to_string());
             response.headers_mut().remove("x-amz-crc32");
             *response.body_mut() = SdkBody::from(CONFLICT);
+        }
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(Sent(at)) = cfg.load::<Sent>().cloned() else {
+            return Ok(());
+        };
+        let units = match context.output_or_error() {
+            Some(Ok(output)) => units_of!(
+                output,
+                query::QueryOutput,
+                get_item::GetItemOutput,
+                batch_get_item::BatchGetItemOutput,
+                transact_write_items::TransactWriteItemsOutput,
+                put_item::PutItemOutput,
+                update_item::UpdateItemOutput,
+                delete_item::DeleteItemOutput
+            ),
+            _ => None,
+        };
+        if let Ok(mut capacity) = self.0.capacity.lock()
+            && let Some(spent) = capacity.get_mut(at)
+        {
+            spent.units = units;
         }
         Ok(())
     }
