@@ -1137,3 +1137,66 @@ async fn an_officer_sees_their_past_and_upcoming_enrolments_as_the_fixture_file_
         assert_eq!(listed(&got_past), past, "{email} past");
     }
 }
+
+/// The officers' listing is kept between requests on the embedded store: every change and
+/// every move of the clock past a close or a start must show in the next listing at once.
+#[tokio::test]
+async fn the_listing_shows_each_change_and_each_tick_of_the_clock_at_once() {
+    let app = TestApp::with_staff(PLANNING).await;
+    let session = app.create_session(2, json!({})).await;
+    let o = app.officers("liste", 1).await;
+    let staff = app.staff().await;
+    let listed = || async {
+        let a = app.call("GET", "/sessions", Some(&o[0].token), None).await;
+        assert_eq!(a.status, StatusCode::OK, "{a:?}");
+        a.body["sessions"]
+            .as_array()
+            .expect("sessions")
+            .iter()
+            .find(|s| s["id"] == session.as_str())
+            .cloned()
+    };
+    let seen = |s: &Option<Value>| {
+        let s = s.as_ref().expect("listed");
+        (s["seats_left"].clone(), s["waiting_list_open"].clone())
+    };
+    assert_eq!(seen(&listed().await), (json!(2), json!(true)));
+    assert_eq!(
+        seen(&listed().await),
+        (json!(2), json!(true)),
+        "served again"
+    );
+    assert_eq!(
+        app.enrol(&o[0].token, &session).await.status,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        seen(&listed().await),
+        (json!(1), json!(true)),
+        "after an enrolment"
+    );
+    let path = format!("/admin/sessions/{session}");
+    let a = app
+        .call("PATCH", &path, Some(&staff), Some(json!({ "capacity": 5 })))
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{a:?}");
+    assert_eq!(
+        seen(&listed().await),
+        (json!(4), json!(true)),
+        "after a staff change"
+    );
+    // The enrolment closes on 1 March at 18:00 (that instant still open), the session starts
+    // on 15 March at 09:00.
+    app.set_clock("2027-03-01T17:59");
+    assert_eq!(seen(&listed().await), (json!(4), json!(true)));
+    app.set_clock("2027-03-01T18:01");
+    assert_eq!(seen(&listed().await), (json!(4), json!(false)), "closed");
+    app.set_clock("2027-03-15T09:01");
+    assert!(listed().await.is_none(), "started: no longer upcoming");
+    app.set_clock(PLANNING);
+    assert_eq!(
+        seen(&listed().await),
+        (json!(4), json!(true)),
+        "the clock set back"
+    );
+}

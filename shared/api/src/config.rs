@@ -316,6 +316,7 @@ pub fn build_deps_without_events(
         events: Arc::new(NoPublishing),
         notify,
         retention_months: DEFAULT_RETENTION_MONTHS,
+        answers: Default::default(),
     }
 }
 
@@ -334,6 +335,7 @@ pub fn build_deps(
         events: Arc::new(NoEvents),
         notify: notify.clone(),
         retention_months: DEFAULT_RETENTION_MONTHS,
+        answers: Default::default(),
     };
     bus.connect(inner);
     Deps {
@@ -343,6 +345,7 @@ pub fn build_deps(
         events: bus,
         notify,
         retention_months: DEFAULT_RETENTION_MONTHS,
+        answers: Default::default(),
     }
 }
 
@@ -376,6 +379,7 @@ pub async fn deps_with(
             events,
             notify,
             retention_months: DEFAULT_RETENTION_MONTHS,
+            answers: Default::default(),
         },
         None => unbused(store, mailer, clock, notify),
     };

@@ -2,7 +2,7 @@
 //! claims only; officer routes act on the caller's own data.
 
 use crate::http::{
-    Format, Incoming, MAX_IMPORT_BODY, download, json, json_varying, listing, negotiate,
+    Format, Incoming, MAX_IMPORT_BODY, download, json, json_text, json_varying, listing, negotiate,
     no_content, too_large,
 };
 use crate::one_time;
@@ -744,8 +744,25 @@ async fn list_sessions_ops(
     let op = route.op;
     match op {
         Op::ListSessions => {
-            let sessions = uc::list_sessions(deps, session_query(req)?).await?;
-            Ok(json(StatusCode::OK, &listing("sessions", &sessions)))
+            let query = session_query(req)?;
+            // The same for every caller: kept while it holds, where the store can tell.
+            let key = format!("{query:?}");
+            let now = deps.now();
+            let generation = deps.store.generation();
+            if let Some(g) = generation
+                && let Some(body) = deps.answers.get(&key, g, now)
+            {
+                return Ok(json_text(StatusCode::OK, body.to_string()));
+            }
+            let sessions = uc::list_sessions(deps, query).await?;
+            let body = serde_json::to_string(&listing("sessions", &sessions))
+                .map_err(DomainError::internal)?;
+            if let Some(g) = generation {
+                let until = uc::listing_holds_until(&sessions, now);
+                deps.answers
+                    .put(key, g, now, until, std::sync::Arc::from(body.as_str()));
+            }
+            Ok(json_text(StatusCode::OK, body))
         }
         Op::GetSession => {
             let me = match &who {

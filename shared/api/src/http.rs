@@ -310,13 +310,18 @@ impl<T: Serialize> Serialize for Listing<'_, T> {
 
 pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
     match serde_json::to_string(value) {
-        Ok(text) => Response::builder()
-            .status(status)
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::Text(text))
-            .unwrap_or_default(),
+        Ok(text) => json_text(status, text),
         Err(e) => crate::problem::problem(&DomainError::internal(e)),
     }
+}
+
+/// An answer whose JSON is already written.
+pub fn json_text(status: StatusCode, text: String) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::Text(text))
+        .unwrap_or_default()
 }
 
 /// What a route that also exports can answer.

@@ -6,6 +6,7 @@
 //! about AWS or HTTP: handlers parse a request, call a use case and render its answer.
 
 pub mod audit;
+pub mod cache;
 pub mod calendar;
 pub mod error;
 pub mod export;

@@ -409,6 +409,13 @@ pub struct Erasure {
 
 #[async_trait]
 pub trait Store: Send + Sync {
+    /// A number that changes whenever the stored data change, for a store that sees every
+    /// write (one process on its own file); `None` where others write too (DynamoDB). Lets
+    /// [`crate::cache::AnswerCache`] keep answers while they hold.
+    fn generation(&self) -> Option<u64> {
+        None
+    }
+
     // People.
     async fn staff_by_email(&self, email: &Email) -> Result<Option<Staff>>;
     async fn staff_by_id(&self, id: &StaffId) -> Result<Option<Staff>>;

@@ -36,6 +36,8 @@ pub struct Deps {
     pub notify: NotifySettings,
     /// Months after the end of an accompaniment before the officer's data are purged.
     pub retention_months: u32,
+    /// Answers kept while they hold (the officers' listing, on the embedded store).
+    pub answers: Arc<crate::cache::AnswerCache>,
 }
 
 impl Deps {
@@ -149,6 +151,26 @@ pub async fn list_sessions(deps: &Deps, mut query: SessionQuery) -> Result<Vec<S
             Some(summarise(s, t, deps.now()))
         })
         .collect())
+}
+
+/// Until when a listing read at `now` stays the same, the store unchanged: the first instant
+/// where a listed session's enrolment closes (`enrolment_closes_at` is the last instant still
+/// open), where it starts (no longer open) or just after (it leaves the list of upcoming
+/// sessions), and at most an hour.
+pub fn listing_holds_until(sessions: &[SessionSummary], now: Instant) -> Instant {
+    let tick = chrono::Duration::microseconds(1);
+    sessions
+        .iter()
+        .flat_map(|s| {
+            let s = &s.session;
+            [
+                s.enrolment_closes_at + tick,
+                s.starts_at,
+                s.starts_at + tick,
+            ]
+        })
+        .filter(|at| *at > now)
+        .fold(now + chrono::Duration::hours(1), Instant::min)
 }
 
 async fn load_session(deps: &Deps, id: &SessionId) -> Result<(Session, Training)> {

@@ -28,7 +28,7 @@ use cassiopee_domain::time::{Instant, paris_end_of_day, paris_start_of_day};
 use rows::*;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, TryLockError};
 
 const SCHEMA: &str = include_str!("schema.sql");
@@ -41,6 +41,8 @@ pub struct SqliteStore {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
+    /// Counts the transactions committed ([`Store::generation`]).
+    generation: AtomicU64,
 }
 
 fn db(e: rusqlite::Error) -> DomainError {
@@ -89,6 +91,7 @@ impl SqliteStore {
             writer: Mutex::new(conn),
             readers: Vec::new(),
             next_reader: AtomicUsize::new(0),
+            generation: AtomicU64::new(0),
         })
     }
 
@@ -122,6 +125,7 @@ impl SqliteStore {
             .map_err(db)?;
         let out = f(&tx)?;
         tx.commit().map_err(db)?;
+        self.generation.fetch_add(1, Ordering::Release);
         Ok(out)
     }
 
@@ -585,6 +589,10 @@ fn unique_violation(e: &rusqlite::Error) -> bool {
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn generation(&self) -> Option<u64> {
+        Some(self.generation.load(Ordering::Acquire))
+    }
+
     async fn staff_by_email(&self, email: &Email) -> Result<Option<Staff>> {
         self.read(|c| {
             c.query_row(

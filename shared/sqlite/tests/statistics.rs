@@ -91,6 +91,7 @@ impl Fixture {
             events: Arc::new(InProcess(store, clock.clone())),
             notify: Default::default(),
             retention_months: 12,
+            answers: Default::default(),
         };
         Self {
             deps,
