@@ -65,6 +65,7 @@ impl SqliteStore {
                 .map_err(db)?;
             // A reader never writes: a mistake would fail rather than bypass the writer's lock.
             reader.pragma_update(None, "query_only", "ON").map_err(db)?;
+            tune(&reader)?;
             store.readers.push(Mutex::new(reader));
         }
         Ok(store)
@@ -85,6 +86,7 @@ impl SqliteStore {
         // Deleted content is overwritten, so that an erasure leaves nothing in free pages.
         conn.pragma_update(None, "secure_delete", "ON")
             .map_err(db)?;
+        tune(&conn)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
         migrate(&conn)?;
         Ok(Self {
@@ -162,6 +164,14 @@ impl Drop for StoreTimer {
         let spent = self.0.elapsed();
         TIME_IN_STORE.with(|t| t.set(t.get() + spent));
     }
+}
+
+/// Keeps every statement the store runs prepared (there are about a hundred), and reads the
+/// file through a memory map instead of a system call per page.
+fn tune(conn: &Connection) -> Result<()> {
+    conn.set_prepared_statement_cache_capacity(256);
+    conn.pragma_update(None, "mmap_size", 256 * 1024 * 1024)
+        .map_err(db)
 }
 
 fn poisoned() -> DomainError {
@@ -267,7 +277,7 @@ const BACKFILL_WAITING_PEAK: &str = "UPDATE sessions SET waiting_peak = MAX(wait
 
 fn migrate(conn: &Connection) -> Result<()> {
     let applied: usize = conn
-        .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+        .one("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
         .map_err(db)?
         .try_into()
         .unwrap_or(0);
@@ -290,7 +300,7 @@ fn migrate(conn: &Connection) -> Result<()> {
 // Helpers shared by the operations, all inside a transaction.
 
 fn load_session(c: &Connection, id: &SessionId) -> Result<Session> {
-    c.query_row(
+    c.one(
         &format!("SELECT {SESSION_SELECT} FROM sessions WHERE id = ?1 AND deleted_at IS NULL"),
         [id.as_str()],
         session_row,
@@ -301,7 +311,7 @@ fn load_session(c: &Connection, id: &SessionId) -> Result<Session> {
 }
 
 fn load_enrolment(c: &Connection, s: &SessionId, o: &OfficerId) -> Result<Option<Enrolment>> {
-    c.query_row(
+    c.one(
         &format!(
             "SELECT {ENROLMENT_COLS} FROM enrolments WHERE session_id = ?1 AND officer_id = ?2"
         ),
@@ -314,7 +324,7 @@ fn load_enrolment(c: &Connection, s: &SessionId, o: &OfficerId) -> Result<Option
 
 fn position_of(c: &Connection, e: &Enrolment) -> Result<u32> {
     let ahead: u32 = c
-        .query_row(
+        .one(
             "SELECT COUNT(*) FROM enrolments WHERE session_id = ?1 AND status = 'waitlisted' \
              AND (rank < ?2 OR (rank = ?2 AND id < ?3))",
             params![e.session_id.as_str(), e.rank, e.id.as_str()],
@@ -325,7 +335,7 @@ fn position_of(c: &Connection, e: &Enrolment) -> Result<u32> {
 }
 
 fn save_counters(c: &Connection, s: &Session, last_rank: Option<i64>) -> Result<()> {
-    c.execute(
+    c.exec(
         "UPDATE sessions SET seats_taken = ?2, waiting = ?3, waiting_peak = MAX(waiting_peak, ?3), \
          last_rank = MAX(last_rank, ?4) WHERE id = ?1",
         params![
@@ -340,7 +350,7 @@ fn save_counters(c: &Connection, s: &Session, last_rank: Option<i64>) -> Result<
 }
 
 fn last_rank(c: &Connection, s: &SessionId) -> Result<i64> {
-    c.query_row(
+    c.one(
         "SELECT last_rank FROM sessions WHERE id = ?1",
         [s.as_str()],
         |r| r.get(0),
@@ -362,7 +372,7 @@ fn record(
     e.updated_by = actor.id.clone();
     e.origin = actor.origin;
     let changes: u32 = c
-        .query_row(
+        .one(
             "INSERT INTO enrolments (id, session_id, officer_id, status, late, rank, joined_at, \
              confirmed_at, offer_expires_at, updated_at, updated_by, origin, changes) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 1) \
@@ -389,7 +399,7 @@ fn record(
             |r| r.get(0),
         )
         .map_err(db)?;
-    c.execute(
+    c.exec(
         "INSERT INTO enrolment_changes (enrolment_id, at, from_status, to_status, actor, origin, reason) \
          SELECT id, ?3, ?4, ?5, ?6, ?7, ?8 FROM enrolments WHERE session_id = ?1 AND officer_id = ?2",
         params![
@@ -430,7 +440,7 @@ fn record(
 
 /// Marks a session or training as edited in the app: a later spreadsheet import keeps it.
 fn mark_edited(c: &Connection, table: &str, id: &str) -> Result<()> {
-    c.execute(
+    c.exec(
         &format!("UPDATE {table} SET edited_in_app = 1 WHERE id = ?1"),
         [id],
     )
@@ -439,7 +449,7 @@ fn mark_edited(c: &Connection, table: &str, id: &str) -> Result<()> {
 }
 
 fn edited_in_app(c: &Connection, table: &str, id: &str) -> Result<bool> {
-    c.query_row(
+    c.one(
         &format!("SELECT edited_in_app FROM {table} WHERE id = ?1"),
         [id],
         |r| r.get(0),
@@ -490,7 +500,7 @@ fn interested(c: &Connection, training: &TrainingId) -> Result<Vec<OfficerId>> {
 fn queue(c: &Connection, n: &Notice, now: Instant) -> Result<bool> {
     let payload = serde_json::to_string(&n.kind).map_err(DomainError::internal)?;
     let inserted = c
-        .execute(
+        .exec(
             "INSERT INTO outbox (officer_id, session_id, kind_key, payload, version, queued_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
             params![
@@ -519,7 +529,7 @@ fn active_officers(c: &Connection, s: &SessionId) -> Result<Vec<OfficerId>> {
 }
 
 fn first_waiting(c: &Connection, s: &SessionId) -> Result<Option<Enrolment>> {
-    c.query_row(
+    c.one(
         &format!(
             "SELECT {ENROLMENT_COLS} FROM enrolments WHERE session_id = ?1 AND status = 'waitlisted' \
              ORDER BY rank, id LIMIT 1"
@@ -555,7 +565,7 @@ fn promote_in(c: &Connection, id: &SessionId, now: Instant, most: usize) -> Resu
 }
 
 fn count_status(c: &Connection, s: &SessionId, status: &str) -> Result<u32> {
-    c.query_row(
+    c.one(
         "SELECT COUNT(*) FROM enrolments WHERE session_id = ?1 AND status = ?2",
         [s.as_str(), status],
         |r| r.get(0),
@@ -574,7 +584,7 @@ const SESSION_DELETED: &str =
     "Cette session a été supprimée dans Cassiopée : la ligne n'est pas importée.";
 
 fn is_deleted(c: &Connection, reference: &str) -> Result<bool> {
-    c.query_row(
+    c.one(
         "SELECT COUNT(*) FROM sessions WHERE reference = ?1 AND deleted_at IS NOT NULL",
         [reference],
         |r| r.get::<_, i64>(0),
@@ -595,7 +605,7 @@ impl Store for SqliteStore {
 
     async fn staff_by_email(&self, email: &Email) -> Result<Option<Staff>> {
         self.read(|c| {
-            c.query_row(
+            c.one(
                 &format!("SELECT {STAFF_COLS} FROM staff WHERE email = ?1"),
                 [email.as_str()],
                 staff_row,
@@ -607,7 +617,7 @@ impl Store for SqliteStore {
 
     async fn staff_by_id(&self, id: &StaffId) -> Result<Option<Staff>> {
         self.read(|c| {
-            c.query_row(
+            c.one(
                 &format!("SELECT {STAFF_COLS} FROM staff WHERE id = ?1"),
                 [id.as_str()],
                 staff_row,
@@ -630,7 +640,7 @@ impl Store for SqliteStore {
 
     async fn officer(&self, id: &OfficerId) -> Result<Option<Officer>> {
         self.read(|c| {
-            c.query_row(
+            c.one(
                 &format!("SELECT {OFFICER_COLS} FROM officers WHERE id = ?1 AND erased_at IS NULL"),
                 [id.as_str()],
                 officer_row,
@@ -642,7 +652,7 @@ impl Store for SqliteStore {
 
     async fn officer_by_email(&self, email: &Email) -> Result<Option<Officer>> {
         self.read(|c| {
-            c.query_row(
+            c.one(
                 &format!(
                     "SELECT {OFFICER_COLS} FROM officers WHERE email = ?1 AND erased_at IS NULL"
                 ),
@@ -671,7 +681,7 @@ impl Store for SqliteStore {
     async fn is_empty(&self) -> Result<bool> {
         self.read(|c| {
             let n: i64 = c
-                .query_row("SELECT (SELECT COUNT(*) FROM staff) + (SELECT COUNT(*) FROM officers) + (SELECT COUNT(*) FROM sessions)", [], |r| r.get(0))
+                .one("SELECT (SELECT COUNT(*) FROM staff) + (SELECT COUNT(*) FROM officers) + (SELECT COUNT(*) FROM sessions)", [], |r| r.get(0))
                 .map_err(db)?;
             Ok(n == 0)
         })
@@ -679,7 +689,7 @@ impl Store for SqliteStore {
 
     async fn training(&self, id: &TrainingId) -> Result<Option<Training>> {
         self.read(|c| {
-            c.query_row(
+            c.one(
                 &format!("SELECT {TRAINING_COLS} FROM trainings WHERE id = ?1"),
                 [id.as_str()],
                 training_row,
@@ -703,7 +713,7 @@ impl Store for SqliteStore {
 
     async fn insert_training(&self, t: &Training) -> Result<()> {
         self.write(|c| {
-            let r = c.execute(
+            let r = c.exec(
                 "INSERT INTO trainings (id, code, title, theme, modality, length_days, provider, session_cost, \
                  trainee_cost, min_group, max_group, archived) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
                 training_params(t),
@@ -721,7 +731,7 @@ impl Store for SqliteStore {
 
     async fn update_training(&self, t: &Training) -> Result<()> {
         self.write(|c| {
-            let r = c.execute(
+            let r = c.exec(
                 "UPDATE trainings SET code=?2, title=?3, theme=?4, modality=?5, length_days=?6, provider=?7, \
                  session_cost=?8, trainee_cost=?9, min_group=?10, max_group=?11, archived=?12 WHERE id=?1",
                 training_params(t),
@@ -912,7 +922,7 @@ impl Store for SqliteStore {
                 ));
             }
             s.status = SessionStatus::Cancelled;
-            c.execute(
+            c.exec(
                 "UPDATE sessions SET status = 'cancelled' WHERE id = ?1",
                 [id.as_str()],
             )
@@ -934,7 +944,7 @@ impl Store for SqliteStore {
         self.write(|c| {
             load_session(c, id)?;
             let live: u32 = c
-                .query_row(
+                .one(
                     "SELECT COUNT(*) FROM enrolments WHERE session_id = ?1 AND status IN \
                      ('confirmed', 'offered', 'waitlisted', 'attended', 'absent', 'excused')",
                     [id.as_str()],
@@ -944,7 +954,7 @@ impl Store for SqliteStore {
             if live > 0 {
                 return Err(DomainError::session_not_deletable(live));
             }
-            c.execute(
+            c.exec(
                 "UPDATE sessions SET deleted_at = ?2 WHERE id = ?1",
                 params![id.as_str(), micros(now)],
             )
@@ -1008,7 +1018,7 @@ impl Store for SqliteStore {
         self.write(|c| {
             if let Some(key) = &cmd.idempotency_key {
                 let stored: Option<(String, String)> = c
-                    .query_row(
+                    .one(
                         "SELECT session_id, response FROM idempotency WHERE scope = ?1 AND key = ?2",
                         [scope.as_str(), key.as_str()],
                         |r| Ok((r.get(0)?, r.get(1)?)),
@@ -1106,7 +1116,7 @@ impl Store for SqliteStore {
             };
             if let Some(key) = &cmd.idempotency_key {
                 let response = serde_json::to_string(&outcome).map_err(DomainError::internal)?;
-                c.execute(
+                c.exec(
                     "INSERT INTO idempotency (scope, key, session_id, response, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![scope, key, cmd.session_id.as_str(), response, micros(cmd.now)],
                 )
@@ -1263,7 +1273,7 @@ impl Store for SqliteStore {
                     let ids: Vec<String> = all(c, "SELECT id FROM enrolments WHERE session_id = ?1 AND status = 'waitlisted' AND id != ?2 ORDER BY rank, id",
                         [s.as_str(), e.id.as_str()], |r| r.get(0))?;
                     for (i, id) in ids.iter().enumerate() {
-                        c.execute("UPDATE enrolments SET rank = ?2 WHERE id = ?1", params![id, (i as i64 + 1) * 1_000_000]).map_err(db)?;
+                        c.exec("UPDATE enrolments SET rank = ?2 WHERE id = ?1", params![id, (i as i64 + 1) * 1_000_000]).map_err(db)?;
                     }
                     ranks = others(c)?;
                     rules::rank_for_position(&ranks, target).ok_or_else(|| DomainError::internal("waiting list renumbering failed"))?
@@ -1273,7 +1283,7 @@ impl Store for SqliteStore {
             // The entry lands at the asked position, or last when that is beyond the list.
             let position = (target.max(1)).min(ranks.len() + 1) as u32;
             record(c, &mut e, Some(EnrolmentStatus::Waitlisted), actor, now, Some(reason), Some(position))?;
-            c.execute("UPDATE sessions SET last_rank = MAX(last_rank, ?2) WHERE id = ?1", params![s.as_str(), rank]).map_err(db)?;
+            c.exec("UPDATE sessions SET last_rank = MAX(last_rank, ?2) WHERE id = ?1", params![s.as_str(), rank]).map_err(db)?;
             position_of(c, &e)
         })
     }
@@ -1332,7 +1342,7 @@ impl Store for SqliteStore {
 
     async fn plan_training(&self, item: &ProgrammeItem) -> Result<()> {
         self.write(|c| {
-            c.execute(
+            c.exec(
                 "INSERT INTO programme (officer_id, training_id, kind, planned_by, planned_at) VALUES (?1,?2,?3,?4,?5) \
                  ON CONFLICT (officer_id, training_id) DO UPDATE SET kind = excluded.kind",
                 params![item.officer_id.as_str(), item.training_id.as_str(), item.kind.as_str(), item.planned_by, micros(item.planned_at)],
@@ -1345,7 +1355,7 @@ impl Store for SqliteStore {
     async fn unplan_training(&self, o: &OfficerId, t: &TrainingId) -> Result<bool> {
         self.write(|c| {
             let n = c
-                .execute(
+                .exec(
                     "DELETE FROM programme WHERE officer_id = ?1 AND training_id = ?2",
                     [o.as_str(), t.as_str()],
                 )
@@ -1357,7 +1367,7 @@ impl Store for SqliteStore {
     async fn register_interest(&self, o: &OfficerId, t: &TrainingId, now: Instant) -> Result<bool> {
         self.write(|c| {
             let n = c
-                .execute("INSERT INTO interests (officer_id, training_id, at) VALUES (?1,?2,?3) ON CONFLICT DO NOTHING",
+                .exec("INSERT INTO interests (officer_id, training_id, at) VALUES (?1,?2,?3) ON CONFLICT DO NOTHING",
                     params![o.as_str(), t.as_str(), micros(now)])
                 .map_err(db)?;
             Ok(n == 1)
@@ -1378,13 +1388,13 @@ impl Store for SqliteStore {
         let start = micros(window_start);
         let end = micros(window_start + chrono::Duration::seconds(window_seconds));
         self.write(|c| {
-            c.execute(
+            c.exec(
                 "DELETE FROM quota_uses WHERE subject = ?1 AND window_end <= ?2",
                 params![subject, start],
             )
             .map_err(db)?;
             let (uses, mine): (i64, i64) = c
-                .query_row(
+                .one(
                     "SELECT COUNT(*), COUNT(*) FILTER (WHERE use_id = ?3) FROM quota_uses \
                      WHERE subject = ?1 AND window_start = ?2",
                     params![subject, start, use_id],
@@ -1397,7 +1407,7 @@ impl Store for SqliteStore {
             if uses >= i64::from(limit) {
                 return Ok(false);
             }
-            c.execute(
+            c.exec(
                 "INSERT INTO quota_uses (subject, window_start, window_end, use_id) \
                  VALUES (?1, ?2, ?3, ?4)",
                 params![subject, start, end, use_id],
@@ -1414,7 +1424,7 @@ impl Store for SqliteStore {
         window_start: Instant,
     ) -> Result<()> {
         self.write(|c| {
-            c.execute(
+            c.exec(
                 "DELETE FROM quota_uses WHERE subject = ?1 AND window_start = ?2 AND use_id = ?3",
                 params![subject, micros(window_start), use_id],
             )
@@ -1483,7 +1493,7 @@ impl Store for SqliteStore {
         now: Instant,
     ) -> Result<()> {
         self.write(|c| {
-            c.execute(
+            c.exec(
                 "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1, \
                  message_id = ?3 WHERE id = ?1",
                 params![id, micros(now), message_id],
@@ -1496,7 +1506,7 @@ impl Store for SqliteStore {
     async fn claim_notice(&self, id: i64, until: Instant, now: Instant) -> Result<bool> {
         self.write(|c| {
             let changed = c
-                .execute(
+                .exec(
                     "UPDATE outbox SET claimed_until = ?2 WHERE id = ?1 \
                      AND status IN ('pending', 'failed') AND attempts < 5 \
                      AND (claimed_until IS NULL OR claimed_until <= ?3)",
@@ -1509,7 +1519,7 @@ impl Store for SqliteStore {
 
     async fn mark_notice_dropped(&self, id: i64, reason: &str, _now: Instant) -> Result<()> {
         self.write(|c| {
-            c.execute(
+            c.exec(
                 "UPDATE outbox SET status = 'dropped', last_error = ?2 WHERE id = ?1 \
                  AND status IN ('pending', 'failed')",
                 params![id, reason],
@@ -1521,7 +1531,7 @@ impl Store for SqliteStore {
 
     async fn mark_notice_failed(&self, id: i64, error: &str, _now: Instant) -> Result<()> {
         self.write(|c| {
-            c.execute(
+            c.exec(
                 "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?2, \
                  claimed_until = NULL WHERE id = ?1",
                 params![id, error],
@@ -1570,7 +1580,7 @@ impl Store for SqliteStore {
     async fn record_delivery(&self, id: i64, status: DeliveryStatus, at: Instant) -> Result<bool> {
         self.write(|c| {
             let n = c
-                .execute(
+                .exec(
                     "UPDATE outbox SET delivery = ?2, delivery_rank = ?3, delivery_at = ?4 \
                      WHERE id = ?1 AND delivery_rank < ?3",
                     params![id, status.as_str(), status.rank(), micros(at)],
@@ -1589,7 +1599,7 @@ impl Store for SqliteStore {
         self.write(|c| {
             let n = match ids {
                 None => c
-                    .execute(
+                    .exec(
                         "UPDATE outbox SET read_at = ?2 WHERE officer_id = ?1 AND read_at IS NULL",
                         params![o.as_str(), micros(now)],
                     )
@@ -1598,7 +1608,7 @@ impl Store for SqliteStore {
                     let mut n = 0;
                     for id in ids {
                         n += c
-                            .execute(
+                            .exec(
                                 "UPDATE outbox SET read_at = ?3 WHERE id = ?1 AND officer_id = ?2 \
                                  AND read_at IS NULL",
                                 params![id, o.as_str(), micros(now)],
@@ -1614,7 +1624,7 @@ impl Store for SqliteStore {
 
     async fn set_calendar_token(&self, o: &OfficerId, hash: &str, now: Instant) -> Result<()> {
         self.write(|c| {
-            c.execute(
+            c.exec(
                 "INSERT INTO calendar_tokens (officer_id, token_hash, created_at) \
                  VALUES (?1, ?2, ?3) ON CONFLICT (officer_id) \
                  DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at",
@@ -1628,7 +1638,7 @@ impl Store for SqliteStore {
     async fn revoke_calendar_token(&self, o: &OfficerId) -> Result<bool> {
         self.write(|c| {
             let n = c
-                .execute(
+                .exec(
                     "DELETE FROM calendar_tokens WHERE officer_id = ?1",
                     [o.as_str()],
                 )
@@ -1639,7 +1649,7 @@ impl Store for SqliteStore {
 
     async fn calendar_token_created(&self, o: &OfficerId) -> Result<Option<Instant>> {
         self.read(|c| {
-            c.query_row(
+            c.one(
                 "SELECT created_at FROM calendar_tokens WHERE officer_id = ?1",
                 [o.as_str()],
                 |r| r.get::<_, i64>(0),
@@ -1652,7 +1662,7 @@ impl Store for SqliteStore {
 
     async fn officer_by_calendar_token(&self, hash: &str) -> Result<Option<Officer>> {
         let id: Option<String> = self.read(|c| {
-            c.query_row(
+            c.one(
                 "SELECT officer_id FROM calendar_tokens WHERE token_hash = ?1",
                 [hash],
                 |r| r.get(0),
@@ -1669,7 +1679,7 @@ impl Store for SqliteStore {
     async fn claim_once(&self, key: &str, now: Instant) -> Result<bool> {
         self.write(|c| {
             let n = c
-                .execute(
+                .exec(
                     "INSERT INTO claims (key, claimed_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
                     params![key, micros(now)],
                 )
@@ -1681,7 +1691,7 @@ impl Store for SqliteStore {
     async fn record_audit(&self, entries: &[AuditEntry]) -> Result<()> {
         self.write(|c| {
             for e in entries {
-            c.execute(
+            c.exec(
                 "INSERT INTO audit (at, actor, origin, action, session_id, officer_id, training_id, before, after, reason) \
                  VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
                 params![
@@ -1756,7 +1766,7 @@ impl Store for SqliteStore {
         // (whose deleted content `secure_delete` zeroes) and empty it.
         let writer = self.lock()?;
         writer
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .one("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .map_err(db)?;
         drop(writer);
         Ok(erasure)
@@ -1764,7 +1774,7 @@ impl Store for SqliteStore {
 
     async fn is_erased(&self, o: &OfficerId) -> Result<bool> {
         self.read(|c| {
-            c.query_row(
+            c.one(
                 "SELECT 1 FROM erasures WHERE officer_id = ?1",
                 [o.as_str()],
                 |_| Ok(()),
@@ -1832,7 +1842,7 @@ impl Store for SqliteStore {
                 return Err(DomainError::feedback_not_attended());
             }
             let inserted = c
-                .execute(
+                .exec(
                     &format!(
                         "INSERT INTO feedback ({FEEDBACK_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
                          ON CONFLICT DO NOTHING"
@@ -1915,7 +1925,7 @@ impl Store for SqliteStore {
     async fn save_statistics(&self, snapshot: &StatisticsSnapshot) -> Result<()> {
         let json = serde_json::to_string(snapshot).map_err(DomainError::internal)?;
         self.write(|c| {
-            c.execute("INSERT INTO statistics (id, snapshot) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET snapshot = excluded.snapshot", [json])
+            c.exec("INSERT INTO statistics (id, snapshot) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET snapshot = excluded.snapshot", [json])
                 .map_err(db)?;
             Ok(())
         })
@@ -1924,7 +1934,7 @@ impl Store for SqliteStore {
     async fn statistics(&self) -> Result<Option<StatisticsSnapshot>> {
         self.read(|c| {
             let raw: Option<String> = c
-                .query_row("SELECT snapshot FROM statistics WHERE id = 1", [], |r| {
+                .one("SELECT snapshot FROM statistics WHERE id = 1", [], |r| {
                     r.get(0)
                 })
                 .optional()
@@ -1946,7 +1956,7 @@ fn import_staff_row(c: &Connection, r: &StaffRow) -> Result<RowOutcome> {
         )));
     }
     let existing = c
-        .query_row(
+        .one(
             &format!("SELECT {STAFF_COLS} FROM staff WHERE email = ?1"),
             [r.email.as_str()],
             staff_row,
@@ -1967,7 +1977,7 @@ fn import_staff_row(c: &Connection, r: &StaffRow) -> Result<RowOutcome> {
     match existing {
         Some(s) if s == new => Ok(RowOutcome::Unchanged),
         Some(_) => {
-            c.execute(
+            c.exec(
                 "UPDATE staff SET last_name=?2, first_name=?3, function=?4, role=?5 WHERE id=?1",
                 params![
                     new.id.as_str(),
@@ -1981,7 +1991,7 @@ fn import_staff_row(c: &Connection, r: &StaffRow) -> Result<RowOutcome> {
             Ok(RowOutcome::Updated)
         }
         None => {
-            c.execute(
+            c.exec(
                 "INSERT INTO staff (id, email, last_name, first_name, function, role) VALUES (?1,?2,?3,?4,?5,?6)",
                 params![new.id.as_str(), new.email.as_str(), new.last_name, new.first_name, new.function, new.role.as_str()],
             )
@@ -1992,7 +2002,7 @@ fn import_staff_row(c: &Connection, r: &StaffRow) -> Result<RowOutcome> {
 }
 
 fn email_taken(c: &Connection, table: &str, email: &Email) -> Result<bool> {
-    c.query_row(
+    c.one(
         &format!("SELECT COUNT(*) FROM {table} WHERE email = ?1"),
         [email.as_str()],
         |r| r.get::<_, i64>(0),
@@ -2019,7 +2029,7 @@ fn resolve_advisor<'a>(written: &str, staff: &'a [Staff]) -> Option<&'a Staff> {
 
 fn import_officer_row(c: &Connection, r: &OfficerRow, staff: &[Staff]) -> Result<RowOutcome> {
     let erased: Option<i64> = c
-        .query_row(
+        .one(
             "SELECT erased_at FROM erasures WHERE officer_id = ?1",
             [OfficerId::derived(r.email.as_str()).as_str()],
             |x| x.get(0),
@@ -2048,7 +2058,7 @@ fn import_officer_row(c: &Connection, r: &OfficerRow, staff: &[Staff]) -> Result
         )));
     }
     let existing = c
-        .query_row(
+        .one(
             &format!("SELECT {OFFICER_COLS} FROM officers WHERE email = ?1"),
             [r.email.as_str()],
             officer_row,
@@ -2075,7 +2085,7 @@ fn import_officer_row(c: &Connection, r: &OfficerRow, staff: &[Staff]) -> Result
         Some(_) => RowOutcome::Updated,
         None => RowOutcome::Created,
     };
-    c.execute(
+    c.exec(
         "INSERT INTO officers (id, email, last_name, first_name, grade, branch, phone, acc_start, acc_end, advisor_id) \
          VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) ON CONFLICT (id) DO UPDATE SET last_name=excluded.last_name, \
          first_name=excluded.first_name, grade=excluded.grade, branch=excluded.branch, phone=excluded.phone, \
@@ -2091,7 +2101,7 @@ fn import_officer_row(c: &Connection, r: &OfficerRow, staff: &[Staff]) -> Result
 
 fn import_training_row(c: &Connection, r: &TrainingRow) -> Result<RowOutcome> {
     let existing = c
-        .query_row(
+        .one(
             &format!("SELECT {TRAINING_COLS} FROM trainings WHERE code = ?1"),
             [r.code.as_str()],
             training_row,
@@ -2121,7 +2131,7 @@ fn import_training_row(c: &Connection, r: &TrainingRow) -> Result<RowOutcome> {
             Ok(RowOutcome::Kept(KEPT_FROM_APP.into()))
         }
         Some(_) => {
-            c.execute(
+            c.exec(
                 "UPDATE trainings SET code=?2, title=?3, theme=?4, modality=?5, length_days=?6, provider=?7, \
                  session_cost=?8, trainee_cost=?9, min_group=?10, max_group=?11, archived=?12 WHERE id=?1",
                 training_params(&new),
@@ -2130,7 +2140,7 @@ fn import_training_row(c: &Connection, r: &TrainingRow) -> Result<RowOutcome> {
             Ok(RowOutcome::Updated)
         }
         None => {
-            c.execute(
+            c.exec(
                 "INSERT INTO trainings (id, code, title, theme, modality, length_days, provider, session_cost, \
                  trainee_cost, min_group, max_group, archived) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
                 training_params(&new),
@@ -2143,7 +2153,7 @@ fn import_training_row(c: &Connection, r: &TrainingRow) -> Result<RowOutcome> {
 
 fn import_session_row(c: &Connection, r: &SessionRow, now: Instant) -> Result<RowOutcome> {
     let training: Option<String> = c
-        .query_row(
+        .one(
             "SELECT id FROM trainings WHERE code = ?1",
             [r.training_code.as_str()],
             |x| x.get(0),
@@ -2170,7 +2180,7 @@ fn import_session_row(c: &Connection, r: &SessionRow, now: Instant) -> Result<Ro
         return Ok(RowOutcome::Rejected(SESSION_DELETED.into()));
     }
     let existing = c
-        .query_row(
+        .one(
             &format!("SELECT {SESSION_SELECT} FROM sessions WHERE reference = ?1"),
             [r.reference.as_str()],
             session_row,
@@ -2256,7 +2266,7 @@ fn import_enrolment_row(
     now: Instant,
 ) -> Result<RowOutcome> {
     let officer: Option<String> = c
-        .query_row(
+        .one(
             "SELECT id FROM officers WHERE email = ?1",
             [r.email.as_str()],
             |x| x.get(0),
@@ -2265,7 +2275,7 @@ fn import_enrolment_row(
         .map_err(db)?;
     let Some(officer_id) = officer.map(OfficerId::from_stored) else {
         let erased = c
-            .query_row(
+            .one(
                 "SELECT 1 FROM erasures WHERE officer_id = ?1",
                 [OfficerId::derived(r.email.as_str()).as_str()],
                 |_| Ok(()),
@@ -2284,7 +2294,7 @@ fn import_enrolment_row(
         return Ok(RowOutcome::Rejected(SESSION_DELETED.into()));
     }
     let session_id: Option<String> = c
-        .query_row(
+        .one(
             "SELECT id FROM sessions WHERE reference = ?1",
             [r.session_reference.as_str()],
             |x| x.get(0),
@@ -2388,14 +2398,14 @@ impl SqliteStore {
     fn erase(&self, o: &OfficerId, now: Instant) -> Result<Option<Erasure>> {
         self.write(|c| {
             let done: Option<i64> = c
-                .query_row("SELECT erased_at FROM erasures WHERE officer_id = ?1", [o.as_str()], |r| r.get(0))
+                .one("SELECT erased_at FROM erasures WHERE officer_id = ?1", [o.as_str()], |r| r.get(0))
                 .optional()
                 .map_err(db)?;
             if done.is_some() {
                 return Ok(None);
             }
             let known: Option<String> = c
-                .query_row("SELECT id FROM officers WHERE id = ?1 AND erased_at IS NULL", [o.as_str()], |r| r.get(0))
+                .one("SELECT id FROM officers WHERE id = ?1 AND erased_at IS NULL", [o.as_str()], |r| r.get(0))
                 .optional()
                 .map_err(db)?;
             if known.is_none() {
@@ -2405,7 +2415,7 @@ impl SqliteStore {
             // kept enrolments' foreign key needs a row, and rosters show it as DynamoDB does.
             let pseudonym = OfficerId::untimed();
             let stand_in = Officer::erased(pseudonym.clone());
-            c.execute(
+            c.exec(
                 "INSERT INTO officers (id, email, last_name, first_name, grade, branch, phone, acc_start, acc_end, advisor_id, erased_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, ?8, NULL, 0)",
                 params![
@@ -2433,10 +2443,10 @@ impl SqliteStore {
                     "UPDATE enrolment_changes SET enrolment_id = ?2 WHERE enrolment_id = ?1",
                     "UPDATE enrolments SET id = ?2 WHERE id = ?1",
                 ] {
-                    c.execute(sql, [id.as_str(), fresh.as_str()]).map_err(db)?;
+                    c.exec(sql, [id.as_str(), fresh.as_str()]).map_err(db)?;
                 }
             }
-            let run = |sql: &str| c.execute(sql, [old, new]).map_err(db);
+            let run = |sql: &str| c.exec(sql, [old, new]).map_err(db);
             let enrolments_kept = run(
                 "UPDATE enrolments SET officer_id = ?2, \
                  updated_by = CASE WHEN updated_by = ?1 THEN ?2 ELSE updated_by END WHERE officer_id = ?1",
@@ -2446,7 +2456,7 @@ impl SqliteStore {
                 run("UPDATE feedback SET officer_id = ?2, comment = NULL WHERE officer_id = ?1")?;
             run("UPDATE audit SET officer_id = ?2 WHERE officer_id = ?1")?;
             run("UPDATE audit SET actor = ?2 WHERE actor = ?1")?;
-            let gone = |sql: &str| c.execute(sql, [old]).map_err(db);
+            let gone = |sql: &str| c.exec(sql, [old]).map_err(db);
             let notices_deleted = gone("DELETE FROM outbox WHERE officer_id = ?1")?;
             gone("DELETE FROM programme WHERE officer_id = ?1")?;
             gone("DELETE FROM interests WHERE officer_id = ?1")?;
@@ -2455,7 +2465,7 @@ impl SqliteStore {
             gone("DELETE FROM quota_uses WHERE subject = 'changes:' || ?1")?;
             gone("DELETE FROM officers WHERE id = ?1")?;
             // No time: it would tie the tombstone to the pseudonym's audit line.
-            c.execute(
+            c.exec(
                 "INSERT INTO erasures (officer_id, erased_at) VALUES (?1, 0)",
                 params![old],
             )

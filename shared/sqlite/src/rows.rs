@@ -32,6 +32,33 @@ fn date(r: &Row<'_>, i: usize) -> rusqlite::Result<NaiveDate> {
     s.parse().map_err(|_| bad(i, "date"))
 }
 
+/// A statement run through the connection's cache of prepared statements, so that the SQL is
+/// parsed and planned once per connection rather than on every call.
+pub trait Cached {
+    fn exec<P: Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+    fn one<T, P: Params>(
+        &self,
+        sql: &str,
+        params: P,
+        f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T>;
+}
+
+impl Cached for Connection {
+    fn exec<P: Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    fn one<T, P: Params>(
+        &self,
+        sql: &str,
+        params: P,
+        f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+}
+
 pub fn all<T, P: Params>(
     c: &Connection,
     sql: &str,
@@ -203,7 +230,7 @@ fn session_values(s: &Session) -> Vec<Box<dyn ToSql + '_>> {
 
 pub fn insert_session_row(c: &Connection, s: &Session) -> rusqlite::Result<()> {
     let values = session_values(s);
-    c.execute(
+    c.exec(
         &format!(
             "INSERT INTO sessions ({SESSION_COLS}) VALUES \
              (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)"
@@ -217,7 +244,7 @@ pub fn insert_session_row(c: &Connection, s: &Session) -> rusqlite::Result<()> {
 /// that move people change them.
 pub fn update_session_row(c: &Connection, s: &Session) -> rusqlite::Result<()> {
     let values = session_values(s);
-    c.execute(
+    c.exec(
         "UPDATE sessions SET reference=?2, training_id=?3, first_day=?4, last_day=?5, hours=?6, \
          starts_at=?7, ends_at=?8, place=?9, capacity=?10, closes_at=?11, free_until=?12, \
          trainer=?13, status=?14, waitlist_mode=?15, offer_hours=?16, schedule_version=?19 \
