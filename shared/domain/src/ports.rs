@@ -562,6 +562,23 @@ pub trait Store: Send + Sync {
     /// sender's turn has not run out at `now`. A sender that dies leaves its turn to run out,
     /// and the notice is sent by a later sweep; a failed send gives the turn back.
     async fn claim_notice(&self, id: i64, until: Instant, now: Instant) -> Result<bool>;
+    /// Takes the turn on up to `limit` queued notices no other sender holds, oldest first
+    /// ([`Store::claim_notice`] on each of [`Store::pending_notices`] by default; a store may
+    /// take them all at once). Answers those taken.
+    async fn claim_notices(
+        &self,
+        limit: u32,
+        until: Instant,
+        now: Instant,
+    ) -> Result<Vec<QueuedNotice>> {
+        let mut taken = Vec::new();
+        for queued in self.pending_notices(limit).await? {
+            if self.claim_notice(queued.id, until, now).await? {
+                taken.push(queued);
+            }
+        }
+        Ok(taken)
+    }
     /// Marks a notice sent, with the provider's message id when it gave one.
     async fn mark_notice_sent(&self, id: i64, message_id: Option<&str>, now: Instant)
     -> Result<()>;

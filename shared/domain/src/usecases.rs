@@ -1857,21 +1857,25 @@ async fn deliver(deps: &Deps, batch: u32, budget: std::time::Duration) -> u32 {
     let mut tried = std::collections::HashSet::new();
     let mut sent = 0;
     loop {
-        let pending = match deps.store.pending_notices(batch).await {
-            Ok(p) => p,
+        let now = deps.now();
+        let until = now + chrono::Duration::seconds(SENDER_TURN_SECONDS);
+        let taken = match deps.store.claim_notices(batch, until, now).await {
+            Ok(t) => t,
             Err(e) => {
                 tracing::error!(error = %e, "could not read the outbox");
                 return sent;
             }
         };
-        // A notice that failed in this run waits for the next one.
-        let fresh: Vec<_> = pending.into_iter().filter(|q| tried.insert(q.id)).collect();
+        // A notice whose send failed gives its turn back; taken again in the same run, it
+        // is left alone and goes with a later sweep, once this turn runs out.
+        let full = taken.len() as u32 >= batch;
+        let fresh: Vec<_> = taken.into_iter().filter(|q| tried.insert(q.id)).collect();
         if fresh.is_empty() {
             return sent;
         }
-        let full = fresh.len() as u32 >= batch;
         for queued in fresh {
             if started.elapsed() >= budget {
+                // Those taken and not tried wait for their turn to run out: the next sweep.
                 return sent;
             }
             if deliver_queued(deps, &queued).await {
@@ -1889,19 +1893,9 @@ async fn deliver(deps: &Deps, batch: u32, budget: std::time::Duration) -> u32 {
 /// sender died goes with the sweep a few minutes later.
 const SENDER_TURN_SECONDS: i64 = 300;
 
-/// Sends one queued notice and records the outcome; answers whether it went. A notice another
-/// sender has taken, or that went meanwhile, is left to it.
+/// Sends one queued notice, whose turn this sender holds, and records the outcome; answers
+/// whether it went.
 async fn deliver_queued(deps: &Deps, queued: &QueuedNotice) -> bool {
-    let now = deps.now();
-    let until = now + chrono::Duration::seconds(SENDER_TURN_SECONDS);
-    match deps.store.claim_notice(queued.id, until, now).await {
-        Ok(true) => {}
-        Ok(false) => return false,
-        Err(e) => {
-            tracing::warn!(notice = queued.id, error = %e, "could not take a notice's turn");
-            return false;
-        }
-    }
     match deliver_one(deps, queued.id, &queued.notice).await {
         Ok(Delivery::Dropped(reason)) => {
             tracing::info!(

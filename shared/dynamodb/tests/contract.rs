@@ -3534,7 +3534,7 @@ async fn the_audit_log_reads_per_subject_and_an_erasure_keeps_only_pseudonymous_
 
 async fn one_sender_at_a_time_holds_a_notice_and_a_sent_one_is_never_taken_again(b: Backend) {
     let store = b.store.clone();
-    let (session, o) = setup(&*store, 2, 5, WaitlistMode::Direct).await;
+    let (session, o) = setup(&*store, 8, 10, WaitlistMode::Direct).await;
     let t0 = at("2027-02-01T10:00");
     enrol(&*store, &session, &o[0], t0).await;
     enrol(&*store, &session, &o[1], t0).await;
@@ -3589,4 +3589,46 @@ async fn one_sender_at_a_time_holds_a_notice_and_a_sent_one_is_never_taken_again
         .expect("dropped");
     assert!(!claim(second, much_later).await, "dropped");
     assert!(!claim(999_999, t0).await, "unknown id");
+    // Senders taking batches at once take each queued notice once between them.
+    for officer in &o[2..] {
+        enrol(&*store, &session, officer, t0).await;
+    }
+    let queued = store.pending_notices(50).await.expect("pending").len();
+    assert_eq!(queued, 6);
+    let tasks: Vec<_> = (0..5)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.claim_notices(4, until, t0).await })
+        })
+        .collect();
+    let mut taken = Vec::new();
+    for t in tasks {
+        taken.extend(
+            t.await
+                .expect("task")
+                .expect("batch")
+                .into_iter()
+                .map(|q| q.id),
+        );
+    }
+    // Those left (a store may show every sender the same oldest ones) go to the next taker.
+    let at_once = taken.len();
+    let rest = store.claim_notices(10, until, t0).await.expect("rest");
+    taken.extend(rest.iter().map(|q| q.id));
+    taken.sort();
+    let all = taken.len();
+    taken.dedup();
+    assert!(at_once >= 4, "senders at once took {at_once}");
+    assert_eq!(
+        (all, taken.len()),
+        (6, 6),
+        "each notice taken once: {taken:?}"
+    );
+    assert!(
+        store
+            .claim_notices(10, until, t0)
+            .await
+            .expect("none")
+            .is_empty()
+    );
 }

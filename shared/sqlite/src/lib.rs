@@ -26,7 +26,7 @@ use cassiopee_domain::ports::{
 use cassiopee_domain::rules::{self, Schedule, WithdrawalTiming};
 use cassiopee_domain::time::{Instant, paris_end_of_day, paris_start_of_day};
 use rows::*;
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Params, Transaction, TransactionBehavior, params};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, TryLockError};
@@ -164,6 +164,37 @@ impl Drop for StoreTimer {
         let spent = self.0.elapsed();
         TIME_IN_STORE.with(|t| t.set(t.get() + spent));
     }
+}
+
+/// The queued notices a query of `id, officer_id, session_id, payload, version, attempts`
+/// answers.
+fn queued_notices(c: &Connection, sql: &str, p: impl Params) -> Result<Vec<QueuedNotice>> {
+    type Queued = (i64, String, String, String, u32, u32);
+    let rows: Vec<Queued> = all(c, sql, p, |r| {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+        ))
+    })?;
+    rows.into_iter()
+        .map(|(id, officer, session, payload, version, attempts)| {
+            let kind: NoticeKind = serde_json::from_str(&payload).map_err(DomainError::internal)?;
+            Ok(QueuedNotice {
+                id,
+                notice: Notice {
+                    officer_id: OfficerId::from_stored(officer),
+                    session_id: SessionId::from_stored(session),
+                    kind,
+                    version,
+                },
+                attempts,
+            })
+        })
+        .collect()
 }
 
 /// Keeps every statement the store runs prepared (there are about a hundred), and reads the
@@ -1451,38 +1482,39 @@ impl Store for SqliteStore {
 
     async fn pending_notices(&self, limit: u32) -> Result<Vec<QueuedNotice>> {
         self.read(|c| {
-            let rows: Vec<(i64, String, String, String, u32, u32)> = all(
+            queued_notices(
                 c,
                 "SELECT id, officer_id, session_id, payload, version, attempts FROM outbox \
                  WHERE status IN ('pending', 'failed') AND attempts < 5 ORDER BY id LIMIT ?1",
-                [limit],
-                |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                    ))
-                },
+                params![limit],
+            )
+        })
+    }
+
+    async fn claim_notices(
+        &self,
+        limit: u32,
+        until: Instant,
+        now: Instant,
+    ) -> Result<Vec<QueuedNotice>> {
+        // One transaction takes them all: senders at once queue behind one another here
+        // instead of each trying every notice in turn.
+        self.write(|c| {
+            let taken = queued_notices(
+                c,
+                "SELECT id, officer_id, session_id, payload, version, attempts FROM outbox \
+                 WHERE status IN ('pending', 'failed') AND attempts < 5 \
+                 AND (claimed_until IS NULL OR claimed_until <= ?2) ORDER BY id LIMIT ?1",
+                params![limit, micros(now)],
             )?;
-            rows.into_iter()
-                .map(|(id, officer, session, payload, version, attempts)| {
-                    let kind: NoticeKind =
-                        serde_json::from_str(&payload).map_err(DomainError::internal)?;
-                    Ok(QueuedNotice {
-                        id,
-                        notice: Notice {
-                            officer_id: OfficerId::from_stored(officer),
-                            session_id: SessionId::from_stored(session),
-                            kind,
-                            version,
-                        },
-                        attempts,
-                    })
-                })
-                .collect()
+            for q in &taken {
+                c.exec(
+                    "UPDATE outbox SET claimed_until = ?2 WHERE id = ?1",
+                    params![q.id, micros(until)],
+                )
+                .map_err(db)?;
+            }
+            Ok(taken)
         })
     }
 
