@@ -482,7 +482,7 @@ def report(count):
     ] + [f"note: {note}" for note in notes]
     print()
     for line in legend:
-        print(textwrap.fill(line, 100, subsequent_indent="  "))
+        print(textwrap.fill(line, 100, subsequent_indent="  ", break_on_hyphens=False))
 
 
 def main():
