@@ -2,6 +2,7 @@
 start → first response / warm invoke of every Lambda bootstrap.
 
     .venv/bin/python scripts/bench.py [throughput] [starts [N] [no-store]] [instructions]
+    .venv/bin/python scripts/bench.py report [N]
 
 - throughput: the local server (release build) on the embedded store, loaded by `wrk` (Debian's
   package) on 127.0.0.1 with 2 threads and 32 connections for 10 s per case, on the same 2
@@ -13,12 +14,19 @@ start → first response / warm invoke of every Lambda bootstrap.
   release `handler-cpu` binary runs under valgrind for 20 and for 120 requests, and the
   difference is divided by 100, so that the setup (opening, importing the demo) cancels out.
   Counts, unlike times, do not depend on what else the machine is doing.
+- report: one table, one row per function (a sub-row per route it owns measured in process):
+  start → first response p50/p95 over N starts (default 30) and warm p50, as `starts N
+  no-store`; handler CPU p50/p99 and its own share (without the store's) p50/p99, as
+  `handler-cpu`; instructions per request for list-sessions and enrol, as `instructions`.
+  It reads the binaries' JSON lines (`CASSIOPEE_BENCH_FORMAT=json`) and builds nothing: the
+  bootstraps come from `scripts/build-lambdas.sh --x86-64` (a function without one is left
+  blank, with a note), the binaries from `cargo build --release --locked -p cassiopee-bench`.
 - starts: `cassiopee-bench`'s cold-start binary over the x86-64 bootstraps that
   `scripts/build-lambdas.sh --x86-64` writes, on the real DynamoDB/SES/EventBridge adapters
   pointed at moto (started here, single-threaded, its table seeded with the demo data).
 
 Bounded: every wrk run lasts 10 s; the cold-start run is 30 starts × (1 + 50 warm) invocations
-per function and event.
+per function and event; every subprocess of `report` has a timeout.
 """
 
 import json
@@ -30,6 +38,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 import urllib.request
 from pathlib import Path
@@ -246,11 +255,28 @@ def seed(env, work):
         server.wait(30)
 
 
+def function_env(endpoint, work):
+    """The bootstraps' environment: the AWS adapters pointed at `endpoint`, files under `work`."""
+    from lambda_invoke import aws_env
+
+    return {
+        **aws_env(endpoint),
+        "CASSIOPEE_STORE": "dynamodb",
+        "CASSIOPEE_TABLE": "bench",
+        "CASSIOPEE_CLOCK": "2026-12-03T10:00",
+        "CASSIOPEE_DATA": str(work / "data"),
+        "CASSIOPEE_MAILER": "outbox",
+        "CASSIOPEE_OUTBOX": str(work / "outbox"),
+        # Required inside Lambda (the bootstraps see AWS_LAMBDA_FUNCTION_NAME): without
+        # them every function fails its cold start.
+        "CASSIOPEE_PUBLIC_URL": "http://127.0.0.1:8080",
+        "CASSIOPEE_LINK_SECRET": "bench-link-secret-0123456789abcdef",
+    }
+
+
 def starts(count, no_store=False):
     """With `no_store`, only the event answered before any AWS call: no emulator is started or
     seeded (nothing listens at the endpoint, and nothing calls it)."""
-    from lambda_invoke import aws_env
-
     lambda_dir = TARGET / "lambda-x86_64"
     bench_bin = TARGET / "release" / "cold-start"
     for need in [lambda_dir, bench_bin]:
@@ -276,19 +302,7 @@ def starts(count, no_store=False):
             except OSError:
                 time.sleep(0.2)
         work = Path(tempfile.mkdtemp(prefix="cassiopee-bench-"))
-        env = {
-            **aws_env(endpoint),
-            "CASSIOPEE_STORE": "dynamodb",
-            "CASSIOPEE_TABLE": "bench",
-            "CASSIOPEE_CLOCK": "2026-12-03T10:00",
-            "CASSIOPEE_DATA": str(work / "data"),
-            "CASSIOPEE_MAILER": "outbox",
-            "CASSIOPEE_OUTBOX": str(work / "outbox"),
-            # Required inside Lambda (the bootstraps see AWS_LAMBDA_FUNCTION_NAME): without
-            # them every function fails its cold start.
-            "CASSIOPEE_PUBLIC_URL": "http://127.0.0.1:8080",
-            "CASSIOPEE_LINK_SECRET": "bench-link-secret-0123456789abcdef",
-        }
+        env = function_env(endpoint, work)
         if moto:
             seed(env, work)
         print()
@@ -303,7 +317,7 @@ def starts(count, no_store=False):
             moto.wait(30)
 
 
-def callgrind_total(binary, args):
+def callgrind_total(binary, args, timeout=900):
     """Instructions executed by `binary args` under callgrind."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
@@ -312,6 +326,7 @@ def callgrind_total(binary, args):
             check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            timeout=timeout,
         )
         for line in out.read_text().splitlines():
             if line.startswith("summary:") or line.startswith("totals:"):
@@ -328,13 +343,153 @@ def instructions():
     binary = TARGET / "release" / "handler-cpu"
     print("request                                  instructions per request (callgrind)")
     for route, label in [("list", "GET /sessions"), ("enrol", "POST then DELETE /sessions/{id}/enrolment")]:
-        low = callgrind_total(binary, ["--only", route, "20"])
-        high = callgrind_total(binary, ["--only", route, "120"])
-        print(f"{label:<42} {(high - low) / 100:>14,.0f}")
+        print(f"{label:<42} {per_request_instructions(binary, route):>14,.0f}")
+
+
+def per_request_instructions(binary, route):
+    """`handler-cpu --only route` under callgrind, 120 requests less 20, divided by 100."""
+    low = callgrind_total(binary, ["--only", route, "20"])
+    high = callgrind_total(binary, ["--only", route, "120"])
+    return (high - low) / 100
+
+
+def json_lines(command, env, timeout):
+    """Runs a bench binary with CASSIOPEE_BENCH_FORMAT=json. Answers the JSON lines it printed
+    and, if it failed or ran out of time, why (the lines printed until then are kept)."""
+    name = Path(command[0]).name
+    try:
+        out = subprocess.run(
+            command,
+            env={**os.environ, **env, "CASSIOPEE_BENCH_FORMAT": "json", "RUST_LOG": "error"},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        stdout, error = out.stdout, None
+        if out.returncode != 0:
+            error = f"{name} failed ({out.returncode}): {out.stderr.strip()[-500:]}"
+    except subprocess.TimeoutExpired as e:
+        stdout = e.stdout.decode() if isinstance(e.stdout, bytes) else e.stdout or ""
+        error = f"{name} stopped after {timeout} s"
+    lines = []
+    for line in stdout.splitlines():
+        try:
+            lines.append(json.loads(line))
+        except json.JSONDecodeError:
+            pass  # A line cut short by the timeout.
+    return lines, error
+
+
+def report(count):
+    """One table: every function's start → first response (p50, p95 over `count` starts) and
+    warm invoke (p50) on the event answered before any store call, the in-process CPU of the
+    routes it owns (all of it, and without the store's share), and callgrind's instructions
+    per request for list-sessions and enrol. What cannot be measured is left blank, with a
+    note under the table."""
+    functions = sorted(
+        d.name for d in (ROOT / "functions").iterdir() if (d / "Cargo.toml").exists()
+    )
+    cold_bin, cpu_bin = TARGET / "release" / "cold-start", TARGET / "release" / "handler-cpu"
+    for need in [cold_bin, cpu_bin]:
+        if not need.exists():
+            raise SystemExit(f"{need} missing: cargo build --release --locked -p cassiopee-bench")
+    lambda_dir = TARGET / "lambda-x86_64"
+    notes = []
+    missing = [f for f in functions if not (lambda_dir / f / "bootstrap").exists()]
+    if missing:
+        notes.append(
+            f"no bootstrap under {lambda_dir} for {', '.join(missing)}: "
+            "built by scripts/build-lambdas.sh --x86-64"
+        )
+    load = os.getloadavg()
+
+    started = {}
+    if len(missing) < len(functions):
+        work = Path(tempfile.mkdtemp(prefix="cassiopee-bench-"))
+        # Nothing listens at the endpoint: only the event answered before any AWS call is run.
+        env = function_env(f"http://127.0.0.1:{free_port()}", work)
+        # Each start and its 50 warm invokes take tens of ms; a bootstrap that hangs is cut
+        # off by the binary after 30 s per invoke, the whole run after this.
+        timeout = 120 + 2 * count * len(functions)
+        command = [str(cold_bin), str(lambda_dir), str(count), "50", "no-store"]
+        lines, error = json_lines(command, env, timeout)
+        shutil.rmtree(work, ignore_errors=True)
+        for line in lines:
+            if "skipped" in line:
+                if line["function"] not in missing:
+                    notes.append(f"{line['function']}: no start measured ({line['skipped']})")
+            else:
+                started[line["function"]] = line
+        if error:
+            notes.append(f"starts: {error}")
+
+    routes = {}
+    lines, error = json_lines([str(cpu_bin)], {}, 900)
+    for line in lines:
+        routes.setdefault(line["function"], []).append(line)
+    if error:
+        notes.append(f"handler CPU: {error}")
+
+    instructions = {}
+    if shutil.which("valgrind") is None:
+        notes.append("instructions not measured: valgrind missing (apt-get install -y valgrind)")
+    else:
+        for function, route in [("list-sessions", "list"), ("enrol", "enrol")]:
+            try:
+                instructions[function] = per_request_instructions(cpu_bin, route)
+            except (subprocess.SubprocessError, RuntimeError) as e:
+                notes.append(f"instructions of {function} not measured: {e}")
+
+    def cell(value, fmt, width):
+        return f"{'' if value is None else format(value, fmt):>{width}}"
+
+    head = (
+        f"{'function':<19}{'route (in process)':<33}{'start p50':>10}{'start p95':>10}"
+        f"{'warm p50':>9}{'cpu p50':>9}{'cpu p99':>9}{'own p50':>9}{'own p99':>9}{'instr/req':>12}"
+    )
+    print()
+    print(head)
+    print(f"{'':<52}{'ms':>10}{'ms':>10}{'ms':>9}{'µs':>9}{'µs':>9}{'µs':>9}{'µs':>9}")
+    for function in functions:
+        start = started.get(function, {})
+        owned = routes.get(function) or [{}]
+        for i, route in enumerate(owned):
+            first = i == 0
+            row = (
+                f"{function if first else '':<19}{route.get('route', ''):<33}"
+                + cell(start.get("start_p50_ms") if first else None, ".2f", 10)
+                + cell(start.get("start_p95_ms") if first else None, ".2f", 10)
+                + cell(start.get("warm_p50_ms") if first else None, ".2f", 9)
+                + cell(route.get("cpu_p50_us"), ".1f", 9)
+                + cell(route.get("cpu_p99_us"), ".1f", 9)
+                + cell(route.get("own_p50_us"), ".1f", 9)
+                + cell(route.get("own_p99_us"), ".1f", 9)
+                + cell(instructions.get(function) if first else None, ",.0f", 12)
+            )
+            print(row.rstrip())
+    counts = sorted({r["requests"] for rs in routes.values() for r in rs}, reverse=True)
+    after = os.getloadavg()
+    legend = [
+        f"start, warm: {count} starts × 50 warm invokes per function of an event of another "
+        "function's route (answered 404 before any store call) through the local stand-in for "
+        "the Lambda Runtime API (cold-start no-store).",
+        "cpu, own: thread CPU per request in process on the embedded store with the demo data "
+        f"({' or '.join(str(c) for c in counts) or 'no'} requests per route, one after another); "
+        "own: less the store's share (handler-cpu).",
+        "instr/req: callgrind's instructions, (120 − 20 requests) / 100 (handler-cpu --only "
+        "list|enrol); enrol's is one enrolment and its withdrawal.",
+        f"load average (1 min): {load[0]:.2f} before, {after[0]:.2f} after.",
+    ] + [f"note: {note}" for note in notes]
+    print()
+    for line in legend:
+        print(textwrap.fill(line, 100, subsequent_indent="  ", break_on_hyphens=False))
 
 
 def main():
     what = sys.argv[1:] or ["throughput", "starts"]
+    if "report" in what:
+        report(next((int(a) for a in what if a.isdigit()), 30))
+        return
     if "instructions" in what:
         instructions()
     if "throughput" in what:

@@ -29,7 +29,8 @@ pub struct Fixture {
 /// One prepared request: the event as API Gateway would send it, ready to decode.
 pub struct Prepared {
     pub label: &'static str,
-    function: Function,
+    /// The function that owns the route.
+    pub function: Function,
     /// The event's JSON, as the runtime receives it from the Runtime API.
     event: String,
 }

@@ -25,6 +25,22 @@ pub fn us(d: Duration) -> String {
     format!("{:.1}", d.as_secs_f64() * 1_000_000.0)
 }
 
+/// Whether a binary prints one JSON object per line instead of its table:
+/// `CASSIOPEE_BENCH_FORMAT=json`, what `scripts/bench.py report` sets and reads.
+pub fn json_lines() -> bool {
+    std::env::var("CASSIOPEE_BENCH_FORMAT").is_ok_and(|v| v == "json")
+}
+
+/// Milliseconds as a JSON number.
+pub fn ms_value(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Microseconds as a JSON number.
+pub fn us_value(d: Duration) -> f64 {
+    d.as_secs_f64() * 1_000_000.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,11 @@
 //! (answered 404 before any store call: process start, SDK set-up and runtime only) and its
 //! sample event from `events/` (one or more calls to the emulator included). Job functions run
 //! their sample event only. The stand-in sets TCP_NODELAY on every connection.
+//!
+//! With `CASSIOPEE_BENCH_FORMAT=json` it prints one JSON object per line instead of its table:
+//! one per function and event measured (figures in ms), and one with a `skipped` reason per
+//! function not measured (no bootstrap; a job under `no-store`, which has no event answered
+//! before a store call). `scripts/bench.py report` reads them.
 
 use anyhow::{Context, bail};
 use axum::Router;
@@ -26,7 +31,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::serve::ListenerExt;
-use cassiopee_bench::{ms, percentile};
+use cassiopee_bench::{json_lines, ms, ms_value, percentile};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -271,14 +276,21 @@ async fn main() -> anyhow::Result<()> {
         .map(|f| f.name())
         .collect::<Vec<_>>();
 
-    println!(
-        "{:<20} {:<14} {:>6} {:>10} {:>10} {:>10} {:>10}  answers",
-        "function", "event", "starts", "start p50", "start p95", "warm p50", "warm p95"
-    );
-    println!(
-        "{:<20} {:<14} {:>6} {:>10} {:>10} {:>10} {:>10}",
-        "", "", "", "ms", "ms", "ms", "ms"
-    );
+    let json = json_lines();
+    let skipped = |function: &str, why: String| {
+        let line = serde_json::json!({"bench": "cold-start", "function": function, "skipped": why});
+        println!("{line}");
+    };
+    if !json {
+        println!(
+            "{:<20} {:<14} {:>6} {:>10} {:>10} {:>10} {:>10}  answers",
+            "function", "event", "starts", "start p50", "start p95", "warm p50", "warm p95"
+        );
+        println!(
+            "{:<20} {:<14} {:>6} {:>10} {:>10} {:>10} {:>10}",
+            "", "", "", "ms", "ms", "ms", "ms"
+        );
+    }
     for function in cassiopee_api::routes::Function::ALL
         .iter()
         .map(|f| f.name())
@@ -286,6 +298,10 @@ async fn main() -> anyhow::Result<()> {
         let bootstrap = std::path::Path::new(dir).join(function).join("bootstrap");
         if !bootstrap.exists() {
             // Iterating on one function builds only its bootstrap.
+            if json {
+                skipped(function, format!("no bootstrap at {}", bootstrap.display()));
+                continue;
+            }
             println!(
                 "{function:<20} no bootstrap at {}: skipped",
                 bootstrap.display()
@@ -304,11 +320,32 @@ async fn main() -> anyhow::Result<()> {
         if !no_store_only {
             cases.push(("sample, moto", sample));
         }
+        if cases.is_empty() && json {
+            skipped(
+                function,
+                "a job: no event answered before a store call".into(),
+            );
+        }
         for (label, event) in cases {
             let f = measure(&stand_in, &bootstrap, function, &event, starts, warm).await?;
             let mut answers = f.statuses.clone();
             answers.sort();
             answers.dedup();
+            if json {
+                let line = serde_json::json!({
+                    "bench": "cold-start",
+                    "function": function,
+                    "event": label,
+                    "starts": f.cold.len(),
+                    "start_p50_ms": ms_value(percentile(&f.cold, 50.0)),
+                    "start_p95_ms": ms_value(percentile(&f.cold, 95.0)),
+                    "warm_p50_ms": ms_value(percentile(&f.warm, 50.0)),
+                    "warm_p95_ms": ms_value(percentile(&f.warm, 95.0)),
+                    "answers": answers,
+                });
+                println!("{line}");
+                continue;
+            }
             println!(
                 "{:<20} {:<14} {:>6} {:>10} {:>10} {:>10} {:>10}  {}",
                 function,

@@ -9,12 +9,15 @@
 //! without the time spent in the store, the store's share, and the wall time; the requests
 //! run one after another on one thread.
 //!
+//! With `CASSIOPEE_BENCH_FORMAT=json` it prints one JSON object per route instead (the
+//! function, the route, the figures in µs), what `scripts/bench.py report` reads.
+//!
 //! `handler-cpu --only list|enrol N` serves only that route N times and prints nothing else:
 //! `scripts/bench.py instructions` runs it under callgrind twice (two values of N) and divides
 //! the difference, which counts the instructions of one request without the setup.
 
 use cassiopee_bench::inprocess::{Cost, Fixture, Prepared};
-use cassiopee_bench::{percentile, us};
+use cassiopee_bench::{json_lines, percentile, us, us_value};
 use std::time::Duration;
 
 async fn measure(f: &Fixture, p: &Prepared, n: usize) -> anyhow::Result<Vec<Cost>> {
@@ -25,7 +28,7 @@ async fn measure(f: &Fixture, p: &Prepared, n: usize) -> anyhow::Result<Vec<Cost
     Ok(costs)
 }
 
-fn row(label: &str, costs: &[Cost]) {
+fn row(p: &Prepared, costs: &[Cost]) {
     let pick = |g: fn(&Cost) -> Duration| costs.iter().map(g).collect::<Vec<_>>();
     let (cpu, own, store, wall) = (
         pick(|c| c.cpu),
@@ -33,8 +36,25 @@ fn row(label: &str, costs: &[Cost]) {
         pick(|c| c.store),
         pick(|c| c.wall),
     );
+    if json_lines() {
+        let line = serde_json::json!({
+            "bench": "handler-cpu",
+            "function": p.function.name(),
+            "route": p.label,
+            "requests": costs.len(),
+            "cpu_p50_us": us_value(percentile(&cpu, 50.0)),
+            "cpu_p99_us": us_value(percentile(&cpu, 99.0)),
+            "own_p50_us": us_value(percentile(&own, 50.0)),
+            "own_p99_us": us_value(percentile(&own, 99.0)),
+            "store_p50_us": us_value(percentile(&store, 50.0)),
+            "wall_p50_us": us_value(percentile(&wall, 50.0)),
+        });
+        println!("{line}");
+        return;
+    }
     println!(
-        "{label:<32} {:>8} {:>9} {:>9} {:>11} {:>11} {:>10} {:>10}",
+        "{:<32} {:>8} {:>9} {:>9} {:>11} {:>11} {:>10} {:>10}",
+        p.label,
         costs.len(),
         us(percentile(&cpu, 50.0)),
         us(percentile(&cpu, 99.0)),
@@ -79,19 +99,22 @@ async fn main() -> anyhow::Result<()> {
     for p in [&f.list, &f.detail, &f.mine] {
         measure(&f, p, 50).await?;
     }
-    println!(
-        "{:<32} {:>8} {:>9} {:>9} {:>11} {:>11} {:>10} {:>10}",
-        "route (µs per request)",
-        "requests",
-        "cpu p50",
-        "cpu p99",
-        "own p50",
-        "own p99",
-        "store p50",
-        "wall p50"
-    );
+    let table = !json_lines();
+    if table {
+        println!(
+            "{:<32} {:>8} {:>9} {:>9} {:>11} {:>11} {:>10} {:>10}",
+            "route (µs per request)",
+            "requests",
+            "cpu p50",
+            "cpu p99",
+            "own p50",
+            "own p99",
+            "store p50",
+            "wall p50"
+        );
+    }
     for p in [&f.list, &f.detail, &f.mine] {
-        row(p.label, &measure(&f, p, n).await?);
+        row(p, &measure(&f, p, n).await?);
     }
     // Enrol and withdraw in turn; each writes the store and its outbox, then delivers its
     // notice (rendered, with its calendar invitation, written as an `.eml` file).
@@ -101,8 +124,10 @@ async fn main() -> anyhow::Result<()> {
         enrolments.push(e);
         withdrawals.push(w);
     }
-    row(f.enrol.label, &enrolments);
-    row(f.withdraw.label, &withdrawals);
-    println!("own: the thread's CPU less its time in the store (SQLite statements and rows)");
+    row(&f.enrol, &enrolments);
+    row(&f.withdraw, &withdrawals);
+    if table {
+        println!("own: the thread's CPU less its time in the store (SQLite statements and rows)");
+    }
     Ok(())
 }
