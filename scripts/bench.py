@@ -100,7 +100,7 @@ def wrk(url, lua, seconds=10):
 
 
 def throughput():
-    server_bin = TARGET / "release" / "cassiopee-local"
+    server_bin = TARGET / os.environ.get("CASSIOPEE_BENCH_PROFILE", "release") / "cassiopee-local"
     if not server_bin.exists():
         raise SystemExit(f"{server_bin} missing: cargo build --release -p cassiopee-local")
     if shutil.which("wrk") is None:

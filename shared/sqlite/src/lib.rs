@@ -57,7 +57,7 @@ impl SqliteStore {
         })?;
         let path = dir.join("cassiopee.sqlite3");
         let mut store = Self::init(Connection::open(&path).map_err(db)?)?;
-        let count = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
+        let count = reader_count();
         for _ in 0..count {
             let reader = Connection::open(&path).map_err(db)?;
             reader
@@ -197,12 +197,20 @@ fn queued_notices(c: &Connection, sql: &str, p: impl Params) -> Result<Vec<Queue
         .collect()
 }
 
-/// Keeps every statement the store runs prepared (there are about a hundred), and reads the
-/// file through a memory map instead of a system call per page.
+/// Keeps every statement the store runs prepared (there are about a hundred).
 fn tune(conn: &Connection) -> Result<()> {
     conn.set_prepared_statement_cache_capacity(256);
-    conn.pragma_update(None, "mmap_size", 256 * 1024 * 1024)
-        .map_err(db)
+    Ok(())
+}
+
+/// How many connections read beside the writer: `CASSIOPEE_SQLITE_READERS` (0 to read on the
+/// writer), else one per core, between 2 and 8.
+fn reader_count() -> usize {
+    std::env::var("CASSIOPEE_SQLITE_READERS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .map(|n| n.min(64))
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8)))
 }
 
 fn poisoned() -> DomainError {
