@@ -18,8 +18,19 @@ fn label(kind: &str) -> &str {
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// The embedded store's calls run on the worker that serves the request and hold it while they
+/// wait for the writer's lock, so more workers than cores keep the cores busy meanwhile
+/// (BENCHMARKS.md, "Local throughput"); `TOKIO_WORKER_THREADS` overrides the count.
+fn main() -> anyhow::Result<()> {
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        runtime.worker_threads(4 * cores);
+    }
+    runtime.enable_all().build()?.block_on(serve())
+}
+
+async fn serve() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env()
