@@ -720,7 +720,12 @@ impl Store for SqliteStore {
     async fn is_empty(&self) -> Result<bool> {
         self.read(|c| {
             let n: i64 = c
-                .one("SELECT (SELECT COUNT(*) FROM staff) + (SELECT COUNT(*) FROM officers) + (SELECT COUNT(*) FROM sessions)", [], |r| r.get(0))
+                .one(
+                    "SELECT (SELECT COUNT(*) FROM staff) + (SELECT COUNT(*) FROM officers) \
+                     + (SELECT COUNT(*) FROM sessions)",
+                    [],
+                    |r| r.get(0),
+                )
                 .map_err(db)?;
             Ok(n == 0)
         })
@@ -1312,7 +1317,9 @@ impl Store for SqliteStore {
                     let ids: Vec<String> = all(c, "SELECT id FROM enrolments WHERE session_id = ?1 AND status = 'waitlisted' AND id != ?2 ORDER BY rank, id",
                         [s.as_str(), e.id.as_str()], |r| r.get(0))?;
                     for (i, id) in ids.iter().enumerate() {
-                        c.exec("UPDATE enrolments SET rank = ?2 WHERE id = ?1", params![id, (i as i64 + 1) * 1_000_000]).map_err(db)?;
+                        let rank = (i as i64 + 1) * 1_000_000;
+                        c.exec("UPDATE enrolments SET rank = ?2 WHERE id = ?1", params![id, rank])
+                            .map_err(db)?;
                     }
                     ranks = others(c)?;
                     rules::rank_for_position(&ranks, target).ok_or_else(|| DomainError::internal("waiting list renumbering failed"))?
@@ -1322,7 +1329,11 @@ impl Store for SqliteStore {
             // The entry lands at the asked position, or last when that is beyond the list.
             let position = (target.max(1)).min(ranks.len() + 1) as u32;
             record(c, &mut e, Some(EnrolmentStatus::Waitlisted), actor, now, Some(reason), Some(position))?;
-            c.exec("UPDATE sessions SET last_rank = MAX(last_rank, ?2) WHERE id = ?1", params![s.as_str(), rank]).map_err(db)?;
+            c.exec(
+                "UPDATE sessions SET last_rank = MAX(last_rank, ?2) WHERE id = ?1",
+                params![s.as_str(), rank],
+            )
+            .map_err(db)?;
             position_of(c, &e)
         })
     }
@@ -1406,8 +1417,11 @@ impl Store for SqliteStore {
     async fn register_interest(&self, o: &OfficerId, t: &TrainingId, now: Instant) -> Result<bool> {
         self.write(|c| {
             let n = c
-                .exec("INSERT INTO interests (officer_id, training_id, at) VALUES (?1,?2,?3) ON CONFLICT DO NOTHING",
-                    params![o.as_str(), t.as_str(), micros(now)])
+                .exec(
+                    "INSERT INTO interests (officer_id, training_id, at) VALUES (?1,?2,?3) \
+                     ON CONFLICT DO NOTHING",
+                    params![o.as_str(), t.as_str(), micros(now)],
+                )
                 .map_err(db)?;
             Ok(n == 1)
         })
@@ -1965,8 +1979,12 @@ impl Store for SqliteStore {
     async fn save_statistics(&self, snapshot: &StatisticsSnapshot) -> Result<()> {
         let json = serde_json::to_string(snapshot).map_err(DomainError::internal)?;
         self.write(|c| {
-            c.exec("INSERT INTO statistics (id, snapshot) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET snapshot = excluded.snapshot", [json])
-                .map_err(db)?;
+            c.exec(
+                "INSERT INTO statistics (id, snapshot) VALUES (1, ?1) \
+                 ON CONFLICT (id) DO UPDATE SET snapshot = excluded.snapshot",
+                [json],
+            )
+            .map_err(db)?;
             Ok(())
         })
     }
@@ -2438,14 +2456,22 @@ impl SqliteStore {
     fn erase(&self, o: &OfficerId, now: Instant) -> Result<Option<Erasure>> {
         self.write(|c| {
             let done: Option<i64> = c
-                .one("SELECT erased_at FROM erasures WHERE officer_id = ?1", [o.as_str()], |r| r.get(0))
+                .one(
+                    "SELECT erased_at FROM erasures WHERE officer_id = ?1",
+                    [o.as_str()],
+                    |r| r.get(0),
+                )
                 .optional()
                 .map_err(db)?;
             if done.is_some() {
                 return Ok(None);
             }
             let known: Option<String> = c
-                .one("SELECT id FROM officers WHERE id = ?1 AND erased_at IS NULL", [o.as_str()], |r| r.get(0))
+                .one(
+                    "SELECT id FROM officers WHERE id = ?1 AND erased_at IS NULL",
+                    [o.as_str()],
+                    |r| r.get(0),
+                )
                 .optional()
                 .map_err(db)?;
             if known.is_none() {
