@@ -147,7 +147,9 @@ def throughput():
         lua = work / "list.lua"
         lua.write_text(f'wrk.headers["authorization"] = "Bearer {officer}"\n')
         out = wrk(base + "/sessions", lua)
-        results.append(("GET /sessions (officer, 92 sessions)", parse_wrk(out), None))
+        size = len(json.dumps(listing, ensure_ascii=False).encode()) // 1000
+        label = f"GET /sessions (officer, {len(listing['sessions'])} sessions, {size} KB)"
+        results.append((label, parse_wrk(out), None))
 
         tokens = [sign_in(base, f"charge.{i}@intradef.example") for i in range(2000)]
         lua = work / "enrol.lua"
