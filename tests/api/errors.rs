@@ -666,3 +666,30 @@ async fn a_body_sent_where_none_is_read_is_refused_and_nothing_happens() {
         .await;
     assert_eq!(a.status, StatusCode::OK, "{a:?}");
 }
+
+#[tokio::test]
+async fn a_listing_whose_period_ends_before_it_starts_is_refused_and_a_single_day_is_not() {
+    let app = TestApp::demo("2026-12-01T10:00").await;
+    let officer = app.sign_in(OFFICER_EMAIL).await;
+    let staff = app.staff().await;
+    for (path, token) in [("/sessions", &officer), ("/admin/sessions", &staff)] {
+        let a = app
+            .call(
+                "GET",
+                &format!("{path}?from=2027-03-02&to=2027-03-01"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, "invalid-period");
+        let day = app
+            .call(
+                "GET",
+                &format!("{path}?from=2027-03-02&to=2027-03-02"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(day.status, StatusCode::OK, "{path}: {day:?}");
+    }
+}

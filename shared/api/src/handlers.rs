@@ -143,9 +143,21 @@ fn session_query(req: &Incoming) -> Result<SessionQuery> {
             })?),
             None => None,
         };
+    let (from, to) = (
+        query_instant(req, "from", false)?,
+        query_instant(req, "to", true)?,
+    );
+    if let (Some(f), Some(t)) = (from, to)
+        && f >= t
+    {
+        return Err(DomainError::invalid(
+            "invalid-period",
+            "La date de début est postérieure à la date de fin.",
+        ));
+    }
     Ok(SessionQuery {
-        from: query_instant(req, "from", false)?,
-        to: query_instant(req, "to", true)?,
+        from,
+        to,
         theme: req.query("theme").map(str::to_string),
         modality,
         training_id,
