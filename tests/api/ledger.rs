@@ -434,6 +434,7 @@ async fn a_failed_send_then_a_retry_sends_one_email_and_the_ledger_tells_both() 
         &officer,
         cassiopee_domain::model::Actor::officer(&officer),
         None,
+        None,
     )
     .await
     .expect("enrolled");

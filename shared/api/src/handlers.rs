@@ -566,7 +566,9 @@ pub async fn run<O: Operations>(
         staff(&who)?;
     }
     let counted = match &who {
-        Caller::Officer(o) if route.op.counts_as_change() => {
+        Caller::Officer(o)
+            if route.op.counts_as_change() && !route.op.counted_in_its_transaction() =>
+        {
             Some(uc::count_change(deps, &o.id).await?)
         }
         _ => None,
@@ -801,7 +803,8 @@ async fn enrol_ops(
             let o = officer(&who)?;
             let key = idempotency_key(req)?;
             let id = session_id(req)?;
-            let e = uc::enrol(deps, &id, &o.id, Actor::officer(&o.id), key).await?;
+            let quota = Some(uc::change_charge(deps, &o.id));
+            let e = uc::enrol(deps, &id, &o.id, Actor::officer(&o.id), key, quota).await?;
             enrolled(deps, &id, &o.id, &e).await
         }
         Op::AcceptOffer | Op::DeclineOffer => {
@@ -1231,7 +1234,7 @@ async fn staff_sessions_ops(
                 .ok_or_else(DomainError::officer_not_found)?;
             let key = idempotency_key(req)?;
             let id = session_id(req)?;
-            let e = uc::enrol(deps, &id, &officer_id, Actor::staff(&s.id), key).await?;
+            let e = uc::enrol(deps, &id, &officer_id, Actor::staff(&s.id), key, None).await?;
             enrolled(deps, &id, &officer_id, &e).await
         }
         Op::AdminWithdraw => {

@@ -160,6 +160,12 @@ impl Op {
                 | Op::RegisterInterest
         )
     }
+
+    /// Whether the change counts itself against the quota in its own transaction (enrolling:
+    /// one commit, not two), rather than being counted by `handlers::run` before it runs.
+    pub fn counted_in_its_transaction(self) -> bool {
+        self == Op::Enrol
+    }
 }
 
 pub struct Route {

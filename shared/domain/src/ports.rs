@@ -8,7 +8,7 @@
 //! separate write would let two officers take the last seat.
 
 use crate::audit::{AuditEntry, AuditSubject};
-use crate::error::Result;
+use crate::error::{DomainError, Result};
 use crate::ids::{EnrolmentId, OfficerId, SessionId, StaffId, TrainingId};
 use crate::import::{EnrolmentRow, OfficerRow, SessionRow, StaffRow, TrainingRow};
 use crate::model::{
@@ -107,6 +107,37 @@ pub struct EnrolCommand {
     pub now: Instant,
     /// A retry with the same key returns the first answer and changes nothing.
     pub idempotency_key: Option<String>,
+    /// The officer's quota of changes, counted in the enrolment's own transaction: refused
+    /// (`too-many-changes`) before anything else is checked once full, given back with the
+    /// rest of the transaction when the enrolment is refused, never counted by a replay.
+    pub quota: Option<QuotaCharge>,
+    /// When set, the notice the enrolment queues is taken for the caller's sender until then,
+    /// in the same transaction: the caller sends it itself (see [`Enrolled::notice`]).
+    pub send_own_notice_until: Option<Instant>,
+}
+
+/// One use of a quota, to count in the transaction of the change it pays for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuotaCharge {
+    pub subject: String,
+    /// Counted once however often the same transaction is tried again.
+    pub use_id: String,
+    pub window_start: Instant,
+    pub window_seconds: i64,
+    pub limit: u32,
+}
+
+impl QuotaCharge {
+    /// The refusal once `limit` uses are counted in the window, with the seconds until it ends.
+    pub fn refusal(&self, now: Instant) -> DomainError {
+        let end = self.window_start.timestamp() + self.window_seconds;
+        let retry_after = (end - now.timestamp()).clamp(1, self.window_seconds.max(1));
+        DomainError::too_many_changes(
+            self.limit,
+            self.window_seconds / 60,
+            u32::try_from(retry_after).unwrap_or(1),
+        )
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,6 +152,9 @@ pub struct Enrolled {
     pub outcome: EnrolOutcome,
     /// True when this answer is the stored answer to an earlier request with the same key.
     pub replayed: bool,
+    /// The notice the enrolment queued, when [`EnrolCommand::send_own_notice_until`] took it
+    /// for the caller's sender: the caller sends it without reading the outbox.
+    pub notice: Option<QueuedNotice>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -13,8 +13,8 @@ use crate::model::{
 use crate::notices::{self, DeliveryFacts, Notice, NoticeKind, NotifySettings, Overlap};
 use crate::ports::{
     Clock, DomainEvent, EnrolCommand, Enrolled, EventPublisher, ImportCounts, Mailer, Promoted,
-    QueuedNotice, RosterLine, RowOutcome, SessionPatch, SessionQuery, StatisticsSnapshot, Store,
-    TrainingDemand, WithdrawCommand, WithdrawOutcome,
+    QueuedNotice, QuotaCharge, RosterLine, RowOutcome, SessionPatch, SessionQuery,
+    StatisticsSnapshot, Store, TrainingDemand, WithdrawCommand, WithdrawOutcome,
 };
 use crate::rules::{self, Schedule};
 use crate::statistics::{self, StatisticsQuery};
@@ -229,12 +229,16 @@ async fn standing(
 // ---------------------------------------------------------------------------------------------
 // Enrolling, withdrawing, answering offers
 
+/// Enrols an officer. `quota`, for an officer's own request ([`change_charge`]), is counted in
+/// the enrolment's transaction. The notice the enrolment queued is sent before answering, in
+/// this request's own turn: the outbox is not read (what it holds besides goes with the sweep).
 pub async fn enrol(
     deps: &Deps,
     session: &SessionId,
     officer: &OfficerId,
     actor: Actor,
     idempotency_key: Option<String>,
+    quota: Option<QuotaCharge>,
 ) -> Result<Enrolled> {
     let cmd = EnrolCommand {
         session_id: session.clone(),
@@ -242,6 +246,8 @@ pub async fn enrol(
         actor,
         now: deps.now(),
         idempotency_key,
+        quota,
+        send_own_notice_until: Some(deps.now() + Duration::seconds(SENDER_TURN_SECONDS)),
     };
     let enrolled = deps.store.enrol(&cmd).await?;
     if !enrolled.replayed {
@@ -259,7 +265,9 @@ pub async fn enrol(
         )
         .await;
     }
-    deliver_pending(deps).await;
+    if let Some(queued) = &enrolled.notice {
+        deliver_queued(deps, queued).await;
+    }
     Ok(enrolled)
 }
 
@@ -362,33 +370,45 @@ pub async fn uncount_change(deps: &Deps, counted: &CountedChange) {
     }
 }
 
+/// One change by the officer, to count against [`CHANGE_LIMIT`] in the current fixed window of
+/// [`CHANGE_WINDOW_MINUTES`]: by [`count_change`] before the change, or by the change's own
+/// transaction (an enrolment).
+pub fn change_charge(deps: &Deps, officer: &OfficerId) -> QuotaCharge {
+    let now = deps.now();
+    let window = CHANGE_WINDOW_MINUTES * 60;
+    let start_secs = now.timestamp().div_euclid(window) * window;
+    QuotaCharge {
+        subject: format!("changes:{officer}"),
+        use_id: crate::ids::fresh(),
+        window_start: chrono::DateTime::from_timestamp(start_secs, 0).unwrap_or(now),
+        window_seconds: window,
+        limit: CHANGE_LIMIT,
+    }
+}
+
 /// Counts one change by the officer, or refuses it (`too-many-changes`, with the seconds until
 /// the window ends) once [`CHANGE_LIMIT`] are counted in the current fixed window. The count
 /// is kept by the store, so that every function instance sees the same one.
 pub async fn count_change(deps: &Deps, officer: &OfficerId) -> Result<CountedChange> {
-    let now = deps.now();
-    let window = CHANGE_WINDOW_MINUTES * 60;
-    let start_secs = now.timestamp().div_euclid(window) * window;
-    let start = chrono::DateTime::from_timestamp(start_secs, 0).unwrap_or(now);
-    let subject = format!("changes:{officer}");
-    let use_id = crate::ids::fresh();
+    let charge = change_charge(deps, officer);
     if deps
         .store
-        .take_quota(&subject, &use_id, start, window, CHANGE_LIMIT)
+        .take_quota(
+            &charge.subject,
+            &charge.use_id,
+            charge.window_start,
+            charge.window_seconds,
+            charge.limit,
+        )
         .await?
     {
         return Ok(CountedChange {
-            subject,
-            use_id,
-            window_start: start,
+            subject: charge.subject,
+            use_id: charge.use_id,
+            window_start: charge.window_start,
         });
     }
-    let retry_after = (start_secs + window - now.timestamp()).clamp(1, window);
-    Err(DomainError::too_many_changes(
-        CHANGE_LIMIT,
-        CHANGE_WINDOW_MINUTES,
-        u32::try_from(retry_after).unwrap_or(1),
-    ))
+    Err(charge.refusal(deps.now()))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ use crate::{DynamoStore, Outbox, Prior, contention, record};
 use cassiopee_domain::error::{DomainError, Result};
 use cassiopee_domain::ids::{EnrolmentId, SessionId};
 use cassiopee_domain::model::{Enrolment, EnrolmentStatus, Origin, Session};
-use cassiopee_domain::ports::{EnrolCommand, EnrolOutcome, Enrolled};
+use cassiopee_domain::ports::{EnrolCommand, EnrolOutcome, Enrolled, QuotaCharge};
 use cassiopee_domain::rules;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -121,6 +121,7 @@ fn replay(item: Option<&Item>, cmd: &EnrolCommand) -> Result<Enrolled> {
     Ok(Enrolled {
         outcome,
         replayed: true,
+        notice: None,
     })
 }
 
@@ -224,7 +225,10 @@ impl DynamoStore {
                     )
                 }
             };
-            let mut outbox = Outbox::new(cmd.now);
+            let mut outbox = match cmd.send_own_notice_until {
+                Some(until) => Outbox::claimed(cmd.now, until),
+                None => Outbox::new(cmd.now),
+            };
             record(
                 &mut writes,
                 &mut outbox,
@@ -253,6 +257,9 @@ impl DynamoStore {
                 );
             }
             writes.push(Write::check(Role::Officer, keys::officer(&cmd.officer_id)).when_present());
+            if let Some(q) = &cmd.quota {
+                writes.push(quota_write(q));
+            }
 
             let token = cmd
                 .idempotency_key
@@ -266,6 +273,9 @@ impl DynamoStore {
                     return Ok(Enrolled {
                         outcome,
                         replayed: false,
+                        notice: cmd
+                            .send_own_notice_until
+                            .and_then(|_| outbox.written().into_iter().next()),
                     });
                 }
                 failed => failed,
@@ -274,6 +284,11 @@ impl DynamoStore {
             // Why it was cancelled, in the embedded store's order of checks.
             if let Some(f) = failed.failure(Role::Idempotency) {
                 return replay(f.item.as_ref(), cmd);
+            }
+            if let Some(q) = &cmd.quota
+                && failed.failure(Role::Quota).is_some()
+            {
+                return Err(q.refusal(cmd.now));
             }
             let snapshot = match failed.failure(Role::Session) {
                 None => None,
@@ -365,6 +380,27 @@ impl DynamoStore {
             w.when(|w| format!("{} >= {}", w.name("closes_at"), w.value(n(now))))
         }
     }
+}
+
+/// One use of a quota: a conditional update of the window's set of use ids, which grows only
+/// while under the limit, so that two requests at once cannot both take the last use; adding
+/// an id already there changes nothing, so that a retry after a lost answer counts once.
+/// Written alone by `take_quota`, or in the enrolment's transaction.
+pub(crate) fn quota_write(q: &QuotaCharge) -> Write {
+    let end = q.window_start.timestamp() + q.window_seconds;
+    let one = aws_sdk_dynamodb::types::AttributeValue::Ss(vec![q.use_id.clone()]);
+    Write::update(Role::Quota, keys::quota(&q.subject, micros(q.window_start)))
+        .add("uses", one)
+        .set(keys::TTL, n(end))
+        .when(|w| {
+            let uses = w.name("uses");
+            let id = w.value(s(q.use_id.as_str()));
+            format!(
+                "attribute_not_exists({uses}) OR size({uses}) < {} OR contains({uses}, {id})",
+                w.value(n(q.limit))
+            )
+        })
+        .return_old()
 }
 
 fn not_deleted(w: &mut Write) -> String {

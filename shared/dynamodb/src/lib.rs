@@ -53,8 +53,8 @@ use cassiopee_domain::model::{
 use cassiopee_domain::notices::{Notice, Transition, notice_for};
 use cassiopee_domain::ports::{
     DeliveryStatus, EnrolCommand, Enrolled, Erasure, NoticeRecord, Promoted, QueuedNotice,
-    RosterLine, RowOutcome, SessionPatch, SessionQuery, SessionUpdated, StatisticsSnapshot, Store,
-    TrainingDemand, WithdrawCommand, Withdrawal,
+    QuotaCharge, RosterLine, RowOutcome, SessionPatch, SessionQuery, SessionUpdated,
+    StatisticsSnapshot, Store, TrainingDemand, WithdrawCommand, Withdrawal,
 };
 use cassiopee_domain::time::Instant;
 use items::{Item, SessionMeta, micros, n, s};
@@ -211,17 +211,44 @@ impl Prior {
 pub(crate) struct Outbox {
     now: Instant,
     seq: u32,
+    /// The sender's turn taken on each notice written, for the request that writes them.
+    claimed_until: Option<Instant>,
+    written: Vec<QueuedNotice>,
 }
 
 impl Outbox {
     pub(crate) fn new(now: Instant) -> Self {
-        Self { now, seq: 0 }
+        Self {
+            now,
+            seq: 0,
+            claimed_until: None,
+            written: Vec::new(),
+        }
+    }
+
+    /// An outbox whose notices the writing request sends itself, its turn taken until `until`.
+    pub(crate) fn claimed(now: Instant, until: Instant) -> Self {
+        Self {
+            claimed_until: Some(until),
+            ..Self::new(now)
+        }
     }
 
     pub(crate) fn write(&mut self, notice: &Notice) -> Result<Write> {
-        let w = outbox::notice_write(notice, self.now, self.seq)?;
+        let w = outbox::notice_write(notice, self.now, self.seq, self.claimed_until)?;
         self.seq += 1;
+        let kind = notice.kind.key();
+        self.written.push(QueuedNotice {
+            id: keys::notice_id(&notice.officer_id, &notice.session_id, kind, notice.version),
+            notice: notice.clone(),
+            attempts: 0,
+        });
         Ok(w)
+    }
+
+    /// The notices written, once their transaction committed.
+    pub(crate) fn written(self) -> Vec<QueuedNotice> {
+        self.written
     }
 }
 
@@ -700,23 +727,14 @@ impl Store for DynamoStore {
         if limit == 0 {
             return Ok(false);
         }
-        // One conditional update of the window's set of use ids: it grows only while under the
-        // limit, so that two requests at once cannot both take the last use; adding an id
-        // already there changes nothing, so that a retry after a lost answer counts once.
-        let end = window_start.timestamp() + window_seconds;
-        let one = aws_sdk_dynamodb::types::AttributeValue::Ss(vec![use_id.to_string()]);
-        let write = Write::update(Role::Quota, keys::quota(subject, micros(window_start)))
-            .add("uses", one)
-            .set(keys::TTL, n(end))
-            .when(|w| {
-                let uses = w.name("uses");
-                let id = w.value(s(use_id));
-                format!(
-                    "attribute_not_exists({uses}) OR size({uses}) < {} OR contains({uses}, {id})",
-                    w.value(n(limit))
-                )
-            });
-        self.write_one(write).await
+        let charge = QuotaCharge {
+            subject: subject.to_string(),
+            use_id: use_id.to_string(),
+            window_start,
+            window_seconds,
+            limit,
+        };
+        self.write_one(enrol::quota_write(&charge)).await
     }
 
     async fn release_quota(

@@ -21,8 +21,8 @@ use cassiopee_domain::model::{
 };
 use cassiopee_domain::notices::{Notice, NoticeKind};
 use cassiopee_domain::ports::{
-    DeliveryStatus, EnrolCommand, EnrolOutcome, Enrolled, RowOutcome, SessionPatch, SessionQuery,
-    StatisticsSnapshot, Store, WithdrawCommand, WithdrawOutcome, Withdrawal,
+    DeliveryStatus, EnrolCommand, EnrolOutcome, Enrolled, QuotaCharge, RowOutcome, SessionPatch,
+    SessionQuery, StatisticsSnapshot, Store, WithdrawCommand, WithdrawOutcome, Withdrawal,
 };
 use cassiopee_domain::time::{DailyHours, Instant};
 use chrono::{Duration, NaiveDate};
@@ -82,6 +82,7 @@ contract!(
     a_quota_counts_up_to_its_limit_even_at_once_and_each_window_starts_afresh,
     a_dropped_notice_leaves_the_queue_and_says_why,
     one_sender_at_a_time_holds_a_notice_and_a_sent_one_is_never_taken_again,
+    an_enrolment_counts_its_quota_and_takes_its_own_notice_in_its_transaction,
     the_audit_log_reads_per_subject_and_an_erasure_keeps_only_pseudonymous_records,
 );
 
@@ -149,6 +150,8 @@ fn enrol_cmd(session: &SessionId, officer: &OfficerId, now: Instant) -> EnrolCom
         actor: Actor::officer(officer),
         now,
         idempotency_key: None,
+        quota: None,
+        send_own_notice_until: None,
     }
 }
 
@@ -2585,12 +2588,27 @@ mod dynamodb_only {
         );
         assert_capacity_reported(&d, mark, "by theme");
 
+        // An officer's own enrolment: the quota's use and the notice's turn in the same write.
         let mark = d.tap.operations().len();
-        enrol(store, &session, &o[0], t0).await;
+        let own = store
+            .enrol(&EnrolCommand {
+                quota: Some(QuotaCharge {
+                    subject: format!("changes:{}", o[0]),
+                    use_id: "use-1".into(),
+                    window_start: t0,
+                    window_seconds: 600,
+                    limit: 10,
+                }),
+                send_own_notice_until: Some(t0 + Duration::minutes(5)),
+                ..enrol_cmd(&session, &o[0], t0)
+            })
+            .await
+            .expect("enrol");
+        assert!(own.notice.is_some());
         assert_eq!(
             calls_since(&d, mark),
             ["TransactWriteItems"],
-            "enrol, no read"
+            "enrol, quota and notice's turn included, no read"
         );
         assert_capacity_reported(&d, mark, "enrol");
 
@@ -3631,4 +3649,126 @@ async fn one_sender_at_a_time_holds_a_notice_and_a_sent_one_is_never_taken_again
             .expect("none")
             .is_empty()
     );
+}
+
+/// An officer's own enrolment counts against their quota in the enrolment's transaction (a
+/// refused one counts nothing, a full quota refuses before anything is written), and the
+/// notice it queues comes back taken for the request's sender, whom nobody else can overtake.
+async fn an_enrolment_counts_its_quota_and_takes_its_own_notice_in_its_transaction(b: Backend) {
+    let store = b.store.clone();
+    let (session, o) = setup(&*store, 2, 5, WaitlistMode::Direct).await;
+    let training = store
+        .session(&session)
+        .await
+        .expect("read")
+        .expect("session")
+        .training_id;
+    let other = support::session("T-01-S2", &training, 5, WaitlistMode::Direct);
+    store
+        .insert_session(&other, at("2027-01-01T10:00"))
+        .await
+        .expect("other session");
+    let t0 = at("2027-02-01T10:00");
+    let w0 = at("2027-02-01T10:00");
+    let until = t0 + Duration::minutes(5);
+    let charge = |use_id: &str| QuotaCharge {
+        subject: "changes:quota-test".into(),
+        use_id: use_id.into(),
+        window_start: w0,
+        window_seconds: 600,
+        limit: 2,
+    };
+    let cmd = |session: &SessionId, use_id: &str| EnrolCommand {
+        quota: Some(charge(use_id)),
+        send_own_notice_until: Some(until),
+        ..enrol_cmd(session, &o[0], t0)
+    };
+
+    let first = store.enrol(&cmd(&session, "use-1")).await.expect("enrol");
+    assert_eq!(first.outcome, EnrolOutcome::Confirmed);
+    let own = first
+        .notice
+        .expect("the confirmation, taken for this sender");
+    assert_eq!(own.notice.officer_id, o[0]);
+    assert_eq!(own.notice.session_id, session);
+    assert!(matches!(
+        own.notice.kind,
+        NoticeKind::EnrolmentConfirmed { .. }
+    ));
+    // Nobody else takes it while the turn holds, one by one or by batch.
+    assert!(!store.claim_notice(own.id, until, t0).await.expect("claim"));
+    let batch = store.claim_notices(10, until, t0).await.expect("batch");
+    assert!(batch.iter().all(|q| q.id != own.id), "{batch:?}");
+    // Once it runs out, the sweep may take it.
+    assert!(
+        store
+            .claim_notice(own.id, until + Duration::minutes(5), until)
+            .await
+            .expect("claim after the turn")
+    );
+
+    // Refused (already enrolled): the transaction, quota included, is undone.
+    let again = store
+        .enrol(&cmd(&session, "use-2"))
+        .await
+        .expect_err("again");
+    assert_eq!(again.code, "already-enrolled");
+    // The same use sent again counts once.
+    let retry = store
+        .enrol(&cmd(&other.id, "use-1"))
+        .await
+        .expect("retry of the use");
+    assert_eq!(retry.outcome, EnrolOutcome::Confirmed);
+    assert!(
+        store
+            .take_quota("changes:quota-test", "probe", w0, 600, 2)
+            .await
+            .expect("quota"),
+        "one use was counted, so one is left"
+    );
+    // Full: refused before anything is written.
+    store
+        .withdraw(&WithdrawCommand {
+            session_id: other.id.clone(),
+            officer_id: o[0].clone(),
+            actor: Actor::officer(&o[0]),
+            now: t0,
+        })
+        .await
+        .expect("withdraw");
+    let before = store
+        .session(&other.id)
+        .await
+        .expect("read")
+        .expect("session");
+    let refused = store
+        .enrol(&cmd(&other.id, "use-3"))
+        .await
+        .expect_err("full quota");
+    assert_eq!(refused.code, "too-many-changes");
+    assert_eq!(refused.kind, ErrorKind::TooManyRequests);
+    assert!(refused.retry_after.is_some_and(|s| (1..=600).contains(&s)));
+    let after = store
+        .session(&other.id)
+        .await
+        .expect("read")
+        .expect("session");
+    assert_eq!(after.seats_taken, before.seats_taken);
+    assert_eq!(
+        store
+            .enrolment(&other.id, &o[0])
+            .await
+            .expect("read")
+            .map(|e| e.status),
+        Some(EnrolmentStatus::Withdrawn)
+    );
+    // Without a quota or a turn asked (staff), nothing is counted and the notice stays queued.
+    let by_staff = store
+        .enrol(&EnrolCommand {
+            actor: staff_actor(),
+            ..enrol_cmd(&other.id, &o[1], t0)
+        })
+        .await
+        .expect("by staff");
+    assert!(by_staff.notice.is_none());
 }

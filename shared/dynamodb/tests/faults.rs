@@ -128,6 +128,8 @@ impl Rig {
             actor: Actor::officer(officer),
             now: now(),
             idempotency_key: key.map(str::to_string),
+            quota: None,
+            send_own_notice_until: None,
         }
     }
 
@@ -275,7 +277,8 @@ async fn conflicts_on_an_enrolment_are_retried_and_it_is_confirmed_once() {
         answer,
         Enrolled {
             outcome: EnrolOutcome::Confirmed,
-            replayed: false
+            replayed: false,
+            notice: None
         }
     );
     assert_eq!(
@@ -368,7 +371,8 @@ async fn an_enrolment_whose_answer_is_lost_is_retried_by_the_sdk_and_applied_onc
         answer.expect("enrol"),
         Enrolled {
             outcome: EnrolOutcome::Confirmed,
-            replayed: true
+            replayed: true,
+            notice: None
         }
     );
     assert_eq!(
@@ -401,7 +405,8 @@ async fn after_the_sdk_gives_up_on_lost_answers_the_caller_repeats_its_key_and_g
         again,
         Enrolled {
             outcome: EnrolOutcome::Confirmed,
-            replayed: true
+            replayed: true,
+            notice: None
         }
     );
     assert_eq!(r.proxy.count(TRANSACT), SDK_ATTEMPTS + 1);

@@ -20,7 +20,7 @@ use cassiopee_domain::model::{
 use cassiopee_domain::notices::{self, Notice, NoticeKind, Transition, notice_for};
 use cassiopee_domain::ports::{
     DeliveryStatus, EnrolCommand, EnrolOutcome, Enrolled, Erasure, NoticeRecord, Promoted,
-    QueuedNotice, RosterLine, RowOutcome, SessionPatch, SessionQuery, SessionUpdated,
+    QueuedNotice, QuotaCharge, RosterLine, RowOutcome, SessionPatch, SessionQuery, SessionUpdated,
     StatisticsSnapshot, Store, TrainingDemand, WithdrawCommand, WithdrawOutcome, Withdrawal,
 };
 use cassiopee_domain::rules::{self, Schedule, WithdrawalTiming};
@@ -397,7 +397,8 @@ fn last_rank(c: &Connection, s: &SessionId) -> Result<i64> {
     .map_err(db)
 }
 
-/// Writes an enrolment's new state, its history line and the notice it deserves.
+/// Writes an enrolment's new state, its history line and the notice it deserves; answers the
+/// notice queued, if one was.
 fn record(
     c: &Connection,
     e: &mut Enrolment,
@@ -406,7 +407,7 @@ fn record(
     now: Instant,
     reason: Option<&str>,
     notify: Option<u32>,
-) -> Result<()> {
+) -> Result<Option<QueuedNotice>> {
     e.updated_at = now;
     e.updated_by = actor.id.clone();
     e.origin = actor.origin;
@@ -471,10 +472,14 @@ fn record(
                 kind,
                 version: changes,
             };
-            queue(c, &notice, now)?;
+            return Ok(queue(c, &notice, now)?.map(|id| QueuedNotice {
+                id,
+                notice,
+                attempts: 0,
+            }));
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Marks a session or training as edited in the app: a later spreadsheet import keeps it.
@@ -536,23 +541,61 @@ fn interested(c: &Connection, training: &TrainingId) -> Result<Vec<OfficerId>> {
     Ok(ids.into_iter().map(OfficerId::from_stored).collect())
 }
 
-fn queue(c: &Connection, n: &Notice, now: Instant) -> Result<bool> {
-    let payload = serde_json::to_string(&n.kind).map_err(DomainError::internal)?;
-    let inserted = c
-        .exec(
-            "INSERT INTO outbox (officer_id, session_id, kind_key, payload, version, queued_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
-            params![
-                n.officer_id.as_str(),
-                n.session_id.as_str(),
-                n.kind.key(),
-                payload,
-                n.version,
-                micros(now)
-            ],
+/// Counts one use of a quota in the current transaction, unless `limit` are counted in its
+/// window (answers false, counting nothing); the same use id counts once. Forgets the
+/// subject's windows past their end.
+fn take_quota(c: &Connection, q: &QuotaCharge) -> Result<bool> {
+    if q.limit == 0 {
+        return Ok(false);
+    }
+    let start = micros(q.window_start);
+    let end = micros(q.window_start + chrono::Duration::seconds(q.window_seconds));
+    c.exec(
+        "DELETE FROM quota_uses WHERE subject = ?1 AND window_end <= ?2",
+        params![q.subject, start],
+    )
+    .map_err(db)?;
+    let (uses, mine): (i64, i64) = c
+        .one(
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE use_id = ?3) FROM quota_uses \
+             WHERE subject = ?1 AND window_start = ?2",
+            params![q.subject, start, q.use_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .map_err(db)?;
-    Ok(inserted == 1)
+    if mine > 0 {
+        return Ok(true);
+    }
+    if uses >= i64::from(q.limit) {
+        return Ok(false);
+    }
+    c.exec(
+        "INSERT INTO quota_uses (subject, window_start, window_end, use_id) \
+         VALUES (?1, ?2, ?3, ?4)",
+        params![q.subject, start, end, q.use_id],
+    )
+    .map_err(db)?;
+    Ok(true)
+}
+
+/// Queues a notice unless the same one is already queued; answers the new one's id.
+fn queue(c: &Connection, n: &Notice, now: Instant) -> Result<Option<i64>> {
+    let payload = serde_json::to_string(&n.kind).map_err(DomainError::internal)?;
+    c.one(
+        "INSERT INTO outbox (officer_id, session_id, kind_key, payload, version, queued_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING RETURNING id",
+        params![
+            n.officer_id.as_str(),
+            n.session_id.as_str(),
+            n.kind.key(),
+            payload,
+            n.version,
+            micros(now)
+        ],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(db)
 }
 
 fn active_officers(c: &Connection, s: &SessionId) -> Result<Vec<OfficerId>> {
@@ -1077,8 +1120,13 @@ impl Store for SqliteStore {
                         ));
                     }
                     let outcome = serde_json::from_str(&response).map_err(DomainError::internal)?;
-                    return Ok(Enrolled { outcome, replayed: true });
+                    return Ok(Enrolled { outcome, replayed: true, notice: None });
                 }
+            }
+            if let Some(q) = &cmd.quota
+                && !take_quota(c, q)?
+            {
+                return Err(q.refusal(cmd.now));
             }
             let mut session = load_session(c, &cmd.session_id)?;
             let by_staff = cmd.actor.origin == cassiopee_domain::model::Origin::Staff;
@@ -1143,21 +1191,30 @@ impl Store for SqliteStore {
             e.rank = rank;
             e.joined_at = cmd.now;
             e.offer_expires_at = None;
-            let outcome = if status == EnrolmentStatus::Confirmed {
+            let (outcome, notice) = if status == EnrolmentStatus::Confirmed {
                 session.seats_taken += 1;
                 e.confirmed_at = Some(cmd.now);
                 save_counters(c, &session, Some(rank))?;
-                record(c, &mut e, from, &cmd.actor, cmd.now, None, None)?;
-                EnrolOutcome::Confirmed
+                let notice = record(c, &mut e, from, &cmd.actor, cmd.now, None, None)?;
+                (EnrolOutcome::Confirmed, notice)
             } else {
                 session.waiting += 1;
                 e.confirmed_at = None;
                 save_counters(c, &session, Some(rank))?;
                 // Ranks only grow, so the newcomer is last: its position is the list's length.
                 let position = session.waiting;
-                record(c, &mut e, from, &cmd.actor, cmd.now, None, Some(position))?;
-                EnrolOutcome::Waitlisted { position }
+                let notice = record(c, &mut e, from, &cmd.actor, cmd.now, None, Some(position))?;
+                (EnrolOutcome::Waitlisted { position }, notice)
             };
+            // A caller that sends its own notice takes its turn here.
+            let notice = notice.filter(|_| cmd.send_own_notice_until.is_some());
+            if let (Some(q), Some(until)) = (&notice, cmd.send_own_notice_until) {
+                c.exec(
+                    "UPDATE outbox SET claimed_until = ?2 WHERE id = ?1",
+                    params![q.id, micros(until)],
+                )
+                .map_err(db)?;
+            }
             if let Some(key) = &cmd.idempotency_key {
                 let response = serde_json::to_string(&outcome).map_err(DomainError::internal)?;
                 c.exec(
@@ -1166,7 +1223,7 @@ impl Store for SqliteStore {
                 )
                 .map_err(db)?;
             }
-            Ok(Enrolled { outcome, replayed: false })
+            Ok(Enrolled { outcome, replayed: false, notice })
         })
     }
 
@@ -1379,7 +1436,8 @@ impl Store for SqliteStore {
                 save_counters(c, &session, None)?;
             }
             e.status = status;
-            record(c, &mut e, Some(from), actor, now, None, None)
+            record(c, &mut e, Some(from), actor, now, None, None)?;
+            Ok(())
         })
     }
 
@@ -1435,39 +1493,14 @@ impl Store for SqliteStore {
         window_seconds: i64,
         limit: u32,
     ) -> Result<bool> {
-        if limit == 0 {
-            return Ok(false);
-        }
-        let start = micros(window_start);
-        let end = micros(window_start + chrono::Duration::seconds(window_seconds));
-        self.write(|c| {
-            c.exec(
-                "DELETE FROM quota_uses WHERE subject = ?1 AND window_end <= ?2",
-                params![subject, start],
-            )
-            .map_err(db)?;
-            let (uses, mine): (i64, i64) = c
-                .one(
-                    "SELECT COUNT(*), COUNT(*) FILTER (WHERE use_id = ?3) FROM quota_uses \
-                     WHERE subject = ?1 AND window_start = ?2",
-                    params![subject, start, use_id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .map_err(db)?;
-            if mine > 0 {
-                return Ok(true);
-            }
-            if uses >= i64::from(limit) {
-                return Ok(false);
-            }
-            c.exec(
-                "INSERT INTO quota_uses (subject, window_start, window_end, use_id) \
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![subject, start, end, use_id],
-            )
-            .map_err(db)?;
-            Ok(true)
-        })
+        let charge = QuotaCharge {
+            subject: subject.to_string(),
+            use_id: use_id.to_string(),
+            window_start,
+            window_seconds,
+            limit,
+        };
+        self.write(|c| take_quota(c, &charge))
     }
 
     async fn release_quota(
@@ -1494,7 +1527,7 @@ impl Store for SqliteStore {
         self.write(|c| {
             let mut new = 0;
             for n in notices {
-                if queue(c, n, now)? {
+                if queue(c, n, now)?.is_some() {
                     new += 1;
                 }
             }

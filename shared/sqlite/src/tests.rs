@@ -193,6 +193,8 @@ async fn random_interleavings_keep_every_counter_true_on_both_waiting_list_modes
                         actor: Actor::officer(officer),
                         now,
                         idempotency_key: None,
+                        quota: None,
+                        send_own_notice_until: None,
                     })
                     .await
                     .map(|_| ()),
@@ -278,6 +280,8 @@ async fn migration_2_rebuilds_each_waiting_peak_from_the_history() {
         actor: Actor::officer(o),
         now,
         idempotency_key: None,
+        quota: None,
+        send_own_notice_until: None,
     };
     let leave = |o: &OfficerId| WithdrawCommand {
         session_id: id.clone(),
@@ -327,6 +331,8 @@ async fn a_store_in_a_file_reads_its_own_writes_on_every_reader_and_readers_neve
             actor: Actor::officer(officer),
             now: at("2027-02-01T10:00"),
             idempotency_key: None,
+            quota: None,
+            send_own_notice_until: None,
         };
         store.enrol(&cmd).await.expect("enrol");
         // Every reader in turn sees the write just committed by the writer.

@@ -172,7 +172,7 @@ impl Fixture {
 
     async fn enrol(&self, s: &SessionId, n: usize) -> cassiopee_domain::ports::EnrolOutcome {
         let o = self.o(n);
-        uc::enrol(&self.deps, s, o, Actor::officer(o), None)
+        uc::enrol(&self.deps, s, o, Actor::officer(o), None, None)
             .await
             .expect("enrol")
             .outcome
