@@ -503,10 +503,28 @@ pub trait Store: Send + Sync {
         officer: &OfficerId,
     ) -> Result<Option<u32>>;
     async fn officer_enrolments(&self, officer: &OfficerId) -> Result<Vec<Enrolment>>;
+    /// The sessions in which the officer holds a seat ([`EnrolmentStatus::holds_seat`]), in no
+    /// particular order. By default their enrolments, then each session; a store may join them.
+    async fn seated_sessions(&self, officer: &OfficerId) -> Result<Vec<Session>> {
+        let mut out = Vec::new();
+        for e in self.officer_enrolments(officer).await? {
+            if e.status.holds_seat()
+                && let Some(s) = self.session(&e.session_id).await?
+            {
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
     /// Everyone with an enrolment in the session: confirmed first, then the waiting list in
     /// order, then the rest.
     async fn roster(&self, session: &SessionId) -> Result<Vec<RosterLine>>;
     async fn enrolment_history(&self, id: &EnrolmentId) -> Result<Vec<EnrolmentChange>>;
+    /// How many changes [`Store::enrolment_history`] holds, without reading them if the store
+    /// can count.
+    async fn enrolment_change_count(&self, id: &EnrolmentId) -> Result<usize> {
+        Ok(self.enrolment_history(id).await?.len())
+    }
     /// Confirms when a seat is free and nobody waits; otherwise waitlists at the end when the
     /// list is on and the session is still open; otherwise refuses (`session-full`).
     async fn enrol(&self, cmd: &EnrolCommand) -> Result<Enrolled>;

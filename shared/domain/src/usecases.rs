@@ -1376,18 +1376,17 @@ pub async fn clashing_sessions(
     officer: &OfficerId,
     session: &Session,
 ) -> Result<Vec<Session>> {
-    let mut out = Vec::new();
-    for e in deps.store.officer_enrolments(officer).await? {
-        if e.session_id == session.id || !e.status.holds_seat() {
-            continue;
-        }
-        let Some(other) = deps.store.session(&e.session_id).await? else {
-            continue;
-        };
-        if other.status == SessionStatus::Scheduled && notices::sessions_overlap(&other, session) {
-            out.push(other);
-        }
-    }
+    let mut out: Vec<Session> = deps
+        .store
+        .seated_sessions(officer)
+        .await?
+        .into_iter()
+        .filter(|other| {
+            other.id != session.id
+                && other.status == SessionStatus::Scheduled
+                && notices::sessions_overlap(other, session)
+        })
+        .collect();
     out.sort_by_key(|s| s.starts_at);
     Ok(out)
 }
@@ -2023,7 +2022,7 @@ async fn delivery_facts(deps: &Deps, notice: &Notice, session: &Session) -> Resu
         .enrolment(&session.id, &notice.officer_id)
         .await?;
     let history_len = match &enrolment {
-        Some(e) => deps.store.enrolment_history(&e.id).await?.len(),
+        Some(e) => deps.store.enrolment_change_count(&e.id).await?,
         None => 0,
     };
     let mut overlaps = Vec::new();

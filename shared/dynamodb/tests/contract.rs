@@ -83,6 +83,7 @@ contract!(
     a_dropped_notice_leaves_the_queue_and_says_why,
     one_sender_at_a_time_holds_a_notice_and_a_sent_one_is_never_taken_again,
     an_enrolment_counts_its_quota_and_takes_its_own_notice_in_its_transaction,
+    an_officers_seats_and_an_enrolments_change_count_read_as_their_records_say,
     the_audit_log_reads_per_subject_and_an_erasure_keeps_only_pseudonymous_records,
 );
 
@@ -3771,4 +3772,81 @@ async fn an_enrolment_counts_its_quota_and_takes_its_own_notice_in_its_transacti
         .await
         .expect("by staff");
     assert!(by_staff.notice.is_none());
+}
+
+/// `seated_sessions` answers the sessions where the officer holds a seat (confirmed or offered,
+/// not waiting, withdrawn or deleted), and `enrolment_change_count` the history's length.
+async fn an_officers_seats_and_an_enrolments_change_count_read_as_their_records_say(b: Backend) {
+    let store = b.store.clone();
+    let (full, o) = setup(&*store, 2, 1, WaitlistMode::Offer { hours: 24 }).await;
+    let training = store
+        .session(&full)
+        .await
+        .expect("read")
+        .expect("session")
+        .training_id;
+    let t0 = at("2027-02-01T10:00");
+    let mut others = Vec::new();
+    for i in 2..=4 {
+        let s = support::session(&format!("T-01-S{i}"), &training, 5, WaitlistMode::Direct);
+        store
+            .insert_session(&s, at("2027-01-01T10:00"))
+            .await
+            .expect("session");
+        others.push(s.id);
+    }
+    let officer = o[1].clone();
+    let seated = || {
+        let (store, officer) = (store.clone(), officer.clone());
+        async move {
+            let mut ids: Vec<SessionId> = store
+                .seated_sessions(&officer)
+                .await
+                .expect("seated")
+                .into_iter()
+                .map(|s| s.id)
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    assert!(seated().await.is_empty());
+    // o[0] takes the only seat of `full`: o[1] waits there; o[1] is confirmed in two others and
+    // withdraws from one.
+    enrol(&*store, &full, &o[0], t0).await;
+    let waiting = enrol(&*store, &full, &o[1], t0).await;
+    assert!(matches!(waiting.outcome, EnrolOutcome::Waitlisted { .. }));
+    for s in &others[..2] {
+        enrol(&*store, s, &o[1], t0).await;
+    }
+    withdraw(&*store, &others[1], &o[1], t0)
+        .await
+        .expect("withdraw");
+    assert_eq!(seated().await, vec![others[0].clone()]);
+    // o[0] leaves: o[1] is offered the seat, which counts as held.
+    withdraw(&*store, &full, &o[0], t0).await.expect("withdraw");
+    store.promote(&full, t0).await.expect("promote");
+    let offered = store
+        .enrolment(&full, &o[1])
+        .await
+        .expect("read")
+        .expect("enrolment");
+    assert_eq!(offered.status, EnrolmentStatus::Offered);
+    let mut expected = vec![full.clone(), others[0].clone()];
+    expected.sort();
+    assert_eq!(seated().await, expected);
+
+    for (session, officer) in [(&full, &o[1]), (&others[1], &o[1]), (&full, &o[0])] {
+        let e = store
+            .enrolment(session, officer)
+            .await
+            .expect("read")
+            .expect("enrolment");
+        let history = store.enrolment_history(&e.id).await.expect("history");
+        assert!(!history.is_empty());
+        assert_eq!(
+            store.enrolment_change_count(&e.id).await.expect("count"),
+            history.len()
+        );
+    }
 }

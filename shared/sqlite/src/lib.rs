@@ -1067,6 +1067,33 @@ impl Store for SqliteStore {
         })
     }
 
+    async fn seated_sessions(&self, o: &OfficerId) -> Result<Vec<Session>> {
+        self.read(|c| {
+            all(
+                c,
+                &format!(
+                    "SELECT {SESSION_SELECT_S} FROM enrolments e JOIN sessions s ON s.id = e.session_id \
+                     WHERE e.officer_id = ?1 AND e.status IN ('confirmed', 'offered') \
+                     AND s.deleted_at IS NULL"
+                ),
+                [o.as_str()],
+                session_row,
+            )
+        })
+    }
+
+    async fn enrolment_change_count(&self, id: &EnrolmentId) -> Result<usize> {
+        self.read(|c| {
+            c.one(
+                "SELECT COUNT(*) FROM enrolment_changes WHERE enrolment_id = ?1",
+                [id.as_str()],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(db)
+            .map(|n| usize::try_from(n).unwrap_or(0))
+        })
+    }
+
     async fn roster(&self, s: &SessionId) -> Result<Vec<RosterLine>> {
         self.read(|c| {
             let sql = format!(
