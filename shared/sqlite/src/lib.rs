@@ -26,7 +26,7 @@ use cassiopee_domain::ports::{
 use cassiopee_domain::rules::{self, Schedule, WithdrawalTiming};
 use cassiopee_domain::time::{Instant, paris_end_of_day, paris_start_of_day};
 use rows::*;
-use rusqlite::{Connection, OptionalExtension, Params, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Params, params};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, TryLockError};
@@ -43,6 +43,81 @@ pub struct SqliteStore {
     next_reader: AtomicUsize,
     /// Counts the transactions committed ([`Store::generation`]).
     generation: AtomicU64,
+    commits: Commits,
+}
+
+/// Writes joined in one commit at most: a bound on how long the first waits for it.
+const MAX_BATCH: u32 = 32;
+
+/// The group commit's book-keeping: the batch open on the writer (numbered from 1), how many
+/// writes it holds, which batches are finished and which of them failed, and how many writers
+/// wait for the writer's lock. The batch fields change only under the writer's lock.
+#[derive(Default)]
+struct Commits {
+    waiting: AtomicUsize,
+    open: AtomicU64,
+    joined: std::sync::atomic::AtomicU32,
+    finished: Mutex<Finished>,
+    done: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct Finished {
+    last: u64,
+    /// The last failed batches, with why (failures are rare: a few are kept).
+    failed: std::collections::VecDeque<(u64, String)>,
+}
+
+impl Commits {
+    fn begin(&self) {
+        self.open.fetch_add(1, Ordering::SeqCst);
+        self.joined.store(0, Ordering::SeqCst);
+    }
+
+    /// The open batch's number, counting the write that asks in it.
+    fn open(&self) -> u64 {
+        self.open.load(Ordering::SeqCst)
+    }
+
+    /// Counts one more write in the open batch; answers how many it holds.
+    fn joined(&self) -> u32 {
+        self.joined.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    fn finish(&self, batch: u64, error: Option<String>) {
+        let mut f = self
+            .finished
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f.last = f.last.max(batch);
+        if let Some(e) = error {
+            f.failed.push_back((batch, e));
+            if f.failed.len() > 16 {
+                f.failed.pop_front();
+            }
+        }
+        drop(f);
+        self.done.notify_all();
+    }
+
+    /// Waits until `batch` is committed; its error if it failed.
+    fn wait(&self, batch: u64) -> Result<()> {
+        let bound = std::time::Duration::from_secs(60);
+        let f = self.finished.lock().map_err(|_| poisoned())?;
+        let (f, timeout) = self
+            .done
+            .wait_timeout_while(f, bound, |f| f.last < batch)
+            .map_err(|_| poisoned())?;
+        if timeout.timed_out() {
+            return Err(DomainError::internal(
+                "sqlite: a write's commit did not come",
+            ));
+        }
+        match f.failed.iter().find(|(b, _)| *b == batch) {
+            Some((_, e)) => Err(DomainError::internal(e.clone())),
+            None => Ok(()),
+        }
+    }
 }
 
 fn db(e: rusqlite::Error) -> DomainError {
@@ -94,11 +169,18 @@ impl SqliteStore {
             readers: Vec::new(),
             next_reader: AtomicUsize::new(0),
             generation: AtomicU64::new(0),
+            commits: Commits::default(),
         })
     }
 
+    /// The writer, with no transaction open: a batch left open for writers that were waiting
+    /// is committed first (a read on the writer sees only what is committed).
     fn lock(&self) -> Result<MutexGuard<'_, Connection>> {
-        self.writer.lock().map_err(|_| poisoned())
+        let conn = self.writer.lock().map_err(|_| poisoned())?;
+        if !conn.is_autocommit() {
+            self.commit_batch(&conn)?;
+        }
+        Ok(conn)
     }
 
     /// A reader that is free, or else the next one in turn (waiting for it).
@@ -118,17 +200,81 @@ impl SqliteStore {
         self.readers[start % n].lock().map_err(|_| poisoned())
     }
 
-    /// Runs `f` in one immediate transaction, committed only when it returns `Ok`.
-    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+    /// Runs `f` as one transaction: all of its writes or none, committed before this returns
+    /// `Ok`, and refused (nothing written) when it returns `Err`.
+    ///
+    /// Writes that arrive while another runs share its commit (a group commit): each runs in a
+    /// savepoint of one immediate transaction, which the last of them commits, when no other
+    /// writer is waiting or [`MAX_BATCH`] have run; each waits for that commit before it
+    /// answers. One commit for several writes: the pages they share (an index's last leaf, a
+    /// session's row, the log's header) are written to the log once, with one lock and one
+    /// checksum pass, instead of once per write.
+    fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let _timer = StoreTimer::start();
-        let mut conn = self.lock()?;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(db)?;
-        let out = f(&tx)?;
-        tx.commit().map_err(db)?;
-        self.generation.fetch_add(1, Ordering::Release);
-        Ok(out)
+        self.commits.waiting.fetch_add(1, Ordering::SeqCst);
+        let locked = self.writer.lock();
+        self.commits.waiting.fetch_sub(1, Ordering::SeqCst);
+        let conn = locked.map_err(|_| poisoned())?;
+        if conn.is_autocommit() {
+            conn.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
+            self.commits.begin();
+        }
+        let batch = self.commits.open();
+        let out = match conn.execute_batch("SAVEPOINT write") {
+            Ok(()) => f(&conn),
+            Err(e) => Err(db(e)),
+        };
+        let ended = if conn.is_autocommit() {
+            // SQLite rolled the whole transaction back (an I/O error, a full disk): the
+            // batch's other writes are lost with it, and are told so.
+            Some("sqlite: the transaction was rolled back".to_string())
+        } else {
+            let close = if out.is_ok() {
+                "RELEASE write"
+            } else {
+                "ROLLBACK TO write; RELEASE write"
+            };
+            match conn.execute_batch(close) {
+                Ok(()) => None,
+                Err(e) => {
+                    let _ = conn.execute_batch("ROLLBACK");
+                    Some(db(e).to_string())
+                }
+            }
+        };
+        if let Some(why) = ended {
+            self.commits.finish(batch, Some(why.clone()));
+            return out.and(Err(DomainError::internal(why)));
+        }
+        let more =
+            self.commits.waiting.load(Ordering::SeqCst) > 0 && self.commits.joined() < MAX_BATCH;
+        if more {
+            drop(conn);
+            // A refused write has nothing in the batch; a done one answers once committed.
+            let out = out?;
+            self.commits.wait(batch)?;
+            return Ok(out);
+        }
+        let committed = self.commit_batch(&conn);
+        drop(conn);
+        committed?;
+        out
+    }
+
+    /// Commits the open batch and tells its writers how it went.
+    fn commit_batch(&self, conn: &Connection) -> Result<()> {
+        let batch = self.commits.open();
+        let result = conn.execute_batch("COMMIT");
+        if result.is_err() && !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        if result.is_ok() {
+            self.generation.fetch_add(1, Ordering::Release);
+        }
+        let error = result.map_err(db).err();
+        self.commits
+            .finish(batch, error.as_ref().map(|e| e.to_string()));
+        error.map_or(Ok(()), Err)
     }
 
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {

@@ -361,3 +361,143 @@ async fn a_store_in_a_file_reads_its_own_writes_on_every_reader_and_readers_neve
     drop(reader);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A write of the scratch table, answering the row it wrote.
+type ScratchWrite = Box<dyn FnOnce(&Connection) -> Result<i64> + Send>;
+
+/// A store in a fresh folder of its own, removed when the test ends.
+struct TempStore {
+    dir: std::path::PathBuf,
+    store: std::sync::Arc<SqliteStore>,
+}
+
+impl TempStore {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "cassiopee-{name}-{}-{}",
+            std::process::id(),
+            cassiopee_domain::ids::fresh()
+        ));
+        let store = std::sync::Arc::new(SqliteStore::open(&dir).expect("store"));
+        store
+            .write(|c| {
+                c.execute_batch("CREATE TABLE scratch (n INTEGER PRIMARY KEY)")
+                    .map_err(db)
+            })
+            .expect("scratch table");
+        Self { dir, store }
+    }
+
+    /// Whether row `n` of the scratch table is committed, as a reader sees it.
+    fn committed(&self, n: i64) -> bool {
+        self.store
+            .read(|c| {
+                c.one("SELECT COUNT(*) FROM scratch WHERE n = ?1", [n], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .map_err(db)
+            })
+            .expect("read")
+            == 1
+    }
+
+    /// Runs `writes` on threads of their own while the test holds the writer, so that they
+    /// all queue for it; answers each one's result once it returned.
+    fn queued_writes(&self, writes: Vec<ScratchWrite>) -> Vec<Result<i64>> {
+        let held = self.store.writer.lock().expect("writer");
+        let n = writes.len();
+        let threads: Vec<_> = writes
+            .into_iter()
+            .map(|w| {
+                let store = self.store.clone();
+                std::thread::spawn(move || {
+                    let written = store.write(w);
+                    // Answered: what it wrote is committed, on every reader.
+                    if let Ok(k) = &written {
+                        let seen: i64 = store
+                            .read(|c| {
+                                c.one("SELECT COUNT(*) FROM scratch WHERE n = ?1", [*k], |r| {
+                                    r.get(0)
+                                })
+                                .map_err(db)
+                            })
+                            .expect("read");
+                        assert_eq!(seen, 1, "write {k} answered before its commit");
+                    }
+                    written
+                })
+            })
+            .collect();
+        while self.store.commits.waiting.load(Ordering::SeqCst) < n {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        drop(held);
+        threads
+            .into_iter()
+            .map(|t| t.join().expect("writer thread"))
+            .collect()
+    }
+}
+
+impl Drop for TempStore {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn insert(n: i64) -> ScratchWrite {
+    Box::new(move |c| {
+        c.exec("INSERT INTO scratch (n) VALUES (?1)", [n])
+            .map_err(db)?;
+        Ok(n)
+    })
+}
+
+#[test]
+fn writes_queued_for_the_writer_share_one_commit_and_a_refused_one_leaves_nothing() {
+    let t = TempStore::new("group-commit");
+    let before = t.store.generation.load(Ordering::SeqCst);
+    let refused: ScratchWrite = Box::new(|c| {
+        c.exec("INSERT INTO scratch (n) VALUES (?1)", [3])
+            .map_err(db)?;
+        Err(DomainError::conflict("refused", "Refusé."))
+    });
+    let results = t.queued_writes(vec![insert(1), insert(2), refused, insert(4), insert(5)]);
+    let codes: Vec<_> = results
+        .iter()
+        .map(|r| r.as_ref().map_err(|e| e.code))
+        .collect();
+    assert_eq!(codes, [Ok(&1), Ok(&2), Err("refused"), Ok(&4), Ok(&5)]);
+    assert_eq!(
+        t.store.generation.load(Ordering::SeqCst) - before,
+        1,
+        "five writes queued together, one commit"
+    );
+    assert!([1, 2, 4, 5].iter().all(|n| t.committed(*n)));
+    assert!(!t.committed(3), "the refused write is undone, alone");
+    // The next write, alone, commits at once.
+    t.store.write(|c| insert(6)(c)).expect("alone");
+    assert!(t.committed(6));
+    assert_eq!(t.store.generation.load(Ordering::SeqCst) - before, 2);
+}
+
+#[test]
+fn a_batch_whose_transaction_is_lost_tells_every_write_in_it() {
+    let t = TempStore::new("group-commit-lost");
+    // A write that ends the transaction under the others' feet, as SQLite does on an I/O
+    // error: whichever writes shared its batch are told they failed, and none of theirs stays.
+    let breaks: ScratchWrite = Box::new(|c| {
+        c.exec("INSERT INTO scratch (n) VALUES (?1)", [3])
+            .map_err(db)?;
+        c.execute_batch("ROLLBACK").map_err(db)?;
+        Ok(3)
+    });
+    let results = t.queued_writes(vec![insert(1), insert(2), breaks, insert(4), insert(5)]);
+    assert!(results[2].is_err(), "{:?}", results[2]);
+    for (n, r) in [1, 2, 3, 4, 5].iter().zip(&results) {
+        assert_eq!(r.is_ok(), t.committed(*n), "write {n}: {r:?}");
+    }
+    // The store goes on.
+    t.store.write(|c| insert(6)(c)).expect("after");
+    assert!(t.committed(6));
+}
