@@ -151,13 +151,42 @@ impl DynamoStore {
         Ok(gates.entry(id.clone()).or_default().clone())
     }
 
+    /// The waiting list's tail that this process last saw for a session, if it saw it full:
+    /// as its gate keeps it (a gate busy with a join means the session is full too).
+    fn known_tail(&self, id: &SessionId) -> Result<Option<Tail>> {
+        let gate = {
+            let gates = self
+                .gates
+                .lock()
+                .map_err(|_| DomainError::internal("enrolment gates poisoned"))?;
+            match gates.get(id) {
+                Some(g) => g.clone(),
+                None => return Ok(None),
+            }
+        };
+        Ok(match gate.try_lock() {
+            Ok(tail) => *tail,
+            Err(_) => Some(Tail {
+                waiting: 0,
+                last_rank: 0,
+                peak: None,
+            }),
+        })
+    }
+
     pub(crate) async fn enrol_impl(&self, cmd: &EnrolCommand) -> Result<Enrolled> {
         let by_staff = cmd.actor.origin == Origin::Staff;
         let scope = format!("enrol:{}", cmd.officer_id);
         let fresh_id = EnrolmentId::generate();
         // An inactive enrolment that the cancellation reasons revealed: joining again reuses it.
         let mut existing: Option<(Enrolment, u32)> = None;
-        let mut plan = Plan::Confirm;
+        // A session this process saw full goes straight to its waiting list, after the tail
+        // its last join left: one transaction instead of a refused confirmation and the join.
+        // The conditions still decide: a seat freed since fails the join, which then confirms.
+        let mut plan = match self.known_tail(&cmd.session_id)? {
+            Some(tail) => Plan::Wait(tail),
+            None => Plan::Confirm,
+        };
         let mut gate: Option<tokio::sync::OwnedMutexGuard<Option<Tail>>> = None;
 
         for attempt in 0..MAX_OPTIMISTIC_ATTEMPTS {

@@ -2622,6 +2622,16 @@ mod dynamodb_only {
             "enrol onto the waiting list"
         );
         assert_capacity_reported(&d, mark, "enrol onto the waiting list");
+        // This process has seen the session full: the next joins it at once.
+        let mark = d.tap.operations().len();
+        let next = enrol(store, &session, &o[2], t0).await;
+        assert_eq!(next.outcome, EnrolOutcome::Waitlisted { position: 2 });
+        assert_eq!(
+            calls_since(&d, mark),
+            ["TransactWriteItems"],
+            "enrol onto a waiting list this process saw"
+        );
+        assert_capacity_reported(&d, mark, "enrol onto a known waiting list");
 
         let mark = d.tap.operations().len();
         let withdrawal = withdraw(store, &session, &o[0], t0)
@@ -2651,7 +2661,7 @@ mod dynamodb_only {
         assert_capacity_reported(&d, mark, "promote with nothing to do");
 
         let mark = d.tap.operations().len();
-        assert_eq!(store.roster(&session).await.expect("roster").len(), 2);
+        assert_eq!(store.roster(&session).await.expect("roster").len(), 3);
         assert_eq!(
             calls_since(&d, mark),
             ["Query", "BatchGetItem"],
