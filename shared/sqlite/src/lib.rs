@@ -44,6 +44,64 @@ pub struct SqliteStore {
     /// Counts the transactions committed ([`Store::generation`]).
     generation: AtomicU64,
     commits: Commits,
+    /// For a store in a file (a store in memory has no log).
+    checkpointer: Option<Checkpointer>,
+}
+
+/// Folds the write-ahead log back into the database file every [`CHECKPOINT_EVERY`], on a
+/// connection and a thread of its own, without blocking readers or the writer (a passive
+/// checkpoint copies what no reader still needs; the writer starts the log over once all of it
+/// was copied). Stops when the store is dropped.
+struct Checkpointer {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+impl Checkpointer {
+    fn start(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path).map_err(db)?;
+        conn.busy_timeout(std::time::Duration::from_secs(1))
+            .map_err(db)?;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                let step = std::time::Duration::from_millis(25);
+                let mut waited = std::time::Duration::ZERO;
+                while !stopped.load(Ordering::Acquire) {
+                    std::thread::sleep(step);
+                    waited += step;
+                    if waited < CHECKPOINT_EVERY {
+                        continue;
+                    }
+                    waited = std::time::Duration::ZERO;
+                    let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                        Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+                    });
+                    match done {
+                        Ok((log, copied)) => tracing::trace!(log, copied, "checkpoint"),
+                        Err(e) => tracing::debug!(error = %e, "checkpoint skipped"),
+                    }
+                }
+            })
+            .map_err(|e| DomainError::internal(format!("cannot start the checkpointer: {e}")))?;
+        Ok(Self {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 /// Writes joined in one commit at most: a bound on how long the first waits for it.
@@ -132,6 +190,7 @@ impl SqliteStore {
         })?;
         let path = dir.join("cassiopee.sqlite3");
         let mut store = Self::init(Connection::open(&path).map_err(db)?)?;
+        store.checkpointer = Some(Checkpointer::start(&path)?);
         let count = reader_count();
         for _ in 0..count {
             let reader = Connection::open(&path).map_err(db)?;
@@ -164,9 +223,10 @@ impl SqliteStore {
         // A batch of writes keeps the pages it changed in the writer's cache until its commit
         // (64 MiB at most; 2 MiB by default, past which SQLite spills them to the log early).
         conn.pragma_update(None, "cache_size", -65536).map_err(db)?;
-        // The log is folded into the database once it holds 4,000 pages (16 MiB) rather than
-        // 1,000: a page written by many commits in between is copied back once.
-        conn.pragma_update(None, "wal_autocheckpoint", 4000)
+        // The log is folded back into the database by a thread of its own (`Checkpointer`),
+        // not by the commit that fills it, which held the writer meanwhile; the writer does it
+        // only past 20,000 pages (80 MiB), should that thread fall behind.
+        conn.pragma_update(None, "wal_autocheckpoint", 20_000)
             .map_err(db)?;
         tune(&conn)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
@@ -177,6 +237,7 @@ impl SqliteStore {
             next_reader: AtomicUsize::new(0),
             generation: AtomicU64::new(0),
             commits: Commits::default(),
+            checkpointer: None,
         })
     }
 

@@ -501,3 +501,28 @@ fn a_batch_whose_transaction_is_lost_tells_every_write_in_it() {
     t.store.write(|c| insert(6)(c)).expect("after");
     assert!(t.committed(6));
 }
+
+#[test]
+fn the_log_is_folded_into_the_database_file_by_the_checkpointer_without_a_write_waiting() {
+    let t = TempStore::new("checkpoint");
+    for n in 1..=50 {
+        t.store.write(|c| insert(n)(c)).expect("write");
+    }
+    // Far fewer pages than the writer's own threshold: only the checkpointer copies them. The
+    // database file alone, without its log, soon holds every row (a few turns of it at most).
+    let copy = t.dir.join("copy.sqlite3");
+    let rows_in_file = || {
+        std::fs::copy(t.dir.join("cassiopee.sqlite3"), &copy).expect("copy");
+        let alone = Connection::open(&copy).expect("open the copy");
+        alone
+            .query_row("SELECT COUNT(*) FROM scratch", [], |r| r.get::<_, i64>(0))
+            .unwrap_or(0)
+    };
+    let started = std::time::Instant::now();
+    let mut rows = rows_in_file();
+    while rows < 50 && started.elapsed() < CHECKPOINT_EVERY * 40 {
+        std::thread::sleep(CHECKPOINT_EVERY);
+        rows = rows_in_file();
+    }
+    assert_eq!(rows, 50);
+}
