@@ -7,11 +7,6 @@ use cassiopee_api::config::Settings;
 use cassiopee_local::{Local, dev, seed};
 use tracing_subscriber::EnvFilter;
 
-/// mimalloc rather than the system's allocator: the server allocates from many threads at once
-/// (requests, rows, emails), where glibc's malloc spent about a tenth of the CPU under load.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn label(kind: &str) -> &str {
     match kind {
         "staff" => "personnel",
