@@ -602,3 +602,51 @@ async fn a_move_in_the_waiting_list_and_a_training_taken_off_say_what_they_were(
     assert_eq!(last["before"], json!({ "kind": "recommended" }));
     assert_eq!(last["after"], json!({ "kind": null }));
 }
+
+/// An officer who erases their data while their own enrolments are on their way: nothing fails
+/// (each enrolment lands before the erasure and is released by it, or after it and is refused),
+/// and no seat stays held under the pseudonym.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_erasure_racing_the_officers_own_enrolments_fails_nothing_and_keeps_no_seat() {
+    let app = TestApp::with_staff(NOW).await;
+    let mut sessions = Vec::new();
+    for i in 0..4 {
+        sessions.push(
+            app.create_session(5, json!({ "reference": format!("E-{i}") }))
+                .await,
+        );
+    }
+    for o in app.officers("course", 6).await {
+        let token = Some(o.token.as_str());
+        let mut requests: Vec<_> = sessions
+            .iter()
+            .map(|s| app.request("POST", &format!("/sessions/{s}/enrolment"), token, None))
+            .collect();
+        let erasure = json!({ "confirmation": "EFFACER" });
+        requests.insert(2, app.request("POST", "/me/erasure", token, Some(erasure)));
+        let answers = app.concurrently(requests).await;
+        assert_eq!(
+            answers[2].status,
+            StatusCode::OK,
+            "the erasure: {:?}",
+            answers[2]
+        );
+        for a in &answers {
+            assert!(a.status.is_success() || a.status.is_client_error(), "{a:?}");
+        }
+    }
+    for s in &sessions {
+        let roster = app.roster(s).await;
+        let holding: Vec<_> = roster
+            .iter()
+            .filter(|l| {
+                matches!(
+                    l["status"].as_str(),
+                    Some("confirmed" | "offered" | "waitlisted")
+                )
+            })
+            .collect();
+        assert!(holding.is_empty(), "{holding:?}");
+        assert_eq!(app.session(s).await["seats_taken"], 0);
+    }
+}

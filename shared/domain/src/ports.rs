@@ -128,6 +128,22 @@ pub struct QuotaCharge {
 }
 
 impl QuotaCharge {
+    pub fn new(
+        subject: &str,
+        use_id: &str,
+        window_start: Instant,
+        window_seconds: i64,
+        limit: u32,
+    ) -> Self {
+        Self {
+            subject: subject.to_string(),
+            use_id: use_id.to_string(),
+            window_start,
+            window_seconds,
+            limit,
+        }
+    }
+
     /// The refusal once `limit` uses are counted in the window, with the seconds until it ends.
     pub fn refusal(&self, now: Instant) -> DomainError {
         let end = self.window_start.timestamp() + self.window_seconds;

@@ -134,38 +134,13 @@ pub async fn erase_officer(
     }
     let now = deps.now();
     let mut events = Vec::new();
-    let mut seats_released = 0;
-    for e in store.officer_enrolments(officer).await? {
-        if !e.status.is_active() {
-            continue;
-        }
-        let upcoming = store
-            .session(&e.session_id)
-            .await?
-            .is_some_and(|s| s.starts_at > now);
-        if !upcoming {
-            continue;
-        }
-        let cmd = WithdrawCommand {
-            session_id: e.session_id.clone(),
-            officer_id: officer.clone(),
-            actor: actor.clone(),
-            now,
-        };
-        let outcome = store.withdraw(&cmd).await?.outcome;
-        seats_released += 1;
-        if matches!(
-            outcome,
-            WithdrawOutcome::Withdrawn { .. } | WithdrawOutcome::DeclinedOffer
-        ) {
-            events.push(DomainEvent::SeatReleased {
-                session_id: e.session_id.clone(),
-            });
-        }
-    }
+    let mut seats_released = release_upcoming(deps, officer, &actor, now, &mut events).await?;
     let Some(erasure) = store.erase_officer(officer, now).await? else {
         return Err(already_erased());
     };
+    // An enrolment that committed between those withdrawals and the erasure now holds its seat
+    // under the pseudonym: give it back too.
+    seats_released += release_upcoming(deps, &erasure.pseudonym, &actor, now, &mut events).await?;
     // An officer's own request is recorded under the pseudonym: the former id goes everywhere.
     let mut actor = actor;
     if actor.id == officer.as_str() {
@@ -191,6 +166,48 @@ pub async fn erase_officer(
         erasure,
         seats_released,
     })
+}
+
+/// Withdraws the officer from every session not begun that they are enrolled or waiting in;
+/// answers how many, and adds the SeatReleased events of the seats freed.
+async fn release_upcoming(
+    deps: &Deps,
+    officer: &OfficerId,
+    actor: &Actor,
+    now: Instant,
+    events: &mut Vec<DomainEvent>,
+) -> Result<u32> {
+    let store = &deps.store;
+    let mut released = 0;
+    for e in store.officer_enrolments(officer).await? {
+        if !e.status.is_active() {
+            continue;
+        }
+        let upcoming = store
+            .session(&e.session_id)
+            .await?
+            .is_some_and(|s| s.starts_at > now);
+        if !upcoming {
+            continue;
+        }
+        let cmd = WithdrawCommand {
+            session_id: e.session_id.clone(),
+            officer_id: officer.clone(),
+            actor: actor.clone(),
+            now,
+        };
+        let outcome = store.withdraw(&cmd).await?.outcome;
+        released += 1;
+        if matches!(
+            outcome,
+            WithdrawOutcome::Withdrawn { .. } | WithdrawOutcome::DeclinedOffer
+        ) {
+            events.push(DomainEvent::SeatReleased {
+                session_id: e.session_id.clone(),
+            });
+        }
+    }
+    Ok(released)
 }
 
 fn already_erased() -> DomainError {

@@ -727,13 +727,7 @@ impl Store for DynamoStore {
         if limit == 0 {
             return Ok(false);
         }
-        let charge = QuotaCharge {
-            subject: subject.to_string(),
-            use_id: use_id.to_string(),
-            window_start,
-            window_seconds,
-            limit,
-        };
+        let charge = QuotaCharge::new(subject, use_id, window_start, window_seconds, limit);
         self.write_one(enrol::quota_write(&charge)).await
     }
 

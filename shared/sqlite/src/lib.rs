@@ -329,6 +329,30 @@ impl SqliteStore {
         out
     }
 
+    /// Runs `f` as a transaction of its own, outside any batch: for a write that changes the
+    /// transaction's settings (the erasure defers its foreign keys to the commit, which would
+    /// defer every other write's of the batch and fail them all with it).
+    fn write_alone<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let _timer = StoreTimer::start();
+        let conn = self.lock()?;
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
+        let out = f(&conn);
+        if out.is_err() {
+            if !conn.is_autocommit() {
+                conn.execute_batch("ROLLBACK").map_err(db)?;
+            }
+            return out;
+        }
+        if let Err(e) = conn.execute_batch("COMMIT") {
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            return Err(db(e));
+        }
+        self.generation.fetch_add(1, Ordering::Release);
+        out
+    }
+
     /// Commits the open batch and tells its writers how it went.
     fn commit_batch(&self, conn: &Connection) -> Result<()> {
         let batch = self.commits.open();
@@ -1290,7 +1314,8 @@ impl Store for SqliteStore {
             all(
                 c,
                 &format!(
-                    "SELECT {SESSION_SELECT_S} FROM enrolments e JOIN sessions s ON s.id = e.session_id \
+                    "SELECT {SESSION_SELECT_S} FROM enrolments e \
+                     JOIN sessions s ON s.id = e.session_id \
                      WHERE e.officer_id = ?1 AND e.status IN ('confirmed', 'offered') \
                      AND s.deleted_at IS NULL"
                 ),
@@ -1401,6 +1426,15 @@ impl Store for SqliteStore {
                     ));
                 }
             }
+            // An officer erased meanwhile (where DynamoDB checks the officer's item).
+            c.one(
+                "SELECT 1 FROM officers WHERE id = ?1 AND erased_at IS NULL",
+                [cmd.officer_id.as_str()],
+                |_| Ok(()),
+            )
+            .optional()
+            .map_err(db)?
+            .ok_or_else(DomainError::officer_not_found)?;
             let seat_free = session.seats_taken < session.capacity && session.waiting == 0;
             let can_wait = session.waitlist.is_on() && cmd.now <= session.enrolment_closes_at;
             let status = if seat_free {
@@ -1738,13 +1772,7 @@ impl Store for SqliteStore {
         window_seconds: i64,
         limit: u32,
     ) -> Result<bool> {
-        let charge = QuotaCharge {
-            subject: subject.to_string(),
-            use_id: use_id.to_string(),
-            window_start,
-            window_seconds,
-            limit,
-        };
+        let charge = QuotaCharge::new(subject, use_id, window_start, window_seconds, limit);
         self.write(|c| take_quota(c, &charge))
     }
 
@@ -2732,7 +2760,7 @@ mod tests;
 
 impl SqliteStore {
     fn erase(&self, o: &OfficerId, now: Instant) -> Result<Option<Erasure>> {
-        self.write(|c| {
+        self.write_alone(|c| {
             let done: Option<i64> = c
                 .one(
                     "SELECT erased_at FROM erasures WHERE officer_id = ?1",
