@@ -202,6 +202,13 @@ CASES = [
         "withdraw.json",
         check_http(200, lambda b: expect(b["status"] == "withdrawn", f"not withdrawn: {b}")),
     ),
+    # The notices those two changes queued are sent by send-reminders, woken by NoticesQueued
+    # (the enrolment's confirmation, at least).
+    (
+        "send-reminders",
+        "send-reminders-notices-queued.json",
+        lambda r: expect(r.get("emails_sent", 0) >= 1 and "reminders_queued" not in r, f"{r}"),
+    ),
     (
         "officer-profile",
         "officer-profile.json",
@@ -349,6 +356,13 @@ def main():
                 lambda: expect(
                     "SeatReleased" in received_events(endpoint, queue_url),
                     "no SeatReleased event reached the queue",
+                ),
+            ),
+            (
+                "NoticesQueued published on EventBridge",
+                lambda: expect(
+                    "NoticesQueued" in received_events(endpoint, queue_url),
+                    "no NoticesQueued event reached the queue",
                 ),
             ),
         ]:

@@ -340,8 +340,9 @@ pub fn read_outbox(dir: &FsPath) -> Vec<OutboxEntry> {
         .collect()
 }
 
-/// `GET /dev/outbox`: every email written, oldest first.
+/// `GET /dev/outbox`: every email written, oldest first, once those queued so far are sent.
 pub async fn outbox(State(local): State<Local>) -> Response {
+    local.deps.events.settle().await;
     let emails = read_outbox(&local.outbox_dir);
     Json(json!({ "count": emails.len(), "emails": emails })).into_response()
 }

@@ -87,8 +87,17 @@ impl TestApp {
             .set(parse_instant(now).expect("test instant"));
     }
 
+    /// Sends one request, then waits for the notices it queued to be sent (by the local bus's
+    /// sender thread, after the answer), so that the outbox shows them.
     pub async fn send(&self, req: Request<Body>) -> Answer {
-        send_on(self.router.clone(), req).await
+        let answer = send_on(self.router.clone(), req).await;
+        self.settle().await;
+        answer
+    }
+
+    /// Waits until the notices queued so far have been sent.
+    pub async fn settle(&self) {
+        self.local.deps.events.settle().await;
     }
 
     /// Sends every request at once, each from its own task on the multi-threaded runtime, and
@@ -102,6 +111,7 @@ impl TestApp {
         for h in handles {
             out.push(h.await.expect("request task"));
         }
+        self.settle().await;
         out
     }
 

@@ -424,20 +424,14 @@ async fn a_failed_send_then_a_retry_sends_one_email_and_the_ledger_tells_both() 
             inner: app.local.deps.mailer.clone(),
             calls: AtomicU32::new(0),
         }),
+        // The app's bus would wake its own sender, with the app's mailer: this test sends.
+        events: Arc::new(cassiopee_api::config::NoEvents),
         ..app.local.deps.clone()
     };
-    let officer = cassiopee_domain::ids::OfficerId::parse(&o[0].id).unwrap();
-    let session_id = cassiopee_domain::ids::SessionId::parse(&session).unwrap();
-    uc::enrol(
-        &deps,
-        &session_id,
-        &officer,
-        cassiopee_domain::model::Actor::officer(&officer),
-        None,
-        None,
-    )
-    .await
-    .expect("enrolled");
+    enrol_as_officer(&deps, &session, &o[0].id)
+        .await
+        .expect("enrolled");
+    uc::drain_outbox(&deps, uc::JOB_BUDGET).await;
     assert_eq!(app.emails_to(&o[0].email, "Inscription confirmée"), 0);
     let list = staff_get(&app, &format!("/admin/sessions/{session}/notifications")).await;
     let n = &list["notifications"][0];
@@ -455,7 +449,7 @@ async fn a_failed_send_then_a_retry_sends_one_email_and_the_ledger_tells_both() 
     );
 
     for _ in 0..3 {
-        uc::deliver_pending(&deps).await;
+        uc::drain_outbox(&deps, uc::JOB_BUDGET).await;
     }
     assert_eq!(app.emails_to(&o[0].email, "Inscription confirmée"), 1);
     let list = staff_get(&app, &format!("/admin/sessions/{session}/notifications")).await;
@@ -464,4 +458,77 @@ async fn a_failed_send_then_a_retry_sends_one_email_and_the_ledger_tells_both() 
         (n["status"].clone(), n["attempts"].clone()),
         (json!("sent"), json!(2))
     );
+}
+
+/// A mailer that holds every send until the test lets one through, then hands it on.
+struct Gated {
+    inner: Arc<dyn Mailer>,
+    gate: tokio::sync::Semaphore,
+    sent: AtomicU32,
+}
+
+#[async_trait]
+impl Mailer for Gated {
+    async fn send(&self, email: &OutgoingEmail, notice: Option<i64>) -> Result<Option<String>> {
+        self.gate
+            .acquire()
+            .await
+            .map_err(DomainError::internal)?
+            .forget();
+        self.sent.fetch_add(1, Ordering::SeqCst);
+        self.inner.send(email, notice).await
+    }
+}
+
+#[tokio::test]
+async fn an_enrolment_answers_before_its_email_is_sent_and_the_sender_sends_it_after() {
+    let app = TestApp::with_staff(NOW).await;
+    let session = app.create_session(5, json!({})).await;
+    let o = app.officers("differe", 1).await;
+    let mailer = Arc::new(Gated {
+        inner: app.local.deps.mailer.clone(),
+        gate: tokio::sync::Semaphore::new(0),
+        sent: AtomicU32::new(0),
+    });
+    let d = &app.local.deps;
+    let deps = cassiopee_api::config::build_deps(
+        d.store.clone(),
+        mailer.clone(),
+        d.clock.clone(),
+        d.notify.clone(),
+    );
+
+    // The mailer holds every send: an enrolment that sent its own email would never answer.
+    let enrolled = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        enrol_as_officer(&deps, &session, &o[0].id),
+    )
+    .await
+    .expect("the enrolment answered while its email was held")
+    .expect("enrolled");
+    assert_eq!(
+        enrolled.outcome,
+        cassiopee_domain::ports::EnrolOutcome::Confirmed
+    );
+    assert_eq!(mailer.sent.load(Ordering::SeqCst), 0);
+    assert_eq!(app.emails_to(&o[0].email, "Inscription confirmée"), 0);
+
+    mailer.gate.add_permits(1);
+    deps.events.settle().await;
+    assert_eq!(mailer.sent.load(Ordering::SeqCst), 1);
+    assert_eq!(app.emails_to(&o[0].email, "Inscription confirmée"), 1);
+    let list = staff_get(&app, &format!("/admin/sessions/{session}/notifications")).await;
+    assert_eq!(list["notifications"][0]["status"], json!("sent"));
+}
+
+/// The officer's own enrolment, through the use case with `deps` rather than the router.
+async fn enrol_as_officer(
+    deps: &Deps,
+    session: &str,
+    officer: &str,
+) -> Result<cassiopee_domain::ports::Enrolled> {
+    let officer = cassiopee_domain::ids::OfficerId::parse(officer).expect("officer id");
+    let session = cassiopee_domain::ids::SessionId::parse(session).expect("session id");
+    let actor = cassiopee_domain::model::Actor::officer(&officer);
+    uc::enrol(deps, &session, &officer, actor, None, None).await
 }

@@ -22,7 +22,6 @@
 //!   officer's personal data are erased by compute-statistics' daily run (default 12, 1 to 240).
 //! - The AWS SDK reads its own settings (`AWS_REGION`, `AWS_ENDPOINT_URL` for an emulator, …).
 
-use crate::jobs::{self, Job};
 use async_trait::async_trait;
 use cassiopee_adapters::{OutboxMailer, SettableClock, SystemClock};
 use cassiopee_domain::error::{DomainError, Result};
@@ -31,7 +30,7 @@ use cassiopee_domain::notices::NotifySettings;
 use cassiopee_domain::ports::{Clock, DomainEvent, EventPublisher, Mailer, Store};
 use cassiopee_domain::privacy::DEFAULT_RETENTION_MONTHS;
 use cassiopee_domain::time::{Instant, parse_instant};
-use cassiopee_domain::usecases::Deps;
+use cassiopee_domain::usecases::{self as uc, Deps};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
@@ -240,33 +239,124 @@ fn local_link_secret(dir: &std::path::Path) -> Result<Vec<u8>> {
     Ok(secret)
 }
 
-/// Delivers domain events to promote-waitlist inside this process, wrapped as EventBridge
-/// would wrap them. Used by the local server, and by the functions until the EventBridge
-/// publisher is wired in (the AWS issue).
+/// Delivers domain events inside this process, as the event bus and its rules do on AWS: the
+/// promotions that freed or added seats call for, at once (promote-waitlist's work), and the
+/// notices that changes queued, after the request has answered, on a sender thread of its own
+/// (send-reminders' drain on a `NoticesQueued` event). Used by the local server and the tests,
+/// and by a function deployed without an event bus.
 #[derive(Default)]
 pub struct InProcessBus {
-    target: OnceLock<Deps>,
+    target: OnceLock<Target>,
+}
+
+struct Target {
+    /// What promotions and the sender run with: they publish nothing back into this bus.
+    deps: Deps,
+    /// `None` when no thread could be started: the notices then go in the publishing call.
+    sender: Option<NoticeSender>,
 }
 
 impl InProcessBus {
-    /// Points the bus at the dependencies that promote-waitlist runs with. Those must not
-    /// publish back into this bus, or a promotion could trigger itself.
+    /// Points the bus at the dependencies that promote-waitlist and the sender run with, and
+    /// starts the sender. Those must not publish back into this bus, or a promotion could
+    /// trigger itself.
     pub fn connect(&self, deps: Deps) {
-        let _ = self.target.set(deps);
+        let sender = NoticeSender::start(deps.clone());
+        let _ = self.target.set(Target { deps, sender });
     }
 }
 
 #[async_trait]
 impl EventPublisher for InProcessBus {
     async fn publish(&self, events: &[DomainEvent]) -> Result<()> {
-        let Some(deps) = self.target.get() else {
+        let Some(target) = self.target.get() else {
             return Ok(());
         };
+        let mut queued = false;
         for event in events {
-            let envelope = jobs::eventbridge_envelope(event, deps.now());
-            jobs::PromoteWaitlist::run(deps, envelope).await?;
+            queued |= matches!(event, DomainEvent::NoticesQueued);
+            queued |= !uc::promote_on(&target.deps, event).await?.is_empty();
+        }
+        if queued {
+            match &target.sender {
+                Some(sender) => sender.wake(),
+                None => {
+                    uc::drain_outbox(&target.deps, uc::JOB_BUDGET).await;
+                }
+            }
         }
         Ok(())
+    }
+
+    async fn settle(&self) {
+        if let Some(sender) = self.target.get().and_then(|t| t.sender.as_ref()) {
+            sender.settle().await;
+        }
+    }
+}
+
+/// A thread that drains the outbox each time a change wakes it, on a runtime of its own, so
+/// that the request which queued a notice neither renders nor sends it (nor pays for it in its
+/// CPU time). Wakes that arrive during a drain are served by one more drain. The thread ends
+/// when the bus is dropped.
+struct NoticeSender {
+    wake: tokio::sync::mpsc::UnboundedSender<u64>,
+    /// Wakes asked so far, and the last one a finished drain served.
+    asked: std::sync::atomic::AtomicU64,
+    served: tokio::sync::watch::Receiver<u64>,
+}
+
+impl NoticeSender {
+    fn start(deps: Deps) -> Option<Self> {
+        let (wake, mut woken) = tokio::sync::mpsc::unbounded_channel::<u64>();
+        let (served_tx, served) = tokio::sync::watch::channel(0);
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, "no runtime for the notice sender; sending inline");
+                return None;
+            }
+        };
+        let spawned = std::thread::Builder::new()
+            .name("notice-sender".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    while let Some(mut ticket) = woken.recv().await {
+                        while let Ok(later) = woken.try_recv() {
+                            ticket = ticket.max(later);
+                        }
+                        uc::drain_outbox(&deps, uc::JOB_BUDGET).await;
+                        let _ = served_tx.send(ticket);
+                    }
+                })
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "no thread for the notice sender; sending inline");
+            return None;
+        }
+        Some(Self {
+            wake,
+            asked: Default::default(),
+            served,
+        })
+    }
+
+    fn wake(&self) {
+        let ticket = self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        if self.wake.send(ticket).is_err() {
+            tracing::error!("the notice sender has stopped; the sweep will send the notices");
+        }
+    }
+
+    /// Waits until a drain begun after the last wake has finished (at once if the thread has
+    /// stopped).
+    async fn settle(&self) {
+        let asked = self.asked.load(std::sync::atomic::Ordering::SeqCst);
+        let mut served = self.served.clone();
+        let _ = served.wait_for(|s| *s >= asked).await;
     }
 }
 

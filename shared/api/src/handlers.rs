@@ -882,7 +882,7 @@ async fn officer_profile_ops(
                 }
             };
             let list = uc::my_enrolments(deps, &o.id, when).await?;
-            Ok(json(StatusCode::OK, &json!({ "enrolments": list })))
+            Ok(json(StatusCode::OK, &listing("enrolments", &list)))
         }
         Op::MyProgramme => {
             let o = officer(&who)?;

@@ -61,11 +61,18 @@ impl Job for PromoteWaitlist {
     }
 }
 
-/// send-reminders: queues what is due, then sends within one budget of the function's time.
+/// send-reminders: on its schedule, queues what is due, then sends within one budget of the
+/// function's time; on a `NoticesQueued` event (a change queued notices), only sends.
 pub struct SendReminders;
 
 impl Job for SendReminders {
-    async fn run(deps: &Deps, _payload: Value) -> Result<Value> {
+    async fn run(deps: &Deps, payload: Value) -> Result<Value> {
+        if payload.get("detail-type").and_then(Value::as_str)
+            == Some(DomainEvent::NoticesQueued.detail_type())
+        {
+            let sent = uc::drain_outbox(deps, uc::JOB_BUDGET).await;
+            return Ok(json!({ "emails_sent": sent }));
+        }
         // Everything is queued first, then sent within one budget of the function's time.
         let queued = uc::queue_reminders(deps).await?;
         let invited =

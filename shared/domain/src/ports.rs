@@ -34,7 +34,8 @@ pub trait Mailer: Send + Sync {
     async fn send(&self, email: &OutgoingEmail, notice: Option<i64>) -> Result<Option<String>>;
 }
 
-/// Domain events, published after commit; they drive promote-waitlist and notifications.
+/// Domain events, published after commit; they drive promote-waitlist and the delivery of the
+/// notices a change queued.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DomainEvent {
@@ -55,6 +56,10 @@ pub enum DomainEvent {
         officer_id: OfficerId,
         status: EnrolmentStatus,
     },
+    /// A change queued notices in the outbox: their sender (send-reminders on AWS, the local
+    /// bus's sender thread in one process) delivers them once the request has answered, so
+    /// that no request renders or sends an email itself.
+    NoticesQueued,
 }
 
 impl DomainEvent {
@@ -66,6 +71,7 @@ impl DomainEvent {
             DomainEvent::SessionChanged { .. } => "SessionChanged",
             DomainEvent::SessionCancelled { .. } => "SessionCancelled",
             DomainEvent::EnrolmentChanged { .. } => "EnrolmentChanged",
+            DomainEvent::NoticesQueued => "NoticesQueued",
         }
     }
 }
@@ -73,6 +79,11 @@ impl DomainEvent {
 #[async_trait]
 pub trait EventPublisher: Send + Sync {
     async fn publish(&self, events: &[DomainEvent]) -> Result<()>;
+
+    /// Waits until what this publisher's targets run in the background for the events
+    /// published so far is done: the local bus's sender thread. Nothing to wait for where the
+    /// targets are other functions (EventBridge).
+    async fn settle(&self) {}
 }
 
 /// Filters of the session list.

@@ -14,7 +14,7 @@ use crate::ids::OfficerId;
 use crate::model::{Actor, Enrolment, EnrolmentChange, Feedback, Officer, ProgrammeItem};
 use crate::ports::{DomainEvent, Erasure, NoticeRecord, WithdrawCommand, WithdrawOutcome};
 use crate::time::{Instant, paris_date};
-use crate::usecases::{Deps, deliver_pending, publish, record};
+use crate::usecases::{Deps, publish, record};
 
 /// The months after the end of an accompaniment before its officer is purged, by default.
 pub const DEFAULT_RETENTION_MONTHS: u32 = 12;
@@ -157,9 +157,8 @@ pub async fn erase_officer(
         }));
     record(deps, vec![line]).await;
     // Withdrawals queued notices to the erased officer; they went with the ledger. Others'
-    // (promotions made with the withdrawals) go now; those of later promotions follow the
-    // events.
-    deliver_pending(deps).await;
+    // (promotions made with the withdrawals) go with the sender the last event wakes.
+    events.push(DomainEvent::NoticesQueued);
     publish(deps, events).await;
     tracing::info!(seats_released, "officer erased");
     Ok(ErasureReport {

@@ -230,8 +230,8 @@ async fn standing(
 // Enrolling, withdrawing, answering offers
 
 /// Enrols an officer. `quota`, for an officer's own request ([`change_charge`]), is counted in
-/// the enrolment's transaction. The notice the enrolment queued is sent before answering, in
-/// this request's own turn: the outbox is not read (what it holds besides goes with the sweep).
+/// the enrolment's transaction. The notice the enrolment queued is sent once the request has
+/// answered, by the sender that [`DomainEvent::NoticesQueued`] wakes.
 pub async fn enrol(
     deps: &Deps,
     session: &SessionId,
@@ -247,7 +247,7 @@ pub async fn enrol(
         now: deps.now(),
         idempotency_key,
         quota,
-        send_own_notice_until: Some(deps.now() + Duration::seconds(SENDER_TURN_SECONDS)),
+        send_own_notice_until: None,
     };
     let enrolled = deps.store.enrol(&cmd).await?;
     if !enrolled.replayed {
@@ -257,16 +257,16 @@ pub async fn enrol(
         };
         publish(
             deps,
-            vec![DomainEvent::EnrolmentChanged {
-                session_id: session.clone(),
-                officer_id: officer.clone(),
-                status,
-            }],
+            vec![
+                DomainEvent::EnrolmentChanged {
+                    session_id: session.clone(),
+                    officer_id: officer.clone(),
+                    status,
+                },
+                DomainEvent::NoticesQueued,
+            ],
         )
         .await;
-    }
-    if let Some(queued) = &enrolled.notice {
-        deliver_queued(deps, queued).await;
     }
     Ok(enrolled)
 }
@@ -312,7 +312,7 @@ pub async fn withdraw(
             session_id: session.clone(),
         });
     }
-    deliver_pending(deps).await;
+    events.push(DomainEvent::NoticesQueued);
     publish(deps, events).await;
     Ok(outcome)
 }
@@ -338,7 +338,7 @@ pub async fn answer_offer(
             session_id: session.clone(),
         });
     }
-    deliver_pending(deps).await;
+    events.push(DomainEvent::NoticesQueued);
     publish(deps, events).await;
     Ok(status)
 }
@@ -417,11 +417,19 @@ pub async fn count_change(deps: &Deps, officer: &OfficerId) -> Result<CountedCha
 /// promote-waitlist's entry point for one event. Events that free no seat are ignored, and a
 /// repeated event finds nothing left to do.
 pub async fn on_event(deps: &Deps, event: &DomainEvent) -> Result<Vec<Promoted>> {
+    let promoted = promote_on(deps, event).await?;
+    if !promoted.is_empty() {
+        drain_outbox(deps, JOB_BUDGET).await;
+    }
+    Ok(promoted)
+}
+
+/// The promotions an event calls for (seats freed or added), without sending their notices:
+/// what the local bus does at once, leaving the notices to its sender.
+pub async fn promote_on(deps: &Deps, event: &DomainEvent) -> Result<Vec<Promoted>> {
     match event {
         DomainEvent::SeatReleased { session_id } | DomainEvent::CapacityRaised { session_id } => {
-            let promoted = deps.store.promote(session_id, deps.now()).await?;
-            drain_outbox(deps, JOB_BUDGET).await;
-            Ok(promoted)
+            deps.store.promote(session_id, deps.now()).await
         }
         _ => Ok(Vec::new()),
     }
@@ -1342,7 +1350,7 @@ pub async fn create_session(
         .training(&training.id)
         .created(&planning(&session));
     record(deps, vec![line]).await;
-    deliver_pending(deps).await;
+    publish(deps, vec![DomainEvent::NoticesQueued]).await;
     Ok(summarise(session, &training, deps.now()))
 }
 
@@ -1457,7 +1465,7 @@ pub async fn update_session(
             session_id: id.clone(),
         });
     }
-    deliver_pending(deps).await;
+    events.push(DomainEvent::NoticesQueued);
     publish(deps, events).await;
     let (session, training) = load_session(deps, id).await?;
     let (old, new) = (planning(&before), planning(&session));
@@ -1492,12 +1500,14 @@ pub async fn cancel_session(deps: &Deps, id: &SessionId, actor: Actor) -> Result
             );
         record(deps, vec![line]).await;
     }
-    deliver_pending(deps).await;
     publish(
         deps,
-        vec![DomainEvent::SessionCancelled {
-            session_id: id.clone(),
-        }],
+        vec![
+            DomainEvent::SessionCancelled {
+                session_id: id.clone(),
+            },
+            DomainEvent::NoticesQueued,
+        ],
     )
     .await;
     let training = deps
@@ -1571,7 +1581,7 @@ pub async fn move_in_waitlist(
             );
         record(deps, vec![line]).await;
     }
-    deliver_pending(deps).await;
+    publish(deps, vec![DomainEvent::NoticesQueued]).await;
     Ok(position)
 }
 
@@ -1848,25 +1858,14 @@ pub async fn audit_log(deps: &Deps, subject: &AuditSubject) -> Result<Vec<AuditE
 // ---------------------------------------------------------------------------------------------
 // Delivery
 
-/// What a request delivers before it answers: the notices its change queued are at the end of
-/// the outbox, so a request sends a small batch, within a few seconds (an HTTP function has
-/// ten), and the scheduled sweep every minute drains the rest with [`drain_outbox`].
-const REQUEST_BATCH: u32 = 25;
-const REQUEST_BUDGET: std::time::Duration = std::time::Duration::from_secs(3);
-
-/// What a scheduled job may spend draining the outbox (the job functions have 60 s).
+/// What a drain may spend (the job functions have 60 s; a sender woken by
+/// [`DomainEvent::NoticesQueued`] runs as send-reminders).
 pub const JOB_BUDGET: std::time::Duration = std::time::Duration::from_secs(40);
 const JOB_BATCH: u32 = 200;
 
-/// Sends a batch of what the outbox holds, as a request does after its change. A failed send
-/// stays queued for the next sweep; nothing here fails the request that triggered it, since
-/// its change is already committed. Answers how many were sent.
-pub async fn deliver_pending(deps: &Deps) -> u32 {
-    deliver(deps, REQUEST_BATCH, REQUEST_BUDGET).await
-}
-
 /// Sends what the outbox holds, batch after batch, until it is empty, only failures are left,
-/// or `budget` is spent: what the scheduled jobs do. Answers how many were sent.
+/// or `budget` is spent: what the scheduled jobs and the senders of queued notices do. A
+/// failed send stays queued for a later drain. Answers how many were sent.
 pub async fn drain_outbox(deps: &Deps, budget: std::time::Duration) -> u32 {
     deliver(deps, JOB_BATCH, budget).await
 }
@@ -1901,15 +1900,14 @@ async fn deliver(deps: &Deps, batch: u32, budget: std::time::Duration) -> u32 {
                 sent += 1;
             }
         }
-        if !full || batch == REQUEST_BATCH {
+        if !full {
             return sent;
         }
     }
 }
 
-/// How long a sender holds its turn on a notice: far longer than one send takes (a request
-/// spends at most [`REQUEST_BUDGET`] on all of its own), short enough that a notice whose
-/// sender died goes with the sweep a few minutes later.
+/// How long a sender holds its turn on a notice: far longer than one send takes, short enough
+/// that a notice whose sender died goes with the sweep a few minutes later.
 const SENDER_TURN_SECONDS: i64 = 300;
 
 /// Sends one queued notice, whose turn this sender holds, and records the outcome; answers
