@@ -428,10 +428,16 @@ async fn a_failed_send_then_a_retry_sends_one_email_and_the_ledger_tells_both() 
     };
     let officer = cassiopee_domain::ids::OfficerId::parse(&o[0].id).unwrap();
     let session_id = cassiopee_domain::ids::SessionId::parse(&session).unwrap();
+    let record = deps
+        .store
+        .officer(&officer)
+        .await
+        .expect("read")
+        .expect("officer");
     uc::enrol(
         &deps,
         &session_id,
-        &officer,
+        &record,
         cassiopee_domain::model::Actor::officer(&officer),
         None,
         None,

@@ -160,6 +160,14 @@ pub(crate) fn officer_item(o: &Officer) -> Item {
     item.insert(keys::GSI1SK.into(), s(o.id.as_str()));
     item.insert(keys::GSI2PK.into(), s(keys::email(&o.email)));
     item.insert(keys::GSI2SK.into(), s(keys::OFFICER_KIND));
+    item.extend(officer_fields(o));
+    item
+}
+
+/// The attributes of an officer's record, as its own item and the copies on its enrolments
+/// hold them.
+fn officer_fields(o: &Officer) -> Item {
+    let mut item = Item::new();
     item.insert("id".into(), s(o.id.as_str()));
     item.insert("email".into(), s(o.email.as_str()));
     item.insert("last_name".into(), s(&o.last_name));
@@ -175,6 +183,27 @@ pub(crate) fn officer_item(o: &Officer) -> Item {
         o.advisor_id.as_ref().map(|a| s(a.as_str())),
     );
     item
+}
+
+/// The attribute of an enrolment item that holds a copy of its officer's record (a map of
+/// the officer item's attributes), so that a roster reads the names with the enrolments.
+pub(crate) const OFFICER_COPY: &str = "officer";
+
+/// The copy of an officer's record that an enrolment item carries.
+pub(crate) fn officer_copy(o: &Officer) -> AttributeValue {
+    AttributeValue::M(officer_fields(o))
+}
+
+/// The copy of its officer's record that an enrolment item carries; None on an item written
+/// before enrolments carried one.
+pub(crate) fn officer_copy_from(item: &Item) -> Result<Option<Officer>> {
+    match item.get(OFFICER_COPY) {
+        None | Some(AttributeValue::Null(_)) => Ok(None),
+        Some(AttributeValue::M(copy)) => officer_from(copy)
+            .map(Some)
+            .map_err(|_| Reader(item).bad(OFFICER_COPY)),
+        Some(_) => Err(Reader(item).bad(OFFICER_COPY)),
+    }
 }
 
 pub(crate) fn officer_from(item: &Item) -> Result<Officer> {
@@ -402,9 +431,20 @@ pub(crate) fn is_marked(status: EnrolmentStatus) -> bool {
     )
 }
 
+/// The attributes of an enrolment item that its status may leave out: a write of the item
+/// over an existing one removes those the new state has not.
+pub(crate) const ENROLMENT_OPTIONAL: [&str; 5] = [
+    keys::LSI1SK,
+    keys::GSI3PK,
+    keys::GSI3SK,
+    "confirmed_at",
+    "offer_expires_at",
+];
+
 /// The whole enrolment item, with the index attributes its status calls for: `lsi1sk` while
-/// waiting, the offers queue while an offer is held.
-pub(crate) fn enrolment_item(e: &Enrolment, changes: u32) -> Item {
+/// waiting, the offers queue while an offer is held; and the copy of `officer`'s record when
+/// it is given and is the enrolment's officer.
+pub(crate) fn enrolment_item(e: &Enrolment, changes: u32, officer: Option<&Officer>) -> Item {
     let mut item = keyed(&keys::enrolment(&e.session_id, &e.officer_id));
     item.insert(
         keys::GSI2PK.into(),
@@ -449,6 +489,9 @@ pub(crate) fn enrolment_item(e: &Enrolment, changes: u32) -> Item {
     item.insert("updated_by".into(), s(&e.updated_by));
     item.insert("origin".into(), s(e.origin.as_str()));
     item.insert("changes".into(), n(changes));
+    if let Some(o) = officer.filter(|o| o.id == e.officer_id) {
+        item.insert(OFFICER_COPY.into(), officer_copy(o));
+    }
     item
 }
 
