@@ -587,3 +587,86 @@ pub(crate) fn feedback_from(item: &Item) -> Result<Feedback> {
         at: r.instant("at")?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn officer(id: &OfficerId) -> Officer {
+        Officer {
+            id: id.clone(),
+            email: Email::from_stored("a.martin@intradef.example".to_string()),
+            last_name: "Martin".into(),
+            first_name: "Anne".into(),
+            grade: "Colonel".into(),
+            branch: "Marine nationale".into(),
+            phone: Some("0600000000".into()),
+            accompaniment_start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default(),
+            accompaniment_end: NaiveDate::from_ymd_opt(2027, 12, 31).unwrap_or_default(),
+            advisor_id: Some(StaffId::derived("advisor@intradef.example")),
+        }
+    }
+
+    fn enrolment(status: EnrolmentStatus) -> Enrolment {
+        let now = instant(1_800_000_000_000_000);
+        Enrolment {
+            id: EnrolmentId::derived("e"),
+            session_id: SessionId::derived("S"),
+            officer_id: OfficerId::derived("a.martin@intradef.example"),
+            status,
+            late: false,
+            rank: 1,
+            joined_at: now,
+            confirmed_at: Some(now),
+            offer_expires_at: Some(now),
+            updated_at: now,
+            updated_by: "x".into(),
+            origin: Origin::Officer,
+        }
+    }
+
+    #[test]
+    fn the_copy_of_an_officer_reads_back_and_only_on_their_own_enrolment() {
+        let e = enrolment(EnrolmentStatus::Confirmed);
+        let mine = officer(&e.officer_id);
+        let item = enrolment_item(&e, 1, Some(&mine));
+        assert_eq!(officer_copy_from(&item).ok(), Some(Some(mine)));
+        let other = officer(&OfficerId::derived("other@intradef.example"));
+        let item = enrolment_item(&e, 1, Some(&other));
+        assert_eq!(
+            officer_copy_from(&item).ok(),
+            Some(None),
+            "not their enrolment"
+        );
+        let mut item = enrolment_item(&e, 1, None);
+        assert_eq!(officer_copy_from(&item).ok(), Some(None));
+        item.insert(OFFICER_COPY.into(), s("Martin"));
+        assert!(officer_copy_from(&item).is_err(), "malformed: an error");
+        item.insert(OFFICER_COPY.into(), AttributeValue::M(Item::new()));
+        assert!(officer_copy_from(&item).is_err(), "empty: an error");
+    }
+
+    /// An update that writes an item over another removes what the new one lacks: every
+    /// attribute that some status leaves out must be listed.
+    #[test]
+    fn every_attribute_an_enrolment_item_may_lack_is_listed_as_optional() {
+        let e = enrolment(EnrolmentStatus::Confirmed);
+        let o = officer(&e.officer_id);
+        let always: Vec<String> = {
+            let mut bare = enrolment(EnrolmentStatus::Withdrawn);
+            bare.confirmed_at = None;
+            bare.offer_expires_at = None;
+            enrolment_item(&bare, 1, None).into_keys().collect()
+        };
+        for status in [EnrolmentStatus::Waitlisted, EnrolmentStatus::Offered] {
+            for name in enrolment_item(&enrolment(status), 1, Some(&o)).into_keys() {
+                assert!(
+                    always.contains(&name)
+                        || name == OFFICER_COPY
+                        || ENROLMENT_OPTIONAL.contains(&name.as_str()),
+                    "{name} is optional but not listed"
+                );
+            }
+        }
+    }
+}
