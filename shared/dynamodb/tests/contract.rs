@@ -2869,6 +2869,48 @@ mod dynamodb_only {
         assert_eq!(line.enrolment.status, EnrolmentStatus::Withdrawn);
     }
 
+    /// An enrolment import copies each officer's record onto the enrolments it writes.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn imported_enrolments_carry_their_officers_record_and_the_roster_is_one_query() {
+        let Some(b) = dynamo().await else {
+            return;
+        };
+        let d = b.dynamo.clone().expect("dynamo");
+        let store = &*b.store;
+        let (session, o) = setup(store, 2, 1, WaitlistMode::Direct).await;
+        let row = |i: usize, status: EnrolmentStatus| EnrolmentRow {
+            email: Email::parse(&format!("o{i}@intradef.example")).expect("email"),
+            session_reference: "T-01-S1".into(),
+            status,
+            late: false,
+            enrolled_on: NaiveDate::from_ymd_opt(2027, 1, 5).expect("date"),
+        };
+        let rows = [
+            row(0, EnrolmentStatus::Confirmed),
+            row(1, EnrolmentStatus::Waitlisted),
+        ];
+        let outcomes = store
+            .import_enrolments(&rows, &Actor::import("test"), at("2027-01-10T10:00"))
+            .await
+            .expect("import");
+        assert_eq!(tally(&outcomes), [2, 0, 0, 0, 0], "{outcomes:?}");
+        let mark = d.tap.operations().len();
+        let roster = store.roster(&session).await.expect("roster");
+        assert_eq!(calls_since(&d, mark), ["Query"]);
+        assert_eq!(roster.len(), 2);
+        for (i, officer) in o.iter().enumerate() {
+            let line = roster
+                .iter()
+                .find(|l| l.enrolment.officer_id == *officer)
+                .expect("line");
+            assert_eq!(
+                Some(&line.officer),
+                store.officer(officer).await.expect("read").as_ref(),
+                "officer {i}"
+            );
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn an_enrolment_without_the_seat_condition_overbooks_under_the_same_storm() {
         let Some(b) = dynamo().await else {
