@@ -529,6 +529,11 @@ async fn enrol_as_officer(
 ) -> Result<cassiopee_domain::ports::Enrolled> {
     let officer = cassiopee_domain::ids::OfficerId::parse(officer).expect("officer id");
     let session = cassiopee_domain::ids::SessionId::parse(session).expect("session id");
+    let record = deps
+        .store
+        .officer(&officer)
+        .await?
+        .expect("the officer is stored");
     let actor = cassiopee_domain::model::Actor::officer(&officer);
-    uc::enrol(deps, &session, &officer, actor, None, None).await
+    uc::enrol(deps, &session, &record, actor, None, None).await
 }

@@ -804,7 +804,7 @@ async fn enrol_ops(
             let key = idempotency_key(req)?;
             let id = session_id(req)?;
             let quota = Some(uc::change_charge(deps, &o.id));
-            let e = uc::enrol(deps, &id, &o.id, Actor::officer(&o.id), key, quota).await?;
+            let e = uc::enrol(deps, &id, o, Actor::officer(&o.id), key, quota).await?;
             enrolled(deps, &id, &o.id, &e).await
         }
         Op::AcceptOffer | Op::DeclineOffer => {
@@ -1228,13 +1228,14 @@ async fn staff_sessions_ops(
             let b: OfficerRef = req.json()?;
             let officer_id =
                 OfficerId::parse(&b.officer_id).ok_or_else(DomainError::officer_not_found)?;
-            deps.store
+            let officer = deps
+                .store
                 .officer(&officer_id)
                 .await?
                 .ok_or_else(DomainError::officer_not_found)?;
             let key = idempotency_key(req)?;
             let id = session_id(req)?;
-            let e = uc::enrol(deps, &id, &officer_id, Actor::staff(&s.id), key, None).await?;
+            let e = uc::enrol(deps, &id, &officer, Actor::staff(&s.id), key, None).await?;
             enrolled(deps, &id, &officer_id, &e).await
         }
         Op::AdminWithdraw => {

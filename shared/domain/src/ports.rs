@@ -125,6 +125,12 @@ pub struct EnrolCommand {
     /// When set, the notice the enrolment queues is taken for the caller's sender until then,
     /// in the same transaction: the caller sends it itself (see [`Enrolled::notice`]).
     pub send_own_notice_until: Option<Instant>,
+    /// The officer's record as the caller read it (an officer's own request knows its caller;
+    /// a staff enrolment reads the officer it names). A store that keeps a copy of it on the
+    /// enrolment (DynamoDB, so that a roster is one Query) writes it there without reading;
+    /// without it, or when it names another officer, the enrolment has no copy and the roster
+    /// reads the officer. The embedded store ignores it.
+    pub officer: Option<Officer>,
 }
 
 /// One use of a quota, to count in the transaction of the change it pays for.

@@ -231,15 +231,18 @@ async fn standing(
 
 /// Enrols an officer. `quota`, for an officer's own request ([`change_charge`]), is counted in
 /// the enrolment's transaction. The notice the enrolment queued is sent once the request has
-/// answered, by the sender that [`DomainEvent::NoticesQueued`] wakes.
+/// answered, by the sender that [`DomainEvent::NoticesQueued`] wakes. `officer_record` is the
+/// record the caller already holds (the authenticated officer, or the one a staff member
+/// names): the store may copy it onto the enrolment without reading it again.
 pub async fn enrol(
     deps: &Deps,
     session: &SessionId,
-    officer: &OfficerId,
+    officer_record: &Officer,
     actor: Actor,
     idempotency_key: Option<String>,
     quota: Option<QuotaCharge>,
 ) -> Result<Enrolled> {
+    let officer = &officer_record.id;
     let cmd = EnrolCommand {
         session_id: session.clone(),
         officer_id: officer.clone(),
@@ -248,6 +251,7 @@ pub async fn enrol(
         idempotency_key,
         quota,
         send_own_notice_until: None,
+        officer: Some(officer_record.clone()),
     };
     let enrolled = deps.store.enrol(&cmd).await?;
     if !enrolled.replayed {

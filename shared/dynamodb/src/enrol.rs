@@ -268,6 +268,7 @@ impl DynamoStore {
                 cmd.now,
                 None,
                 notify,
+                cmd.officer.as_ref(),
             )?;
             if let Some(key) = &cmd.idempotency_key {
                 let response = serde_json::to_string(&outcome).map_err(DomainError::internal)?;

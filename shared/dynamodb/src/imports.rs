@@ -16,7 +16,9 @@
 use crate::items::{self, SessionMeta, is_marked};
 use crate::keys::{self, Key};
 use crate::sessions::set_planning;
-use crate::tx::{Commit, MAX_OPTIMISTIC_ATTEMPTS, MAX_TX_ITEMS, Role, Write, backoff};
+use crate::tx::{
+    Commit, MAX_OPTIMISTIC_ATTEMPTS, MAX_TX_ITEMS, Query, Role, SortOp, Write, backoff, key_of,
+};
 use crate::{DynamoStore, Outbox, Prior, contention, record, save_counters};
 
 const SESSION_DELETED: &str =
@@ -46,6 +48,9 @@ struct Plan {
     writes: Vec<Write>,
     targets: HashSet<Key>,
     outcomes: Vec<RowOutcome>,
+    /// Officers whose record the window rewrites: once it commits, the copies of their record
+    /// on their enrolments are rewritten too.
+    recopy: Vec<Officer>,
 }
 
 impl Plan {
@@ -79,6 +84,36 @@ fn resolve_advisor<'a>(written: &str, staff: &'a [Staff]) -> Option<&'a Staff> {
 }
 
 impl DynamoStore {
+    /// Rewrites the copy of `o`'s record on each of their enrolments (found through `gsi2`)
+    /// once their own item has changed, one UpdateItem each; those without a copy (written
+    /// before enrolments carried one) get it. Not atomic with the officer's write: an import
+    /// stopped in between leaves old copies, which the same import run again does not mend
+    /// (its rows are then unchanged). Each update requires the item to be this officer's still:
+    /// an erasure that moved it meanwhile has given the moved item the erased stand-in.
+    pub(crate) async fn recopy_officer(&self, o: &Officer) -> Result<()> {
+        let enrolments = self
+            .query(
+                Query::global(keys::GSI2, keys::GSI2PK, keys::officer_partition(&o.id)).sort(
+                    SortOp::BeginsWith,
+                    keys::GSI2SK,
+                    keys::ENROLMENT_PREFIX,
+                ),
+            )
+            .await?;
+        for item in &enrolments {
+            if items::officer_copy_from(item)?.as_ref() == Some(o) {
+                continue;
+            }
+            let update = Write::update(Role::Enrolment, key_of(item))
+                .set(items::OFFICER_COPY, items::officer_copy(o))
+                .when_present()
+                .when_eq("officer_id", AttributeValue::S(o.id.as_str().into()));
+            // A failed condition: the enrolment is gone (moved by an erasure), nothing to do.
+            self.write_one(update).await?;
+        }
+        Ok(())
+    }
+
     /// Commits a window's plan. Answers false when its conditions failed and the window must
     /// be decided again; counts the attempts.
     async fn commit_window(
@@ -265,12 +300,22 @@ impl DynamoStore {
                         w.when_absent()
                     });
                     plan.push(Write::check(Role::Staff, staff_key).when_absent());
+                    if existing.is_some() {
+                        plan.recopy.push(new.clone());
+                    }
                     known.insert(key, new);
                 }
                 plan.outcomes.push(outcome);
             }
-            self.commit_window(plan, &mut outcomes, &mut attempt, "import_officers")
-                .await?;
+            let recopy = std::mem::take(&mut plan.recopy);
+            if self
+                .commit_window(plan, &mut outcomes, &mut attempt, "import_officers")
+                .await?
+            {
+                for officer in &recopy {
+                    self.recopy_officer(officer).await?;
+                }
+            }
         }
         Ok(outcomes)
     }
@@ -581,7 +626,8 @@ impl DynamoStore {
         now: Instant,
     ) -> Result<Vec<RowOutcome>> {
         // Who and which session a row names does not change during an import: look each up once.
-        let mut officer_ids: HashMap<Email, OfficerId> = HashMap::new();
+        // The officer's record is copied onto the enrolments the rows write.
+        let mut officers: HashMap<Email, Officer> = HashMap::new();
         let mut session_ids: HashMap<String, SessionId> = HashMap::new();
         let mut outcomes = Vec::with_capacity(rows.len());
         let mut attempt = 0;
@@ -591,17 +637,17 @@ impl DynamoStore {
 
             let missing: Vec<Key> = window
                 .iter()
-                .filter(|r| !officer_ids.contains_key(&r.email))
+                .filter(|r| !officers.contains_key(&r.email))
                 .map(|r| keys::officer(&OfficerId::derived(r.email.as_str())))
                 .collect();
             for item in self.get_many(&missing).await?.values() {
                 let o = items::officer_from(item)?;
-                officer_ids.insert(o.email, o.id);
+                officers.insert(o.email.clone(), o);
             }
             // Those still unknown may have been erased: the row says so.
             let unknown: Vec<Key> = window
                 .iter()
-                .filter(|r| !officer_ids.contains_key(&r.email))
+                .filter(|r| !officers.contains_key(&r.email))
                 .map(|r| keys::erasure(&OfficerId::derived(r.email.as_str())))
                 .collect();
             let erased = self.get_many(&unknown).await?;
@@ -637,7 +683,7 @@ impl DynamoStore {
                 .filter_map(|r| {
                     Some(keys::enrolment(
                         session_ids.get(&r.session_reference)?,
-                        officer_ids.get(&r.email)?,
+                        &officers.get(&r.email)?.id,
                     ))
                 })
                 .collect();
@@ -652,7 +698,7 @@ impl DynamoStore {
             let mut outbox = Outbox::new(now);
             for (offset, r) in window.iter().enumerate() {
                 let index = start + offset;
-                let Some(officer_id) = officer_ids.get(&r.email).cloned() else {
+                let Some(officer) = officers.get(&r.email).cloned() else {
                     let tomb = keys::erasure(&OfficerId::derived(r.email.as_str()));
                     plan.outcomes
                         .push(RowOutcome::Rejected(if erased.contains_key(&tomb) {
@@ -665,6 +711,7 @@ impl DynamoStore {
                         }));
                     continue;
                 };
+                let officer_id = officer.id.clone();
                 let Some((read_session, read_meta)) = session_ids
                     .get(&r.session_reference)
                     .and_then(|id| read.get(id))
@@ -788,6 +835,7 @@ impl DynamoStore {
                     now,
                     None,
                     None,
+                    Some(&officer),
                 )?;
                 let targets: Vec<Key> = row_writes.iter().map(Write::target).collect();
                 let sessions_after =

@@ -160,6 +160,14 @@ pub(crate) fn officer_item(o: &Officer) -> Item {
     item.insert(keys::GSI1SK.into(), s(o.id.as_str()));
     item.insert(keys::GSI2PK.into(), s(keys::email(&o.email)));
     item.insert(keys::GSI2SK.into(), s(keys::OFFICER_KIND));
+    item.extend(officer_fields(o));
+    item
+}
+
+/// The attributes of an officer's record, as its own item and the copies on its enrolments
+/// hold them.
+fn officer_fields(o: &Officer) -> Item {
+    let mut item = Item::new();
     item.insert("id".into(), s(o.id.as_str()));
     item.insert("email".into(), s(o.email.as_str()));
     item.insert("last_name".into(), s(&o.last_name));
@@ -175,6 +183,27 @@ pub(crate) fn officer_item(o: &Officer) -> Item {
         o.advisor_id.as_ref().map(|a| s(a.as_str())),
     );
     item
+}
+
+/// The attribute of an enrolment item that holds a copy of its officer's record (a map of
+/// the officer item's attributes), so that a roster reads the names with the enrolments.
+pub(crate) const OFFICER_COPY: &str = "officer";
+
+/// The copy of an officer's record that an enrolment item carries.
+pub(crate) fn officer_copy(o: &Officer) -> AttributeValue {
+    AttributeValue::M(officer_fields(o))
+}
+
+/// The copy of its officer's record that an enrolment item carries; None on an item written
+/// before enrolments carried one.
+pub(crate) fn officer_copy_from(item: &Item) -> Result<Option<Officer>> {
+    match item.get(OFFICER_COPY) {
+        None | Some(AttributeValue::Null(_)) => Ok(None),
+        Some(AttributeValue::M(copy)) => officer_from(copy)
+            .map(Some)
+            .map_err(|_| Reader(item).bad(OFFICER_COPY)),
+        Some(_) => Err(Reader(item).bad(OFFICER_COPY)),
+    }
 }
 
 pub(crate) fn officer_from(item: &Item) -> Result<Officer> {
@@ -402,9 +431,20 @@ pub(crate) fn is_marked(status: EnrolmentStatus) -> bool {
     )
 }
 
+/// The attributes of an enrolment item that its status may leave out: a write of the item
+/// over an existing one removes those the new state has not.
+pub(crate) const ENROLMENT_OPTIONAL: [&str; 5] = [
+    keys::LSI1SK,
+    keys::GSI3PK,
+    keys::GSI3SK,
+    "confirmed_at",
+    "offer_expires_at",
+];
+
 /// The whole enrolment item, with the index attributes its status calls for: `lsi1sk` while
-/// waiting, the offers queue while an offer is held.
-pub(crate) fn enrolment_item(e: &Enrolment, changes: u32) -> Item {
+/// waiting, the offers queue while an offer is held; and the copy of `officer`'s record when
+/// it is given and is the enrolment's officer.
+pub(crate) fn enrolment_item(e: &Enrolment, changes: u32, officer: Option<&Officer>) -> Item {
     let mut item = keyed(&keys::enrolment(&e.session_id, &e.officer_id));
     item.insert(
         keys::GSI2PK.into(),
@@ -449,6 +489,9 @@ pub(crate) fn enrolment_item(e: &Enrolment, changes: u32) -> Item {
     item.insert("updated_by".into(), s(&e.updated_by));
     item.insert("origin".into(), s(e.origin.as_str()));
     item.insert("changes".into(), n(changes));
+    if let Some(o) = officer.filter(|o| o.id == e.officer_id) {
+        item.insert(OFFICER_COPY.into(), officer_copy(o));
+    }
     item
 }
 
@@ -543,4 +586,87 @@ pub(crate) fn feedback_from(item: &Item) -> Result<Feedback> {
         comment: r.opt_s("comment")?,
         at: r.instant("at")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn officer(id: &OfficerId) -> Officer {
+        Officer {
+            id: id.clone(),
+            email: Email::from_stored("a.martin@intradef.example".to_string()),
+            last_name: "Martin".into(),
+            first_name: "Anne".into(),
+            grade: "Colonel".into(),
+            branch: "Marine nationale".into(),
+            phone: Some("0600000000".into()),
+            accompaniment_start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default(),
+            accompaniment_end: NaiveDate::from_ymd_opt(2027, 12, 31).unwrap_or_default(),
+            advisor_id: Some(StaffId::derived("advisor@intradef.example")),
+        }
+    }
+
+    fn enrolment(status: EnrolmentStatus) -> Enrolment {
+        let now = instant(1_800_000_000_000_000);
+        Enrolment {
+            id: EnrolmentId::derived("e"),
+            session_id: SessionId::derived("S"),
+            officer_id: OfficerId::derived("a.martin@intradef.example"),
+            status,
+            late: false,
+            rank: 1,
+            joined_at: now,
+            confirmed_at: Some(now),
+            offer_expires_at: Some(now),
+            updated_at: now,
+            updated_by: "x".into(),
+            origin: Origin::Officer,
+        }
+    }
+
+    #[test]
+    fn the_copy_of_an_officer_reads_back_and_only_on_their_own_enrolment() {
+        let e = enrolment(EnrolmentStatus::Confirmed);
+        let mine = officer(&e.officer_id);
+        let item = enrolment_item(&e, 1, Some(&mine));
+        assert_eq!(officer_copy_from(&item).ok(), Some(Some(mine)));
+        let other = officer(&OfficerId::derived("other@intradef.example"));
+        let item = enrolment_item(&e, 1, Some(&other));
+        assert_eq!(
+            officer_copy_from(&item).ok(),
+            Some(None),
+            "not their enrolment"
+        );
+        let mut item = enrolment_item(&e, 1, None);
+        assert_eq!(officer_copy_from(&item).ok(), Some(None));
+        item.insert(OFFICER_COPY.into(), s("Martin"));
+        assert!(officer_copy_from(&item).is_err(), "malformed: an error");
+        item.insert(OFFICER_COPY.into(), AttributeValue::M(Item::new()));
+        assert!(officer_copy_from(&item).is_err(), "empty: an error");
+    }
+
+    /// An update that writes an item over another removes what the new one lacks: every
+    /// attribute that some status leaves out must be listed.
+    #[test]
+    fn every_attribute_an_enrolment_item_may_lack_is_listed_as_optional() {
+        let e = enrolment(EnrolmentStatus::Confirmed);
+        let o = officer(&e.officer_id);
+        let always: Vec<String> = {
+            let mut bare = enrolment(EnrolmentStatus::Withdrawn);
+            bare.confirmed_at = None;
+            bare.offer_expires_at = None;
+            enrolment_item(&bare, 1, None).into_keys().collect()
+        };
+        for status in [EnrolmentStatus::Waitlisted, EnrolmentStatus::Offered] {
+            for name in enrolment_item(&enrolment(status), 1, Some(&o)).into_keys() {
+                assert!(
+                    always.contains(&name)
+                        || name == OFFICER_COPY
+                        || ENROLMENT_OPTIONAL.contains(&name.as_str()),
+                    "{name} is optional but not listed"
+                );
+            }
+        }
+    }
 }

@@ -26,11 +26,11 @@
 //! | session by id | table | `pk = SESSION#<id>`, `sk = SESSION` |
 //! | sessions by start | gsi1 | `gsi1pk = SESSION`, `gsi1sk = <starts_at>#<reference>`, between bounds |
 //! | session by reference; its uniqueness | table | `pk = REF#<reference>`, `sk = REF` → id |
-//! | a session's enrolments (roster) | table | `pk = SESSION#<id>`, `sk` begins with `ENROL#` |
+//! | a session's enrolments (roster: each carries a copy of its officer's record, `officer`) | table | `pk = SESSION#<id>`, `sk` begins with `ENROL#` |
 //! | one officer's enrolment in a session | table | `pk = SESSION#<id>`, `sk = ENROL#<officer>` |
 //! | a session and its enrolments, session first | table | `pk = SESSION#<id>`, backwards |
 //! | a session's waiting list, in order | lsi1 | `pk = SESSION#<id>`; `lsi1sk = WAIT#<rank>#<enrolment>`, only while waitlisted |
-//! | an officer's enrolments, by date | gsi2 | `gsi2pk = OFFICER#<id>`, `gsi2sk` begins with `ENROL#` (`ENROL#<joined_at>#<session>`) |
+//! | an officer's enrolments, by date (and to rewrite their copies of the record) | gsi2 | `gsi2pk = OFFICER#<id>`, `gsi2sk` begins with `ENROL#` (`ENROL#<joined_at>#<session>`) |
 //! | an enrolment's history | table | `pk = ENROLMENT#<id>`, `sk` begins with `CHANGE#` (`CHANGE#<sequence>`) |
 //! | offers held, by expiry | gsi3 | `gsi3pk = OFFERS`, `gsi3sk = <expires_at>#<session>#<officer>` up to now |
 //! | pending notifications, in queue order | gsi3 | `gsi3pk = OUTBOX`, `gsi3sk = <queued_at>#<seq>#<id>` |

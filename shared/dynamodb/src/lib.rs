@@ -38,8 +38,8 @@ mod tx;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    LocalSecondaryIndex, Projection, ProjectionType, ScalarAttributeType, TableStatus,
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, LocalSecondaryIndex, Projection, ProjectionType, ScalarAttributeType, TableStatus,
     TimeToLiveSpecification,
 };
 use cassiopee_domain::audit::{AuditEntry, AuditSubject};
@@ -252,9 +252,37 @@ impl Outbox {
     }
 }
 
+/// Writes the whole enrolment item over the one that was read, as an update: every attribute
+/// of `item` is set and those its state leaves out are removed, so that the result is `item`
+/// except for what the update does not name, the copy of the officer's record (when `item`
+/// has none): a change of status keeps the copy, and a copy rewritten meanwhile (an officer
+/// import) is not put back as it was read. Attributes are named in order, so that the same
+/// item always makes the same request.
+fn enrolment_update(item: Item) -> Write {
+    let key = tx::key_of(&item);
+    let mut attributes: Vec<(String, AttributeValue)> = item
+        .into_iter()
+        .filter(|(name, _)| name != keys::PK && name != keys::SK)
+        .collect();
+    attributes.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut w = Write::update(Role::Enrolment, key);
+    for name in items::ENROLMENT_OPTIONAL {
+        if !attributes.iter().any(|(n, _)| n == name) {
+            w = w.remove(name);
+        }
+    }
+    for (name, value) in attributes {
+        w = w.set(&name, value);
+    }
+    w
+}
+
 /// Writes an enrolment's new state, its history line and the notice it deserves, as the
 /// embedded store's `record` does: the notice comes from `notice_for` on the transition, with
 /// the enrolment's change counter as its version; imports tell nobody. Answers the new counter.
+///
+/// `officer`, when given, is the officer's record to copy onto the enrolment item (see
+/// `items::OFFICER_COPY`); without it, a new item has no copy and an existing one keeps its own.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn record(
     writes: &mut Vec<Write>,
@@ -266,15 +294,18 @@ pub(crate) fn record(
     now: Instant,
     reason: Option<&str>,
     notify: Option<u32>,
+    officer: Option<&Officer>,
 ) -> Result<u32> {
     e.updated_at = now;
     e.updated_by = actor.id.clone();
     e.origin = actor.origin;
     let changes = prior.next_changes();
-    let put = Write::put(Role::Enrolment, items::enrolment_item(e, changes)).return_old();
+    let item = items::enrolment_item(e, changes, officer);
     writes.push(match prior {
-        Prior::New => put.when_absent(),
-        Prior::Seen { changes } => put.when_eq("changes", n(changes)),
+        Prior::New => Write::put(Role::Enrolment, item).return_old().when_absent(),
+        Prior::Seen { changes } => enrolment_update(item)
+            .return_old()
+            .when_eq("changes", n(changes)),
     });
     let change = EnrolmentChange {
         at: now,

@@ -98,6 +98,7 @@ impl DynamoStore {
                 cmd.now,
                 None,
                 None,
+                None,
             )?;
             let promoted = if outcome == WithdrawOutcome::LeftWaitlist {
                 Vec::new()
@@ -169,6 +170,7 @@ impl DynamoStore {
                 Some(EnrolmentStatus::Offered),
                 actor,
                 now,
+                None,
                 None,
                 None,
             )?;
@@ -274,6 +276,7 @@ impl DynamoStore {
                     now,
                     None,
                     None,
+                    None,
                 )?;
                 if let Commit::Done = self.commit(writes, None).await? {
                     break;
@@ -356,6 +359,7 @@ impl DynamoStore {
                 now,
                 Some(reason),
                 Some(told),
+                None,
             )?;
             if let Commit::Done = self.commit(writes, None).await? {
                 let ahead = others
@@ -477,6 +481,7 @@ impl DynamoStore {
                 now,
                 None,
                 None,
+                None,
             )?;
             if let Commit::Done = self.commit(writes, None).await? {
                 return Ok(());
@@ -526,6 +531,7 @@ fn promote_next(
             Some(from),
             &actor,
             now,
+            None,
             None,
             None,
         )?;

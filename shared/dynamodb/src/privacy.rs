@@ -13,7 +13,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use cassiopee_domain::audit::{AuditEntry, AuditSubject};
 use cassiopee_domain::error::{DomainError, Result};
 use cassiopee_domain::ids::{EnrolmentId, OfficerId, SessionId, TrainingId};
-use cassiopee_domain::model::Origin;
+use cassiopee_domain::model::{Officer, Origin};
 use cassiopee_domain::ports::Erasure;
 use cassiopee_domain::time::Instant;
 
@@ -259,9 +259,16 @@ impl DynamoStore {
             let old_enrolment = r.s("id")?;
             let new_enrolment = EnrolmentId::untimed().to_string();
             let moved = |i: &Item| rekeyed(&rekeyed(i, old, new), &old_enrolment, &new_enrolment);
+            // The copy of the officer's record (their name, e-mail…) is not moved: the kept
+            // enrolment carries the erased stand-in instead, as a roster shows it.
+            let mut kept = moved(item);
+            kept.insert(
+                items::OFFICER_COPY.into(),
+                items::officer_copy(&Officer::erased(pseudonym.clone())),
+            );
             let mut writes = vec![
                 Write::delete(Role::Enrolment, key_of(item)).when_present(),
-                Write::put(Role::Enrolment, moved(item)),
+                Write::put(Role::Enrolment, kept),
             ];
             let history = self
                 .query(

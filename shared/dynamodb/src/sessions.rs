@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use cassiopee_domain::error::{DomainError, Result};
 use cassiopee_domain::ids::{OfficerId, SessionId, TrainingId};
 use cassiopee_domain::model::{
-    Actor, EnrolmentStatus, Feedback, ProgrammeItem, Session, SessionStatus, Training,
+    Actor, EnrolmentStatus, Feedback, Officer, ProgrammeItem, Session, SessionStatus, Training,
 };
 use cassiopee_domain::notices::{self, NoticeKind};
 use cassiopee_domain::ports::{
@@ -492,21 +492,42 @@ impl DynamoStore {
         }
     }
 
+    /// One Query of the session's enrolments, which carry a copy of their officer's record.
+    /// Only enrolments written before they carried one make the officers be read, in one
+    /// BatchGetItem of those alone.
     pub(crate) async fn roster_impl(&self, sid: &SessionId) -> Result<Vec<RosterLine>> {
-        let enrolments = self.enrolments_of(sid).await?;
-        let ids: Vec<OfficerId> = enrolments
+        let enrolments = self
+            .query(Query::table(keys::session_partition(sid)).sort(
+                SortOp::BeginsWith,
+                keys::SK,
+                keys::ENROLMENT_PREFIX,
+            ))
+            .await?
             .iter()
+            .map(|item| {
+                let (e, _) = items::enrolment_from(item)?;
+                Ok((e, items::officer_copy_from(item)?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let uncopied: Vec<OfficerId> = enrolments
+            .iter()
+            .filter(|(_, copy)| copy.is_none())
             .map(|(e, _)| e.officer_id.clone())
             .collect();
-        let officers = self.officers_by_id(&ids).await?;
+        let officers = if uncopied.is_empty() {
+            HashMap::new()
+        } else {
+            self.officers_by_id(&uncopied).await?
+        };
         // An enrolment whose officer was erased shows with the pseudonym's stand-in, as the
-        // embedded store's row for it does.
+        // embedded store's row for it does (the erasure writes it as the copy; an enrolment
+        // without one finds no officer under the pseudonym).
         let mut lines: Vec<RosterLine> = enrolments
             .into_iter()
-            .map(|(e, _)| {
-                let officer = officers.get(&e.officer_id).cloned().unwrap_or_else(|| {
-                    cassiopee_domain::model::Officer::erased(e.officer_id.clone())
-                });
+            .map(|(e, copy)| {
+                let officer = copy
+                    .or_else(|| officers.get(&e.officer_id).cloned())
+                    .unwrap_or_else(|| Officer::erased(e.officer_id.clone()));
                 RosterLine {
                     enrolment: e,
                     officer,

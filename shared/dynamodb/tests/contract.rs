@@ -12,17 +12,18 @@ use cassiopee_domain::ErrorKind;
 use cassiopee_domain::audit::{AuditAction, AuditEntry, AuditSubject};
 use cassiopee_domain::ids::{OfficerId, SessionId, StaffId, TrainingId};
 use cassiopee_domain::import::{
-    self, EnrolmentRow, SessionRow, StaffRow, TrainingRow, parse_enrolments, parse_officers,
-    parse_sessions, parse_staff, parse_trainings,
+    self, EnrolmentRow, OfficerRow, SessionRow, StaffRow, TrainingRow, parse_enrolments,
+    parse_officers, parse_sessions, parse_staff, parse_trainings,
 };
 use cassiopee_domain::model::{
-    Actor, Email, EnrolmentStatus, Modality, ProgrammeItem, ProgrammeKind, SessionStatus,
+    Actor, Email, EnrolmentStatus, Modality, Officer, ProgrammeItem, ProgrammeKind, SessionStatus,
     StaffRole, WaitlistMode,
 };
 use cassiopee_domain::notices::{Notice, NoticeKind};
 use cassiopee_domain::ports::{
-    DeliveryStatus, EnrolCommand, EnrolOutcome, Enrolled, QuotaCharge, RowOutcome, SessionPatch,
-    SessionQuery, StatisticsSnapshot, Store, WithdrawCommand, WithdrawOutcome, Withdrawal,
+    DeliveryStatus, EnrolCommand, EnrolOutcome, Enrolled, QuotaCharge, RosterLine, RowOutcome,
+    SessionPatch, SessionQuery, StatisticsSnapshot, Store, WithdrawCommand, WithdrawOutcome,
+    Withdrawal,
 };
 use cassiopee_domain::time::{DailyHours, Instant};
 use chrono::{Duration, NaiveDate};
@@ -85,6 +86,7 @@ contract!(
     an_enrolment_counts_its_quota_and_takes_its_own_notice_in_its_transaction,
     an_officers_seats_and_an_enrolments_change_count_read_as_their_records_say,
     the_audit_log_reads_per_subject_and_an_erasure_keeps_only_pseudonymous_records,
+    a_roster_shows_each_officers_record_as_it_is_renamed_or_erased,
 );
 
 async fn a_quota_counts_up_to_its_limit_even_at_once_and_each_window_starts_afresh(b: Backend) {
@@ -153,11 +155,25 @@ fn enrol_cmd(session: &SessionId, officer: &OfficerId, now: Instant) -> EnrolCom
         idempotency_key: None,
         quota: None,
         send_own_notice_until: None,
+        officer: None,
     }
 }
 
 fn staff_actor() -> Actor {
     Actor::staff(&StaffId::derived("staff@intradef.example"))
+}
+
+/// An officer's enrolment command with their record, as the use case gives it (read here).
+async fn with_record(
+    store: &dyn Store,
+    session: &SessionId,
+    officer: &OfficerId,
+    now: Instant,
+) -> EnrolCommand {
+    EnrolCommand {
+        officer: store.officer(officer).await.expect("read officer"),
+        ..enrol_cmd(session, officer, now)
+    }
 }
 
 async fn enrol(
@@ -167,7 +183,7 @@ async fn enrol(
     now: Instant,
 ) -> Enrolled {
     store
-        .enrol(&enrol_cmd(session, officer, now))
+        .enrol(&with_record(store, session, officer, now).await)
         .await
         .expect("enrol")
 }
@@ -268,7 +284,11 @@ pub(crate) async fn interleaving_step(
         }
     }
     let result = match op {
-        0 | 1 => show(store.enrol(&enrol_cmd(session, officer, now)).await),
+        0 | 1 => show(
+            store
+                .enrol(&with_record(store, session, officer, now).await)
+                .await,
+        ),
         2 => show(withdraw(store, session, officer, now).await),
         3 => show(
             store
@@ -313,7 +333,7 @@ pub(crate) fn interleaving_mode(seed: u64) -> (WaitlistMode, u32) {
 }
 
 /// What two stores must agree on after each step: the counters, and for each officer on the
-/// roster (in roster order) the status, lateness, position and times.
+/// roster (in roster order) their record, the status, lateness, position and times.
 fn snapshot(
     s: &cassiopee_domain::model::Session,
     roster: &[cassiopee_domain::ports::RosterLine],
@@ -323,7 +343,7 @@ fn snapshot(
         .map(|l| {
             let e = &l.enrolment;
             (
-                l.officer.id.clone(),
+                l.officer.clone(),
                 e.status,
                 e.late,
                 l.position,
@@ -2565,6 +2585,21 @@ mod dynamodb_only {
         let store = &*b.store;
         let (session, o) = setup(store, 3, 1, WaitlistMode::Direct).await;
         let t0 = at("2027-02-01T10:00");
+        // The records the use case hands the enrolments (the caller's, or the one staff name).
+        let mut records = Vec::new();
+        for officer in &o {
+            records.push(
+                store
+                    .officer(officer)
+                    .await
+                    .expect("read")
+                    .expect("officer"),
+            );
+        }
+        let with_record = |i: usize| EnrolCommand {
+            officer: Some(records[i].clone()),
+            ..enrol_cmd(&session, &o[i], t0)
+        };
 
         // Each figure is what the code does today, so that a change that adds a call fails
         // here; BENCHMARKS.md compares them with the targets.
@@ -2601,7 +2636,7 @@ mod dynamodb_only {
                     limit: 10,
                 }),
                 send_own_notice_until: Some(t0 + Duration::minutes(5)),
-                ..enrol_cmd(&session, &o[0], t0)
+                ..with_record(0)
             })
             .await
             .expect("enrol");
@@ -2615,7 +2650,7 @@ mod dynamodb_only {
 
         // The last seat is gone: the confirmation fails its condition, then the join commits.
         let mark = d.tap.operations().len();
-        enrol(store, &session, &o[1], t0).await;
+        store.enrol(&with_record(1)).await.expect("enrol");
         assert_eq!(
             calls_since(&d, mark),
             ["TransactWriteItems", "TransactWriteItems"],
@@ -2624,7 +2659,7 @@ mod dynamodb_only {
         assert_capacity_reported(&d, mark, "enrol onto the waiting list");
         // This process has seen the session full: the next joins it at once.
         let mark = d.tap.operations().len();
-        let next = enrol(store, &session, &o[2], t0).await;
+        let next = store.enrol(&with_record(2)).await.expect("enrol");
         assert_eq!(next.outcome, EnrolOutcome::Waitlisted { position: 2 });
         assert_eq!(
             calls_since(&d, mark),
@@ -2661,13 +2696,219 @@ mod dynamodb_only {
         assert_capacity_reported(&d, mark, "promote with nothing to do");
 
         let mark = d.tap.operations().len();
-        assert_eq!(store.roster(&session).await.expect("roster").len(), 3);
+        let roster = store.roster(&session).await.expect("roster");
+        assert_eq!(roster.len(), 3);
+        assert_eq!(
+            calls_since(&d, mark),
+            ["Query"],
+            "roster: the enrolments, with the copies of their officers' records"
+        );
+        for line in &roster {
+            let record = records.iter().find(|r| r.id == line.officer.id);
+            assert_eq!(Some(&line.officer), record, "the copy is the record");
+        }
+        assert_capacity_reported(&d, mark, "roster");
+    }
+
+    /// Every string stored in the table, nested ones included.
+    async fn every_string_in_the_table(d: &Dynamo) -> Vec<String> {
+        fn strings(v: &AttributeValue, out: &mut Vec<String>) {
+            match v {
+                AttributeValue::S(s) => out.push(s.clone()),
+                AttributeValue::Ss(list) => out.extend(list.iter().cloned()),
+                AttributeValue::L(list) => list.iter().for_each(|v| strings(v, out)),
+                AttributeValue::M(map) => map.values().for_each(|v| strings(v, out)),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = d
+                .client
+                .scan()
+                .table_name(&d.table)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("scan");
+            for item in page.items() {
+                item.values().for_each(|v| strings(v, &mut out));
+            }
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                return out;
+            }
+        }
+    }
+
+    /// An erasure gives the enrolments it keeps the erased stand-in as their copy of the
+    /// officer's record: the roster still costs one Query, and no string in the whole table
+    /// holds the former name or address.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn an_erasure_leaves_no_copy_of_the_officers_record_anywhere_in_the_table() {
+        let Some(b) = dynamo().await else {
+            return;
+        };
+        let d = b.dynamo.clone().expect("dynamo");
+        let store = &*b.store;
+        let (session, o) = setup(store, 3, 1, WaitlistMode::Direct).await;
+        // Names found nowhere else in the table.
+        store
+            .import_officers(&renamed_rows(3, 0, "Vautrin-Secret", "Honorine"))
+            .await
+            .expect("rename");
+        let t0 = at("2027-02-01T10:00");
+        for officer in &o {
+            enrol(store, &session, officer, t0).await;
+        }
+        let former = store.officer(&o[0]).await.expect("read").expect("officer");
+        let leaks = |strings: &[String]| -> Vec<String> {
+            strings
+                .iter()
+                .filter(|s| {
+                    s.contains("Vautrin-Secret")
+                        || s.contains("Honorine")
+                        || s.contains(former.email.as_str())
+                })
+                .cloned()
+                .collect()
+        };
+        assert!(
+            !leaks(&every_string_in_the_table(&d).await).is_empty(),
+            "the record and its copy are there before"
+        );
+
+        let erasure = store
+            .erase_officer(&o[0], t0)
+            .await
+            .expect("erase")
+            .expect("erased");
+        assert_eq!(erasure.enrolments_kept, 1);
+        let mark = d.tap.operations().len();
+        let roster = store.roster(&session).await.expect("roster");
+        assert_eq!(calls_since(&d, mark), ["Query"], "the stand-in is the copy");
+        let stand_in = Officer::erased(erasure.pseudonym.clone());
+        assert!(roster.iter().any(|l| l.officer == stand_in), "{roster:?}");
+        assert_eq!(
+            leaks(&every_string_in_the_table(&d).await),
+            Vec::<String>::new(),
+            "nothing of the erased officer's record is left"
+        );
+    }
+
+    /// An enrolment item written before enrolments carried a copy of the officer's record:
+    /// the roster reads that officer (and that one alone), and the next officer import that
+    /// changes the officer writes the copy.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn an_enrolment_without_a_copy_of_its_officer_still_shows_them_on_the_roster() {
+        let Some(b) = dynamo().await else {
+            return;
+        };
+        let d = b.dynamo.clone().expect("dynamo");
+        let store = &*b.store;
+        let (session, o) = setup(store, 3, 5, WaitlistMode::Direct).await;
+        let t0 = at("2027-02-01T10:00");
+        for officer in &o {
+            enrol(store, &session, officer, t0).await;
+        }
+        d.client
+            .update_item()
+            .table_name(&d.table)
+            .key("pk", s(&format!("SESSION#{session}")))
+            .key("sk", s(&format!("ENROL#{}", o[1])))
+            .update_expression("REMOVE officer")
+            .send()
+            .await
+            .expect("remove the copy");
+
+        let mark = d.tap.operations().len();
+        let roster = store.roster(&session).await.expect("roster");
         assert_eq!(
             calls_since(&d, mark),
             ["Query", "BatchGetItem"],
-            "roster: the enrolments, then their officers"
+            "the officer without a copy is read"
         );
-        assert_capacity_reported(&d, mark, "roster");
+        assert_eq!(d.tap.capacity()[mark + 1].units, Some(1.0), "one key read");
+        for (i, officer) in o.iter().enumerate() {
+            let line = roster
+                .iter()
+                .find(|l| l.enrolment.officer_id == *officer)
+                .expect("line");
+            assert_eq!(
+                Some(&line.officer),
+                store.officer(officer).await.expect("read").as_ref(),
+                "officer {i}"
+            );
+        }
+
+        // A change of status keeps the item as it is: still no copy, still read.
+        withdraw(store, &session, &o[1], t0)
+            .await
+            .expect("withdraw");
+        let mark = d.tap.operations().len();
+        store.roster(&session).await.expect("roster");
+        assert_eq!(calls_since(&d, mark), ["Query", "BatchGetItem"]);
+
+        store
+            .import_officers(&renamed_rows(3, 1, "Renommé", "Après"))
+            .await
+            .expect("rename");
+        let mark = d.tap.operations().len();
+        let roster = store.roster(&session).await.expect("roster");
+        assert_eq!(
+            calls_since(&d, mark),
+            ["Query"],
+            "the import wrote the copy"
+        );
+        let line = roster
+            .iter()
+            .find(|l| l.enrolment.officer_id == o[1])
+            .expect("line");
+        assert_eq!(line.officer.last_name, "Renommé");
+        assert_eq!(line.enrolment.status, EnrolmentStatus::Withdrawn);
+    }
+
+    /// An enrolment import copies each officer's record onto the enrolments it writes.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn imported_enrolments_carry_their_officers_record_and_the_roster_is_one_query() {
+        let Some(b) = dynamo().await else {
+            return;
+        };
+        let d = b.dynamo.clone().expect("dynamo");
+        let store = &*b.store;
+        let (session, o) = setup(store, 2, 1, WaitlistMode::Direct).await;
+        let row = |i: usize, status: EnrolmentStatus| EnrolmentRow {
+            email: Email::parse(&format!("o{i}@intradef.example")).expect("email"),
+            session_reference: "T-01-S1".into(),
+            status,
+            late: false,
+            enrolled_on: NaiveDate::from_ymd_opt(2027, 1, 5).expect("date"),
+        };
+        let rows = [
+            row(0, EnrolmentStatus::Confirmed),
+            row(1, EnrolmentStatus::Waitlisted),
+        ];
+        let outcomes = store
+            .import_enrolments(&rows, &Actor::import("test"), at("2027-01-10T10:00"))
+            .await
+            .expect("import");
+        assert_eq!(tally(&outcomes), [2, 0, 0, 0, 0], "{outcomes:?}");
+        let mark = d.tap.operations().len();
+        let roster = store.roster(&session).await.expect("roster");
+        assert_eq!(calls_since(&d, mark), ["Query"]);
+        assert_eq!(roster.len(), 2);
+        for (i, officer) in o.iter().enumerate() {
+            let line = roster
+                .iter()
+                .find(|l| l.enrolment.officer_id == *officer)
+                .expect("line");
+            assert_eq!(
+                Some(&line.officer),
+                store.officer(officer).await.expect("read").as_ref(),
+                "officer {i}"
+            );
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -2905,6 +3146,74 @@ mod dynamodb_only {
             .expect_err("malformed");
         assert_eq!(err.kind, ErrorKind::Internal);
     }
+}
+
+/// The rows of `add_officers(store, "o", n)` with officer `i` renamed.
+fn renamed_rows(n: usize, i: usize, last_name: &str, first_name: &str) -> Vec<OfficerRow> {
+    let mut rows = officer_rows("o", n);
+    rows[i].last_name = last_name.into();
+    rows[i].first_name = first_name.into();
+    rows
+}
+
+async fn a_roster_shows_each_officers_record_as_it_is_renamed_or_erased(b: Backend) {
+    let store = &*b.store;
+    let (session, o) = setup(store, 3, 2, WaitlistMode::Direct).await;
+    let t0 = at("2027-02-01T10:00");
+    for officer in &o {
+        enrol(store, &session, officer, t0).await;
+    }
+    // A withdrawal, and the promotion it makes, rewrite two enrolments.
+    withdraw(store, &session, &o[0], t0)
+        .await
+        .expect("withdraw");
+    let o = &o;
+    let record = |i: usize| async move { store.officer(&o[i]).await.expect("read") };
+    let line_of = |roster: &[RosterLine], officer: &OfficerId| {
+        roster
+            .iter()
+            .find(|l| l.enrolment.officer_id == *officer)
+            .map(|l| l.officer.clone())
+    };
+    let roster = store.roster(&session).await.expect("roster");
+    for (i, officer) in o.iter().enumerate() {
+        assert_eq!(line_of(&roster, officer), record(i).await, "officer {i}");
+    }
+
+    // An officer import renames o[1]: the roster shows the new name.
+    let outcomes = store
+        .import_officers(&renamed_rows(3, 1, "Nouveau-Nom", "Prénom"))
+        .await
+        .expect("import");
+    assert_eq!(tally(&outcomes), [0, 1, 2, 0, 0], "{outcomes:?}");
+    let renamed = record(1).await.expect("officer");
+    assert_eq!(renamed.last_name, "Nouveau-Nom");
+    let roster = store.roster(&session).await.expect("roster");
+    assert_eq!(line_of(&roster, &o[1]), Some(renamed.clone()));
+    assert_eq!(
+        line_of(&roster, &o[2]),
+        record(2).await,
+        "the others as they were"
+    );
+
+    // Erased, o[1] shows as their pseudonym's stand-in, and nothing of their record is left.
+    let erasure = store
+        .erase_officer(&o[1], t0)
+        .await
+        .expect("erase")
+        .expect("erased");
+    let roster = store.roster(&session).await.expect("roster");
+    assert_eq!(
+        line_of(&roster, &erasure.pseudonym),
+        Some(Officer::erased(erasure.pseudonym.clone()))
+    );
+    assert_eq!(line_of(&roster, &o[1]), None);
+    assert!(
+        roster
+            .iter()
+            .all(|l| l.officer.last_name != renamed.last_name && l.officer.email != renamed.email),
+        "{roster:?}"
+    );
 }
 
 async fn delivery_reports_are_idempotent_and_never_lower_the_status(b: Backend) {

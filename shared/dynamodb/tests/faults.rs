@@ -130,6 +130,7 @@ impl Rig {
             idempotency_key: key.map(str::to_string),
             quota: None,
             send_own_notice_until: None,
+            officer: None,
         }
     }
 

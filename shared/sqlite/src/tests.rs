@@ -195,6 +195,7 @@ async fn random_interleavings_keep_every_counter_true_on_both_waiting_list_modes
                         idempotency_key: None,
                         quota: None,
                         send_own_notice_until: None,
+                        officer: None,
                     })
                     .await
                     .map(|_| ()),
@@ -282,6 +283,7 @@ async fn migration_2_rebuilds_each_waiting_peak_from_the_history() {
         idempotency_key: None,
         quota: None,
         send_own_notice_until: None,
+        officer: None,
     };
     let leave = |o: &OfficerId| WithdrawCommand {
         session_id: id.clone(),
@@ -333,6 +335,7 @@ async fn a_store_in_a_file_reads_its_own_writes_on_every_reader_and_readers_neve
             idempotency_key: None,
             quota: None,
             send_own_notice_until: None,
+            officer: None,
         };
         store.enrol(&cmd).await.expect("enrol");
         // Every reader in turn sees the write just committed by the writer.

@@ -172,7 +172,14 @@ impl Fixture {
 
     async fn enrol(&self, s: &SessionId, n: usize) -> cassiopee_domain::ports::EnrolOutcome {
         let o = self.o(n);
-        uc::enrol(&self.deps, s, o, Actor::officer(o), None, None)
+        let record = self
+            .deps
+            .store
+            .officer(o)
+            .await
+            .expect("read")
+            .expect("officer");
+        uc::enrol(&self.deps, s, &record, Actor::officer(o), None, None)
             .await
             .expect("enrol")
             .outcome
