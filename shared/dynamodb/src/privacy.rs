@@ -229,29 +229,19 @@ impl DynamoStore {
         Ok(())
     }
 
-    pub(crate) async fn erase_officer_impl(
-        &self,
-        o: &OfficerId,
-        now: Instant,
-    ) -> Result<Option<Erasure>> {
-        let Some((pseudonym, erased_at)) = self.begin_erasure(o, now).await? else {
-            return Ok(None);
-        };
+    /// Moves the officer's enrolments, their history and feedback on them to the pseudonym and
+    /// to a new enrolment id (an imported enrolment's id is derived from the address too), one
+    /// transaction each: their keys hold the ids, so each move is a delete and a put. The
+    /// delete is conditioned on the item being there, so that an index read that lags behind a
+    /// move already made cannot make it twice. Answers the enrolments and feedback moved.
+    async fn move_enrolments(&self, o: &OfficerId, pseudonym: &OfficerId) -> Result<(u32, u32)> {
         let (old, new) = (o.as_str(), pseudonym.as_str());
-        let officer_index = |prefix: &'static str| {
-            Query::global(keys::GSI2, keys::GSI2PK, keys::officer_partition(o)).sort(
-                SortOp::BeginsWith,
-                keys::GSI2SK,
-                prefix,
-            )
-        };
-
-        // Enrolments, their history and feedback on them move to the new officer id and to a
-        // new enrolment id (an imported enrolment's id is derived from the address too), one
-        // transaction each: their keys hold the ids, so each move is a delete and a put. The
-        // delete is conditioned on the item being there, so that an index read that lags
-        // behind a move already made cannot make it twice.
-        let enrolments = self.query(officer_index(keys::ENROLMENT_PREFIX)).await?;
+        let index = Query::global(keys::GSI2, keys::GSI2PK, keys::officer_partition(o)).sort(
+            SortOp::BeginsWith,
+            keys::GSI2SK,
+            keys::ENROLMENT_PREFIX,
+        );
+        let enrolments = self.query(index).await?;
         let (mut enrolments_kept, mut feedback_kept) = (0u32, 0u32);
         for item in &enrolments {
             let r = Reader(item);
@@ -303,6 +293,29 @@ impl DynamoStore {
                 _ => return Err(contention("erase_officer")),
             }
         }
+        Ok((enrolments_kept, feedback_kept))
+    }
+
+    pub(crate) async fn erase_officer_impl(
+        &self,
+        o: &OfficerId,
+        now: Instant,
+    ) -> Result<Option<Erasure>> {
+        let Some((pseudonym, erased_at)) = self.begin_erasure(o, now).await? else {
+            return Ok(None);
+        };
+        let (old, new) = (o.as_str(), pseudonym.as_str());
+        let officer_index = |prefix: &'static str| {
+            Query::global(keys::GSI2, keys::GSI2PK, keys::officer_partition(o)).sort(
+                SortOp::BeginsWith,
+                keys::GSI2SK,
+                prefix,
+            )
+        };
+
+        // Enrolments, their history and feedback on them move to the pseudonym; see
+        // `move_enrolments`.
+        let (mut enrolments_kept, mut feedback_kept) = self.move_enrolments(o, &pseudonym).await?;
 
         // Audit lines keep their keys; their index keys and authors change. History lines went
         // with their enrolments (an index that lags may still show them here: skipped), and a
@@ -355,6 +368,14 @@ impl DynamoStore {
             .await?;
         writes.extend(quota.iter().map(|i| Write::delete(Role::Quota, key_of(i))));
         self.commit_all(writes).await?;
+
+        // An enrolment of the officer's own that committed while this ran (after the index read
+        // above, before their record went) was not moved, and carries a copy of their record.
+        // None can commit now (an enrolment checks that its officer's record exists): a second
+        // pass moves those the index shows by now.
+        let (late, late_feedback) = self.move_enrolments(o, &pseudonym).await?;
+        enrolments_kept += late;
+        feedback_kept += late_feedback;
 
         // Done: the tombstone forgets the new id.
         self.write_one(Write::update(Role::Officer, keys::erasure(o)).remove("pseudonym"))
