@@ -122,9 +122,6 @@ pub struct EnrolCommand {
     /// (`too-many-changes`) before anything else is checked once full, given back with the
     /// rest of the transaction when the enrolment is refused, never counted by a replay.
     pub quota: Option<QuotaCharge>,
-    /// When set, the notice the enrolment queues is taken for the caller's sender until then,
-    /// in the same transaction: the caller sends it itself (see [`Enrolled::notice`]).
-    pub send_own_notice_until: Option<Instant>,
     /// The officer's record as the caller read it (an officer's own request knows its caller;
     /// a staff enrolment reads the officer it names). A store that keeps a copy of it on the
     /// enrolment (DynamoDB, so that a roster is one Query) writes it there without reading;
@@ -185,9 +182,6 @@ pub struct Enrolled {
     pub outcome: EnrolOutcome,
     /// True when this answer is the stored answer to an earlier request with the same key.
     pub replayed: bool,
-    /// The notice the enrolment queued, when [`EnrolCommand::send_own_notice_until`] took it
-    /// for the caller's sender: the caller sends it without reading the outbox.
-    pub notice: Option<QueuedNotice>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -250,7 +250,6 @@ pub async fn enrol(
         now: deps.now(),
         idempotency_key,
         quota,
-        send_own_notice_until: None,
         officer: Some(officer_record.clone()),
     };
     let enrolled = deps.store.enrol(&cmd).await?;

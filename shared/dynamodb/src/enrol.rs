@@ -121,7 +121,6 @@ fn replay(item: Option<&Item>, cmd: &EnrolCommand) -> Result<Enrolled> {
     Ok(Enrolled {
         outcome,
         replayed: true,
-        notice: None,
     })
 }
 
@@ -254,10 +253,7 @@ impl DynamoStore {
                     )
                 }
             };
-            let mut outbox = match cmd.send_own_notice_until {
-                Some(until) => Outbox::claimed(cmd.now, until),
-                None => Outbox::new(cmd.now),
-            };
+            let mut outbox = Outbox::new(cmd.now);
             record(
                 &mut writes,
                 &mut outbox,
@@ -303,9 +299,6 @@ impl DynamoStore {
                     return Ok(Enrolled {
                         outcome,
                         replayed: false,
-                        notice: cmd
-                            .send_own_notice_until
-                            .and_then(|_| outbox.written().into_iter().next()),
                     });
                 }
                 failed => failed,

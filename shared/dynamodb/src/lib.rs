@@ -211,44 +211,17 @@ impl Prior {
 pub(crate) struct Outbox {
     now: Instant,
     seq: u32,
-    /// The sender's turn taken on each notice written, for the request that writes them.
-    claimed_until: Option<Instant>,
-    written: Vec<QueuedNotice>,
 }
 
 impl Outbox {
     pub(crate) fn new(now: Instant) -> Self {
-        Self {
-            now,
-            seq: 0,
-            claimed_until: None,
-            written: Vec::new(),
-        }
-    }
-
-    /// An outbox whose notices the writing request sends itself, its turn taken until `until`.
-    pub(crate) fn claimed(now: Instant, until: Instant) -> Self {
-        Self {
-            claimed_until: Some(until),
-            ..Self::new(now)
-        }
+        Self { now, seq: 0 }
     }
 
     pub(crate) fn write(&mut self, notice: &Notice) -> Result<Write> {
-        let w = outbox::notice_write(notice, self.now, self.seq, self.claimed_until)?;
+        let w = outbox::notice_write(notice, self.now, self.seq)?;
         self.seq += 1;
-        let kind = notice.kind.key();
-        self.written.push(QueuedNotice {
-            id: keys::notice_id(&notice.officer_id, &notice.session_id, kind, notice.version),
-            notice: notice.clone(),
-            attempts: 0,
-        });
         Ok(w)
-    }
-
-    /// The notices written, once their transaction committed.
-    pub(crate) fn written(self) -> Vec<QueuedNotice> {
-        self.written
     }
 }
 

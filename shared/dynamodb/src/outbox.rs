@@ -29,14 +29,8 @@ pub(crate) const DIRECT_NOTICES: usize = 90;
 /// Delivery attempts after which a notice leaves the queue (as in the embedded store).
 const MAX_DELIVERY_ATTEMPTS: u32 = 5;
 
-/// The write that queues one notice, unless the same one is already queued; with
-/// `claimed_until`, its sender's turn is taken with it (the request that queued it sends it).
-pub(crate) fn notice_write(
-    notice: &Notice,
-    now: Instant,
-    seq: u32,
-    claimed_until: Option<Instant>,
-) -> Result<Write> {
+/// The write that queues one notice, unless the same one is already queued.
+pub(crate) fn notice_write(notice: &Notice, now: Instant, seq: u32) -> Result<Write> {
     let payload = serde_json::to_string(&notice.kind).map_err(DomainError::internal)?;
     let kind = notice.kind.key();
     let id = keys::notice_id(&notice.officer_id, &notice.session_id, kind, notice.version);
@@ -66,9 +60,6 @@ pub(crate) fn notice_write(
     item.insert("queued_at".into(), n(micros(now)));
     item.insert("status".into(), s("pending"));
     item.insert("attempts".into(), n(0));
-    if let Some(until) = claimed_until {
-        item.insert("claimed_until".into(), n(micros(until)));
-    }
     Ok(Write::put(Role::Notice, item).when_absent())
 }
 
@@ -119,7 +110,6 @@ impl SessionNotices {
                         },
                         self.now,
                         i as u32,
-                        None,
                     )
                 })
                 .collect();
@@ -205,7 +195,7 @@ impl DynamoStore {
                 kind: kind.clone(),
                 version,
             };
-            self.write_one(notice_write(&notice, queued_at, i as u32, None)?)
+            self.write_one(notice_write(&notice, queued_at, i as u32)?)
                 .await?;
         }
         self.write_one(Write::delete(Role::Fanout, crate::tx::key_of(item)))
@@ -216,10 +206,7 @@ impl DynamoStore {
     pub(crate) async fn queue_notices_impl(&self, notices: &[Notice], now: Instant) -> Result<u32> {
         let mut new = 0;
         for (i, notice) in notices.iter().enumerate() {
-            if self
-                .write_one(notice_write(notice, now, i as u32, None)?)
-                .await?
-            {
+            if self.write_one(notice_write(notice, now, i as u32)?).await? {
                 new += 1;
             }
         }

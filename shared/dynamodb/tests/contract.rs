@@ -83,7 +83,7 @@ contract!(
     a_quota_counts_up_to_its_limit_even_at_once_and_each_window_starts_afresh,
     a_dropped_notice_leaves_the_queue_and_says_why,
     one_sender_at_a_time_holds_a_notice_and_a_sent_one_is_never_taken_again,
-    an_enrolment_counts_its_quota_and_takes_its_own_notice_in_its_transaction,
+    an_enrolment_counts_its_quota_in_its_transaction,
     an_officers_seats_and_an_enrolments_change_count_read_as_their_records_say,
     the_audit_log_reads_per_subject_and_an_erasure_keeps_only_pseudonymous_records,
     a_roster_shows_each_officers_record_as_it_is_renamed_or_erased,
@@ -154,7 +154,6 @@ fn enrol_cmd(session: &SessionId, officer: &OfficerId, now: Instant) -> EnrolCom
         now,
         idempotency_key: None,
         quota: None,
-        send_own_notice_until: None,
         officer: None,
     }
 }
@@ -2624,7 +2623,7 @@ mod dynamodb_only {
         );
         assert_capacity_reported(&d, mark, "by theme");
 
-        // An officer's own enrolment: the quota's use and the notice's turn in the same write.
+        // An officer's own enrolment: the quota's use and the notice in the same write.
         let mark = d.tap.operations().len();
         let own = store
             .enrol(&EnrolCommand {
@@ -2635,16 +2634,15 @@ mod dynamodb_only {
                     window_seconds: 600,
                     limit: 10,
                 }),
-                send_own_notice_until: Some(t0 + Duration::minutes(5)),
                 ..with_record(0)
             })
             .await
             .expect("enrol");
-        assert!(own.notice.is_some());
+        assert_eq!(own.outcome, EnrolOutcome::Confirmed);
         assert_eq!(
             calls_since(&d, mark),
             ["TransactWriteItems"],
-            "enrol, quota and notice's turn included, no read"
+            "enrol, quota and notice included, no read"
         );
         assert_capacity_reported(&d, mark, "enrol");
 
@@ -3972,9 +3970,9 @@ async fn one_sender_at_a_time_holds_a_notice_and_a_sent_one_is_never_taken_again
 }
 
 /// An officer's own enrolment counts against their quota in the enrolment's transaction (a
-/// refused one counts nothing, a full quota refuses before anything is written), and the
-/// notice it queues comes back taken for the request's sender, whom nobody else can overtake.
-async fn an_enrolment_counts_its_quota_and_takes_its_own_notice_in_its_transaction(b: Backend) {
+/// refused one counts nothing, a full quota refuses before anything is written), and queues
+/// its notice for any sender to take.
+async fn an_enrolment_counts_its_quota_in_its_transaction(b: Backend) {
     let store = b.store.clone();
     let (session, o) = setup(&*store, 2, 5, WaitlistMode::Direct).await;
     let training = store
@@ -3990,7 +3988,6 @@ async fn an_enrolment_counts_its_quota_and_takes_its_own_notice_in_its_transacti
         .expect("other session");
     let t0 = at("2027-02-01T10:00");
     let w0 = at("2027-02-01T10:00");
-    let until = t0 + Duration::minutes(5);
     let charge = |use_id: &str| QuotaCharge {
         subject: "changes:quota-test".into(),
         use_id: use_id.into(),
@@ -4000,31 +3997,21 @@ async fn an_enrolment_counts_its_quota_and_takes_its_own_notice_in_its_transacti
     };
     let cmd = |session: &SessionId, use_id: &str| EnrolCommand {
         quota: Some(charge(use_id)),
-        send_own_notice_until: Some(until),
         ..enrol_cmd(session, &o[0], t0)
     };
 
     let first = store.enrol(&cmd(&session, "use-1")).await.expect("enrol");
     assert_eq!(first.outcome, EnrolOutcome::Confirmed);
-    let own = first
-        .notice
-        .expect("the confirmation, taken for this sender");
-    assert_eq!(own.notice.officer_id, o[0]);
-    assert_eq!(own.notice.session_id, session);
-    assert!(matches!(
-        own.notice.kind,
-        NoticeKind::EnrolmentConfirmed { .. }
-    ));
-    // Nobody else takes it while the turn holds, one by one or by batch.
-    assert!(!store.claim_notice(own.id, until, t0).await.expect("claim"));
-    let batch = store.claim_notices(10, until, t0).await.expect("batch");
-    assert!(batch.iter().all(|q| q.id != own.id), "{batch:?}");
-    // Once it runs out, the sweep may take it.
+    // Its confirmation is queued, and the first sender to ask takes it.
+    let batch = store
+        .claim_notices(10, t0 + Duration::minutes(5), t0)
+        .await
+        .expect("batch");
     assert!(
-        store
-            .claim_notice(own.id, until + Duration::minutes(5), until)
-            .await
-            .expect("claim after the turn")
+        batch.iter().any(|q| q.notice.officer_id == o[0]
+            && q.notice.session_id == session
+            && matches!(q.notice.kind, NoticeKind::EnrolmentConfirmed { .. })),
+        "{batch:?}"
     );
 
     // Refused (already enrolled): the transaction, quota included, is undone.
@@ -4082,7 +4069,7 @@ async fn an_enrolment_counts_its_quota_and_takes_its_own_notice_in_its_transacti
             .map(|e| e.status),
         Some(EnrolmentStatus::Withdrawn)
     );
-    // Without a quota or a turn asked (staff), nothing is counted and the notice stays queued.
+    // Without a quota (staff), nothing is counted and nothing refuses it.
     let by_staff = store
         .enrol(&EnrolCommand {
             actor: staff_actor(),
@@ -4090,7 +4077,11 @@ async fn an_enrolment_counts_its_quota_and_takes_its_own_notice_in_its_transacti
         })
         .await
         .expect("by staff");
-    assert!(by_staff.notice.is_none());
+    assert_eq!(
+        by_staff.outcome,
+        EnrolOutcome::Confirmed,
+        "a staff enrolment is not refused by the officer's full quota"
+    );
 }
 
 /// `seated_sessions` answers the sessions where the officer holds a seat (confirmed or offered,

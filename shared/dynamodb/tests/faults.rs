@@ -129,7 +129,6 @@ impl Rig {
             now: now(),
             idempotency_key: key.map(str::to_string),
             quota: None,
-            send_own_notice_until: None,
             officer: None,
         }
     }
@@ -278,8 +277,7 @@ async fn conflicts_on_an_enrolment_are_retried_and_it_is_confirmed_once() {
         answer,
         Enrolled {
             outcome: EnrolOutcome::Confirmed,
-            replayed: false,
-            notice: None
+            replayed: false
         }
     );
     assert_eq!(
@@ -372,8 +370,7 @@ async fn an_enrolment_whose_answer_is_lost_is_retried_by_the_sdk_and_applied_onc
         answer.expect("enrol"),
         Enrolled {
             outcome: EnrolOutcome::Confirmed,
-            replayed: true,
-            notice: None
+            replayed: true
         }
     );
     assert_eq!(
@@ -406,8 +403,7 @@ async fn after_the_sdk_gives_up_on_lost_answers_the_caller_repeats_its_key_and_g
         again,
         Enrolled {
             outcome: EnrolOutcome::Confirmed,
-            replayed: true,
-            notice: None
+            replayed: true
         }
     );
     assert_eq!(r.proxy.count(TRANSACT), SDK_ATTEMPTS + 1);

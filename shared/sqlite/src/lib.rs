@@ -639,8 +639,7 @@ fn last_rank(c: &Connection, s: &SessionId) -> Result<i64> {
     .map_err(db)
 }
 
-/// Writes an enrolment's new state, its history line and the notice it deserves; answers the
-/// notice queued, if one was.
+/// Writes an enrolment's new state, its history line and the notice it deserves.
 fn record(
     c: &Connection,
     e: &mut Enrolment,
@@ -649,7 +648,7 @@ fn record(
     now: Instant,
     reason: Option<&str>,
     notify: Option<u32>,
-) -> Result<Option<QueuedNotice>> {
+) -> Result<()> {
     e.updated_at = now;
     e.updated_by = actor.id.clone();
     e.origin = actor.origin;
@@ -714,14 +713,10 @@ fn record(
                 kind,
                 version: changes,
             };
-            return Ok(queue(c, &notice, now)?.map(|id| QueuedNotice {
-                id,
-                notice,
-                attempts: 0,
-            }));
+            queue(c, &notice, now)?;
         }
     }
-    Ok(None)
+    Ok(())
 }
 
 /// Marks a session or training as edited in the app: a later spreadsheet import keeps it.
@@ -1390,7 +1385,7 @@ impl Store for SqliteStore {
                         ));
                     }
                     let outcome = serde_json::from_str(&response).map_err(DomainError::internal)?;
-                    return Ok(Enrolled { outcome, replayed: true, notice: None });
+                    return Ok(Enrolled { outcome, replayed: true });
                 }
             }
             if let Some(q) = &cmd.quota
@@ -1470,30 +1465,21 @@ impl Store for SqliteStore {
             e.rank = rank;
             e.joined_at = cmd.now;
             e.offer_expires_at = None;
-            let (outcome, notice) = if status == EnrolmentStatus::Confirmed {
+            let outcome = if status == EnrolmentStatus::Confirmed {
                 session.seats_taken += 1;
                 e.confirmed_at = Some(cmd.now);
                 save_counters(c, &session, Some(rank))?;
-                let notice = record(c, &mut e, from, &cmd.actor, cmd.now, None, None)?;
-                (EnrolOutcome::Confirmed, notice)
+                record(c, &mut e, from, &cmd.actor, cmd.now, None, None)?;
+                EnrolOutcome::Confirmed
             } else {
                 session.waiting += 1;
                 e.confirmed_at = None;
                 save_counters(c, &session, Some(rank))?;
                 // Ranks only grow, so the newcomer is last: its position is the list's length.
                 let position = session.waiting;
-                let notice = record(c, &mut e, from, &cmd.actor, cmd.now, None, Some(position))?;
-                (EnrolOutcome::Waitlisted { position }, notice)
+                record(c, &mut e, from, &cmd.actor, cmd.now, None, Some(position))?;
+                EnrolOutcome::Waitlisted { position }
             };
-            // A caller that sends its own notice takes its turn here.
-            let notice = notice.filter(|_| cmd.send_own_notice_until.is_some());
-            if let (Some(q), Some(until)) = (&notice, cmd.send_own_notice_until) {
-                c.exec(
-                    "UPDATE outbox SET claimed_until = ?2 WHERE id = ?1",
-                    params![q.id, micros(until)],
-                )
-                .map_err(db)?;
-            }
             if let Some(key) = &cmd.idempotency_key {
                 let response = serde_json::to_string(&outcome).map_err(DomainError::internal)?;
                 c.exec(
@@ -1502,7 +1488,7 @@ impl Store for SqliteStore {
                 )
                 .map_err(db)?;
             }
-            Ok(Enrolled { outcome, replayed: false, notice })
+            Ok(Enrolled { outcome, replayed: false })
         })
     }
 

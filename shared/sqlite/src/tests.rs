@@ -194,7 +194,6 @@ async fn random_interleavings_keep_every_counter_true_on_both_waiting_list_modes
                         now,
                         idempotency_key: None,
                         quota: None,
-                        send_own_notice_until: None,
                         officer: None,
                     })
                     .await
@@ -282,7 +281,6 @@ async fn migration_2_rebuilds_each_waiting_peak_from_the_history() {
         now,
         idempotency_key: None,
         quota: None,
-        send_own_notice_until: None,
         officer: None,
     };
     let leave = |o: &OfficerId| WithdrawCommand {
@@ -334,7 +332,6 @@ async fn a_store_in_a_file_reads_its_own_writes_on_every_reader_and_readers_neve
             now: at("2027-02-01T10:00"),
             idempotency_key: None,
             quota: None,
-            send_own_notice_until: None,
             officer: None,
         };
         store.enrol(&cmd).await.expect("enrol");
