@@ -36,7 +36,7 @@ pub struct Prepared {
 }
 
 /// What serving a request cost the thread: its CPU time, the wall time, and the part of the
-/// wall time spent in the store's database work ([`cassiopee_sqlite::time_in_store`]).
+/// CPU time spent in the store's database work ([`cassiopee_sqlite::time_in_store`]).
 #[derive(Clone, Copy, Debug)]
 pub struct Cost {
     pub cpu: Duration,

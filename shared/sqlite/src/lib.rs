@@ -381,26 +381,29 @@ thread_local! {
         const { std::cell::Cell::new(std::time::Duration::ZERO) };
 }
 
-/// The time the calling thread has spent in this store's database work so far (waiting for a
-/// connection, running statements, converting rows), summed over every store. Benchmarks take
-/// the difference around a request to tell its handler's own cost from its store's.
+/// The CPU time the calling thread has spent in this store's database work so far (running
+/// statements, converting rows; not the time it waited for the writer or a commit), summed
+/// over every store. Benchmarks take the difference around a request to tell its handler's
+/// own CPU from its store's.
 pub fn time_in_store() -> std::time::Duration {
     TIME_IN_STORE.with(std::cell::Cell::get)
 }
 
-/// Adds the time until it is dropped to [`time_in_store`].
-struct StoreTimer(std::time::Instant);
+/// Adds the thread's CPU time until it is dropped to [`time_in_store`] (nothing if the
+/// thread's clock cannot be read).
+struct StoreTimer(Option<cpu_time::ThreadTime>);
 
 impl StoreTimer {
     fn start() -> Self {
-        Self(std::time::Instant::now())
+        Self(cpu_time::ThreadTime::try_now().ok())
     }
 }
 
 impl Drop for StoreTimer {
     fn drop(&mut self) {
-        let spent = self.0.elapsed();
-        TIME_IN_STORE.with(|t| t.set(t.get() + spent));
+        if let Some(spent) = self.0.as_ref().and_then(|t| t.try_elapsed().ok()) {
+            TIME_IN_STORE.with(|t| t.set(t.get() + spent));
+        }
     }
 }
 
