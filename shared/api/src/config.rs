@@ -272,10 +272,18 @@ impl EventPublisher for InProcessBus {
         let Some(target) = self.target.get() else {
             return Ok(());
         };
+        // Every event is handled, a failed promotion included, so that the notices already
+        // queued are sent whatever became of it; the first failure is answered.
         let mut queued = false;
+        let mut failed = None;
         for event in events {
             queued |= matches!(event, DomainEvent::NoticesQueued);
-            queued |= !uc::promote_on(&target.deps, event).await?.is_empty();
+            match uc::promote_on(&target.deps, event).await {
+                Ok(promoted) => queued |= !promoted.is_empty(),
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
+            }
         }
         if queued {
             match &target.sender {
@@ -285,7 +293,7 @@ impl EventPublisher for InProcessBus {
                 }
             }
         }
-        Ok(())
+        failed.map_or(Ok(()), Err)
     }
 
     async fn settle(&self) {
