@@ -448,9 +448,18 @@ async fn a_failed_send_then_a_retry_sends_one_email_and_the_ledger_tells_both() 
         "{n}"
     );
 
+    // Drains right after the failure (other changes waking the sender) leave it for a minute,
+    // so that a short outage does not spend its five attempts; the first drain after does.
     for _ in 0..3 {
         uc::drain_outbox(&deps, uc::JOB_BUDGET).await;
     }
+    assert_eq!(app.emails_to(&o[0].email, "Inscription confirmée"), 0);
+    let list = staff_get(&app, &format!("/admin/sessions/{session}/notifications")).await;
+    assert_eq!(list["notifications"][0]["attempts"], json!(1));
+    app.local
+        .clock
+        .set(app.local.deps.now() + chrono::Duration::minutes(1));
+    uc::drain_outbox(&deps, uc::JOB_BUDGET).await;
     assert_eq!(app.emails_to(&o[0].email, "Inscription confirmée"), 1);
     let list = staff_get(&app, &format!("/admin/sessions/{session}/notifications")).await;
     let n = &list["notifications"][0];
@@ -536,4 +545,101 @@ async fn enrol_as_officer(
         .expect("the officer is stored");
     let actor = cassiopee_domain::model::Actor::officer(&officer);
     uc::enrol(deps, &session, &record, actor, None, None).await
+}
+
+/// The news of a session opened, queued for an interested officer, whose session is cancelled
+/// or deleted before its sender's turn comes (the sender runs after the answer): dropped, not
+/// sent, and not retried either.
+#[tokio::test]
+async fn a_session_opened_notice_whose_session_went_before_its_turn_is_dropped() {
+    use cassiopee_domain::ids::{OfficerId, SessionId};
+    use cassiopee_domain::notices::{Notice, NoticeKind};
+    let app = TestApp::with_staff(NOW).await;
+    let o = app.officers("ouverte", 1).await;
+    let officer = OfficerId::parse(&o[0].id).expect("id");
+    let staff = app.staff().await;
+    for (gone, path) in [("cancelled", "/cancel"), ("deleted", "")] {
+        let session = app.create_session(5, json!({})).await;
+        let notice = Notice {
+            officer_id: officer.clone(),
+            session_id: SessionId::parse(&session).expect("id"),
+            kind: NoticeKind::SessionOpened,
+            version: 1,
+        };
+        let store = &app.local.deps.store;
+        assert_eq!(
+            store
+                .queue_notices(&[notice], app.local.deps.now())
+                .await
+                .expect("queued"),
+            1
+        );
+        let method = if path.is_empty() { "DELETE" } else { "POST" };
+        let a = app
+            .call(
+                method,
+                &format!("/admin/sessions/{session}{path}"),
+                Some(&staff),
+                None,
+            )
+            .await;
+        assert!(a.status.is_success(), "{gone}: {a:?}");
+        // A deletion wakes no sender (it tells nobody): the next drain comes to the notice.
+        uc::drain_outbox(&app.local.deps, uc::JOB_BUDGET).await;
+
+        assert_eq!(app.emails_to(&o[0].email, "Nouvelle session"), 0, "{gone}");
+        let records = store.officer_notices(&officer).await.expect("notices");
+        let record = records
+            .iter()
+            .find(|r| r.kind == "session_opened" && r.session_id.as_str() == session)
+            .expect("the notice");
+        assert_eq!(
+            (record.status.as_str(), record.attempts),
+            ("dropped", 0),
+            "{gone}"
+        );
+    }
+}
+
+/// An enrolment and its withdrawal whose emails leave together, after both changes: each
+/// invitation keeps the sequence of its own change, so the cancellation outranks the request
+/// in the officer's calendar whatever order they arrive in.
+#[tokio::test]
+async fn emails_sent_after_two_changes_keep_the_calendar_sequence_of_each_change() {
+    let app = TestApp::with_staff(NOW).await;
+    let session = app.create_session(5, json!({})).await;
+    let o = app.officers("sequence", 1).await;
+    let deps = Deps {
+        // No sender woken: both emails leave with the drain below.
+        events: Arc::new(cassiopee_api::config::NoEvents),
+        ..app.local.deps.clone()
+    };
+    enrol_as_officer(&deps, &session, &o[0].id)
+        .await
+        .expect("enrolled");
+    let officer = cassiopee_domain::ids::OfficerId::parse(&o[0].id).expect("id");
+    uc::withdraw(
+        &deps,
+        &cassiopee_domain::ids::SessionId::parse(&session).expect("id"),
+        &officer,
+        cassiopee_domain::model::Actor::officer(&officer),
+    )
+    .await
+    .expect("withdrawn");
+    assert_eq!(uc::drain_outbox(&deps, uc::JOB_BUDGET).await, 2);
+
+    let sequence = |subject: &str| {
+        let mail = app
+            .outbox()
+            .into_iter()
+            .find(|e| e.to == o[0].email && e.subject.contains(subject))
+            .unwrap_or_else(|| panic!("no « {subject} » email"));
+        let ics = &mail.attachments[0].text;
+        ics.lines()
+            .find_map(|l| l.strip_prefix("SEQUENCE:"))
+            .and_then(|n| n.trim().parse::<u32>().ok())
+            .unwrap_or_else(|| panic!("no SEQUENCE in {ics}"))
+    };
+    let (request, cancel) = (sequence("Inscription confirmée"), sequence("Désistement"));
+    assert!(request < cancel, "REQUEST {request}, CANCEL {cancel}");
 }

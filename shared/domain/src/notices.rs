@@ -84,7 +84,32 @@ pub enum NoticeKind {
     Invitation,
 }
 
+/// How long a notice whose send has just failed for the `attempts`-th time waits before a
+/// sender may take it again: 1, 4, 16, then 64 minutes, so that an outage of the mail provider
+/// of up to about an hour and a half loses nothing (the fifth failure gives the notice up), and
+/// a sender woken by every change in the meantime does not spend the attempts at once.
+pub fn retry_delay(attempts: u32) -> chrono::Duration {
+    chrono::Duration::minutes(4_i64.pow(attempts.saturating_sub(1).min(3)))
+}
+
 impl NoticeKind {
+    /// Whether the notice tells a change of the officer's own enrolment ([`notice_for`]): its
+    /// version is then the enrolment's change count when it was queued.
+    pub fn tells_an_enrolment_change(&self) -> bool {
+        matches!(
+            self,
+            NoticeKind::EnrolmentConfirmed { .. }
+                | NoticeKind::Waitlisted { .. }
+                | NoticeKind::WaitlistMoved { .. }
+                | NoticeKind::OfferMade { .. }
+                | NoticeKind::Promoted
+                | NoticeKind::OfferExpired
+                | NoticeKind::OfferDeclined
+                | NoticeKind::Withdrawn { .. }
+                | NoticeKind::LeftWaitlist
+        )
+    }
+
     /// The de-duplication key. Notices of state changes carry the enrolment's change count as
     /// their version, so that joining again after leaving is told again.
     pub fn key(&self) -> &'static str {

@@ -661,6 +661,8 @@ pub trait Store: Send + Sync {
     /// Marks a notice sent, with the provider's message id when it gave one.
     async fn mark_notice_sent(&self, id: i64, message_id: Option<&str>, now: Instant)
     -> Result<()>;
+    /// Counts a failed attempt and holds the notice for [`crate::notices::retry_delay`] from
+    /// `now` before a sender may take it again; the fifth failure gives it up.
     async fn mark_notice_failed(&self, id: i64, error: &str, now: Instant) -> Result<()>;
     /// Takes a notice out of the queue unsent (status `dropped`), with why: what it told no
     /// longer holds when its turn came (a reminder for a seat given up since, say).

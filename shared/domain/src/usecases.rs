@@ -1989,6 +1989,12 @@ fn no_longer_holds(
         NoticeKind::WaitlistClosed if status != Some(EnrolmentStatus::Waitlisted) => {
             Some("plus sur la liste d'attente")
         }
+        // Sent after the answer, a notice may find its session cancelled since.
+        NoticeKind::SessionOpened | NoticeKind::Invitation
+            if session.status != SessionStatus::Scheduled =>
+        {
+            Some("session annulée depuis")
+        }
         _ => None,
     }
 }
@@ -2004,7 +2010,14 @@ async fn deliver_one(deps: &Deps, id: i64, notice: &Notice) -> Result<Delivery> 
         // Erased since it was queued (a session begun keeps their seat under a pseudonym).
         return Ok(Delivery::Dropped("officier inconnu ou données effacées"));
     };
-    let (session, training) = load_session(deps, &notice.session_id).await?;
+    let (session, training) = match load_session(deps, &notice.session_id).await {
+        Ok(found) => found,
+        // Deleted since it was queued (planned by mistake): nothing left to tell.
+        Err(e) if e.code == "session-not-found" => {
+            return Ok(Delivery::Dropped("session supprimée depuis"));
+        }
+        Err(e) => return Err(e),
+    };
     let facts = delivery_facts(deps, notice, &session).await?;
     if let Some(reason) = no_longer_holds(notice, &session, &facts) {
         return Ok(Delivery::Dropped(reason));
@@ -2022,7 +2035,11 @@ async fn delivery_facts(deps: &Deps, notice: &Notice, session: &Session) -> Resu
         .store
         .enrolment(&session.id, &notice.officer_id)
         .await?;
+    // A notice of the enrolment's own change carries the change count it tells: its invitation
+    // keeps the sequence of that change however late it is sent, so that a withdrawal sent
+    // together with the enrolment it follows still ranks above it in the officer's calendar.
     let history_len = match &enrolment {
+        _ if notice.kind.tells_an_enrolment_change() => notice.version as usize,
         Some(e) => deps.store.enrolment_change_count(&e.id).await?,
         None => 0,
     };

@@ -391,7 +391,7 @@ impl DynamoStore {
         &self,
         id: i64,
         error: &str,
-        _now: Instant,
+        now: Instant,
     ) -> Result<()> {
         for attempt in 0..MAX_OPTIMISTIC_ATTEMPTS {
             let Some(item) = self.get(&keys::notice(id)).await? else {
@@ -402,7 +402,12 @@ impl DynamoStore {
                 .set("status", s("failed"))
                 .set("attempts", n(attempts + 1))
                 .set("last_error", s(error))
-                .remove("claimed_until")
+                .set(
+                    "claimed_until",
+                    n(micros(
+                        now + cassiopee_domain::notices::retry_delay(attempts + 1),
+                    )),
+                )
                 .when_eq("attempts", n(attempts));
             if attempts + 1 >= MAX_DELIVERY_ATTEMPTS {
                 w = w.remove(keys::GSI3PK).remove(keys::GSI3SK);

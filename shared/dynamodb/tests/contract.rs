@@ -3907,12 +3907,29 @@ async fn one_sender_at_a_time_holds_a_notice_and_a_sent_one_is_never_taken_again
     assert!(!claim(first, t0 + Duration::minutes(1)).await, "still held");
     let after = until + Duration::seconds(1);
     assert!(claim(first, after).await, "ran out");
-    // A failed send gives the turn back at once; a sent notice is never taken again.
+    // A failed send holds the notice a minute after its first failure, four after its
+    // second; a sent notice is never taken again.
     store
         .mark_notice_failed(first, "refus", after)
         .await
         .expect("failed");
-    assert!(claim(first, after).await, "after a failure");
+    assert!(!claim(first, after).await, "held after a failure");
+    assert!(
+        !claim(first, after + Duration::seconds(59)).await,
+        "held for a minute"
+    );
+    let after = after + Duration::minutes(1);
+    assert!(claim(first, after).await, "a minute after the failure");
+    store
+        .mark_notice_failed(first, "refus", after)
+        .await
+        .expect("failed again");
+    assert!(
+        !claim(first, after + Duration::minutes(3)).await,
+        "held four minutes after a second failure"
+    );
+    let after = after + Duration::minutes(4);
+    assert!(claim(first, after).await, "four minutes after it");
     store
         .mark_notice_sent(first, None, after)
         .await

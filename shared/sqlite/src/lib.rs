@@ -1878,12 +1878,22 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn mark_notice_failed(&self, id: i64, error: &str, _now: Instant) -> Result<()> {
+    async fn mark_notice_failed(&self, id: i64, error: &str, now: Instant) -> Result<()> {
         self.write(|c| {
+            let attempts: Option<u32> = c
+                .one("SELECT attempts FROM outbox WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(db)?;
+            let Some(attempts) = attempts else {
+                return Ok(());
+            };
+            let retry_at = now + cassiopee_domain::notices::retry_delay(attempts + 1);
             c.exec(
                 "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?2, \
-                 claimed_until = NULL WHERE id = ?1",
-                params![id, error],
+                 claimed_until = ?3 WHERE id = ?1",
+                params![id, error, micros(retry_at)],
             )
             .map_err(db)?;
             Ok(())
