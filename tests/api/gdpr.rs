@@ -650,3 +650,55 @@ async fn an_erasure_racing_the_officers_own_enrolments_fails_nothing_and_keeps_n
         assert_eq!(app.session(s).await["seats_taken"], 0);
     }
 }
+
+/// A cancelled session to come keeps its enrolments (cancelling withdraws nobody), and its
+/// seat cannot be given up: the erasure leaves it to the pseudonym like any kept enrolment,
+/// instead of failing half done after giving up the officer's other seats.
+#[tokio::test]
+async fn an_erasure_completes_when_the_officer_holds_a_seat_in_a_cancelled_session() {
+    let app = TestApp::with_staff(NOW).await;
+    let staff = app.staff().await;
+    let kept = app.create_session(1, json!({})).await;
+    let cancelled = app
+        .create_session(
+            2,
+            json!({ "first_day": "2027-04-12", "last_day": "2027-04-12" }),
+        )
+        .await;
+    let o = app.officers("annule", 2).await;
+    assert_eq!(app.enrol(&o[0].token, &kept).await.status, 201);
+    assert_eq!(app.enrol(&o[1].token, &kept).await.status, 201, "waiting");
+    assert_eq!(app.enrol(&o[0].token, &cancelled).await.status, 201);
+    let path = format!("/admin/sessions/{cancelled}/cancel");
+    let a = app.call("POST", &path, Some(&staff), None).await;
+    assert_eq!(a.status, StatusCode::OK, "{a:?}");
+
+    let token = Some(o[0].token.as_str());
+    let a = app
+        .call(
+            "POST",
+            "/me/erasure",
+            token,
+            Some(json!({ "confirmation": "EFFACER" })),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{a:?}");
+    assert_eq!(a.body["seats_released"], 1, "{a:?}");
+    assert_eq!(a.body["enrolments_kept"], 2, "{a:?}");
+    let pseudonym = a.body["pseudonym"].as_str().expect("pseudonym").to_string();
+    assert_eq!(
+        app.call("GET", "/me", token, None).await.status,
+        StatusCode::FORBIDDEN
+    );
+    // The seat of the session to come went to the next in line.
+    assert_eq!(
+        status_of(&app.roster(&kept).await, &o[1].email).as_deref(),
+        Some("confirmed")
+    );
+    app.assert_counters(&kept).await;
+    // The cancelled session's line is kept, without a name.
+    let lines = app.roster(&cancelled).await;
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["officer"]["id"], pseudonym.as_str());
+    assert_eq!(lines[0]["officer"]["last_name"], "");
+}

@@ -132,7 +132,7 @@ async fn leaving_the_waiting_list_by_link_asks_first_acts_once_and_needs_no_sign
 }
 
 #[tokio::test]
-async fn an_offer_is_accepted_by_link_and_a_refusal_of_the_use_case_is_told_in_french() {
+async fn an_offer_is_accepted_by_link_and_a_link_to_an_answered_offer_is_settled() {
     let app = TestApp::with_staff(NOW).await;
     let session = app
         .create_session(1, json!({ "waitlist_mode": "offer", "offer_hours": 24 }))
@@ -160,7 +160,10 @@ async fn an_offer_is_accepted_by_link_and_a_refusal_of_the_use_case_is_told_in_f
         Some("confirmed")
     );
 
-    // Declining an offer that is no longer there: the use case's own French refusal.
+    let emails = app.outbox().len();
+
+    // Declining an offer that is no longer there: the link's question is settled, the link
+    // changes nothing and says so as its page does.
     let decline = token(
         &app,
         LinkAction::DeclineOffer,
@@ -169,12 +172,13 @@ async fn an_offer_is_accepted_by_link_and_a_refusal_of_the_use_case_is_told_in_f
         "2027-01-11T10:00",
     );
     let refused = post(&app, &decline, true).await;
-    assert!(refused.status.is_client_error(), "{refused:?}");
+    assert_problem(&refused, StatusCode::CONFLICT, "link-settled");
     assert_problem_shape(&refused);
     assert_eq!(
         status_of(&app.roster(&session).await, &o[1].email).as_deref(),
         Some("confirmed")
     );
+    assert_eq!(app.outbox().len(), emails);
 }
 
 #[tokio::test]
@@ -217,4 +221,53 @@ async fn expired_and_altered_links_change_nothing_and_say_so() {
         status_of(&app.roster(&session).await, &o[1].email).as_deref(),
         Some("waitlisted")
     );
+}
+
+/// The token of the first one-time link (`/liens/{token}`) in an email, as the officer clicks it.
+fn link_in(text: &str) -> String {
+    let start = text.find("/liens/").expect("a one-time link in the email");
+    text[start + "/liens/".len()..]
+        .split(|c: char| c.is_whitespace() || c == '"' || c == '<' || c == '>')
+        .next()
+        .expect("a token")
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_leave_the_waiting_list_link_used_after_a_promotion_keeps_the_seat() {
+    let app = TestApp::with_staff(NOW).await;
+    let session = app.create_session(1, json!({})).await;
+    let o = app.officers("promu", 2).await;
+    assert_eq!(app.enrol(&o[0].token, &session).await.status, 201);
+    assert_eq!(app.enrol(&o[1].token, &session).await.status, 201);
+    let email = app
+        .outbox()
+        .into_iter()
+        .find(|e| e.to == o[1].email && e.subject.contains("Liste d'attente"))
+        .expect("the waiting-list email");
+    let t = link_in(&email.text);
+
+    // The first officer leaves: the waiting one is promoted and holds the seat.
+    assert_eq!(app.withdraw(&o[0].token, &session).await.status, 200);
+    assert_eq!(
+        status_of(&app.roster(&session).await, &o[1].email).as_deref(),
+        Some("confirmed")
+    );
+    let emails = app.outbox().len();
+
+    // The old link no longer has anything to do, by its page as by its button.
+    let a = post(&app, &t, true).await;
+    assert_problem(&a, StatusCode::CONFLICT, "link-settled");
+    let (status, page) = get_page(&app, &t).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{page}");
+    assert_eq!(
+        status_of(&app.roster(&session).await, &o[1].email).as_deref(),
+        Some("confirmed")
+    );
+    assert_eq!(
+        app.outbox().len(),
+        emails,
+        "no email for a link that did nothing"
+    );
+    app.assert_counters(&session).await;
 }

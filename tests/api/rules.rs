@@ -538,6 +538,56 @@ async fn staff_move_someone_up_the_waiting_list_with_a_reason_kept_in_the_histor
     app.assert_counters(&session).await;
 }
 
+/// A move to where the officer already stands changes nothing, so it says nothing: no second
+/// « Nouveau rang » email, no history line, no audit line.
+#[tokio::test]
+async fn a_move_to_the_position_already_held_writes_and_sends_nothing() {
+    let app = TestApp::with_staff(PLANNING).await;
+    let o = app.officers("same", 3).await;
+    let session = app.create_session(1, json!({})).await;
+    for officer in &o {
+        app.enrol(&officer.token, &session).await;
+    }
+    let staff = app.staff().await;
+    let path = format!("/admin/sessions/{session}/waitlist/{}/move", o[2].id);
+    let history_path = format!("/admin/sessions/{session}/enrolments/{}/history", o[2].id);
+    let body = json!({ "position": 1, "reason": "Priorité du commandement" });
+    let moved = app
+        .call("POST", &path, Some(&staff), Some(body.clone()))
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{moved:?}");
+    assert_eq!(moved.body["position"], 1);
+    let emails = app.outbox().len();
+    assert_eq!(
+        app.emails_to(&o[2].email, "Nouveau rang en liste d'attente"),
+        1
+    );
+    let history = app.call("GET", &history_path, Some(&staff), None).await;
+    assert_eq!(history.status, StatusCode::OK, "{history:?}");
+    let log = format!("/admin/officers/{}/audit", o[2].id);
+    let audit = app.call("GET", &log, Some(&staff), None).await;
+    assert_eq!(audit.status, StatusCode::OK, "{audit:?}");
+
+    let again = app.call("POST", &path, Some(&staff), Some(body)).await;
+
+    assert_eq!(again.status, StatusCode::OK, "{again:?}");
+    assert_eq!(again.body["position"], 1);
+    assert_eq!(
+        app.outbox().len(),
+        emails,
+        "no email for a move that moved nothing"
+    );
+    let after = app.call("GET", &history_path, Some(&staff), None).await;
+    assert_eq!(after.body["history"], history.body["history"]);
+    let audit_after = app.call("GET", &log, Some(&staff), None).await;
+    assert_eq!(audit_after.body["audit"], audit.body["audit"]);
+    assert_eq!(
+        waiting_order(&app.roster(&session).await),
+        [o[2].email.clone(), o[1].email.clone()]
+    );
+    app.assert_counters(&session).await;
+}
+
 // --- Capacity
 
 #[tokio::test]

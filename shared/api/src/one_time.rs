@@ -6,6 +6,8 @@
 //! names. A second click finds the nonce claimed and changes nothing.
 //!
 //! The nonce is claimed before the use case runs, so that two clicks at once cannot both act.
+//! The claim made, the button checks, as the page does, that the link's question is still open
+//! (`is_open`): a link acts only on the state it was sent for, never on a seat won since.
 //! Should the use case then refuse (the offer has expired meanwhile, the officer is no longer
 //! waiting), the link is spent all the same: its answer is final, since each refusal is a
 //! state the link cannot change any more, and the officer can still act in the application.
@@ -116,6 +118,23 @@ fn refused(refusal: Refusal, as_json: bool) -> Response<Body> {
     }
 }
 
+/// Whether the question the link answers is still open: an offer still made to the officer
+/// (accept, decline), or the officer still on the waiting list (leave). The page and the
+/// button both ask it, so that a link never acts on a state it was not sent for: without it,
+/// a "leave the waiting list" link used after a promotion would withdraw the officer from a
+/// confirmed seat.
+async fn is_open(deps: &Deps, intent: &Intent) -> Result<bool> {
+    let status = deps
+        .store
+        .enrolment(&intent.session_id, &intent.officer_id)
+        .await?
+        .map(|e| e.status);
+    Ok(match intent.act {
+        Act::AcceptOffer | Act::DeclineOffer => status == Some(EnrolmentStatus::Offered),
+        Act::LeaveWaitlist => status == Some(EnrolmentStatus::Waitlisted),
+    })
+}
+
 /// `GET /liens/{token}`: what the link will do, and the button that does it.
 pub async fn show(
     deps: &Deps,
@@ -128,16 +147,7 @@ pub async fn show(
         Err(r) => return Ok(refused(r, as_json)),
     };
     // The page says what the link would do now: nothing, once its question is settled.
-    let status = deps
-        .store
-        .enrolment(&intent.session_id, &intent.officer_id)
-        .await?
-        .map(|e| e.status);
-    let open = match intent.act {
-        Act::AcceptOffer | Act::DeclineOffer => status == Some(EnrolmentStatus::Offered),
-        Act::LeaveWaitlist => status == Some(EnrolmentStatus::Waitlisted),
-    };
-    if !open {
+    if !is_open(deps, &intent).await? {
         return Ok(refused(Refusal::Settled, as_json));
     }
     let what = describe(deps, &intent.session_id).await?;
@@ -216,6 +226,17 @@ pub async fn act(
                 pages::page("Déjà fait", &[detail.to_string()], None),
             )
         });
+    }
+    // Checked after the claim, so that a second click still reads "already done": a settled
+    // question spends the link like any other refusal (see the module's doc).
+    if !is_open(deps, &intent).await? {
+        tracing::info!(
+            action = intent.act.as_str(),
+            officer = %intent.officer_id,
+            session = %intent.session_id,
+            "one-time link used on a settled question"
+        );
+        return Ok(refused(Refusal::Settled, as_json));
     }
     let actor = Actor::officer(&intent.officer_id);
     let outcome = match intent.act {

@@ -11,7 +11,9 @@ use serde::Serialize;
 use crate::audit::{AuditAction, AuditEntry, AuditSubject};
 use crate::error::{DomainError, Result};
 use crate::ids::OfficerId;
-use crate::model::{Actor, Enrolment, EnrolmentChange, Feedback, Officer, ProgrammeItem};
+use crate::model::{
+    Actor, Enrolment, EnrolmentChange, Feedback, Officer, ProgrammeItem, SessionStatus,
+};
 use crate::ports::{DomainEvent, Erasure, NoticeRecord, WithdrawCommand, WithdrawOutcome};
 use crate::time::{Instant, paris_date};
 use crate::usecases::{Deps, publish, record};
@@ -167,8 +169,8 @@ pub async fn erase_officer(
     })
 }
 
-/// Withdraws the officer from every session not begun that they are enrolled or waiting in;
-/// answers how many, and adds the SeatReleased events of the seats freed.
+/// Withdraws the officer from every scheduled session not begun that they are enrolled or
+/// waiting in; answers how many, and adds the SeatReleased events of the seats freed.
 async fn release_upcoming(
     deps: &Deps,
     officer: &OfficerId,
@@ -182,10 +184,13 @@ async fn release_upcoming(
         if !e.status.is_active() {
             continue;
         }
+        // Only a scheduled session's seat can be given up: the store refuses to withdraw from
+        // a cancelled one, which would fail the erasure half done. Its enrolment is kept under
+        // the pseudonym like the past ones; nobody waits for a seat there.
         let upcoming = store
             .session(&e.session_id)
             .await?
-            .is_some_and(|s| s.starts_at > now);
+            .is_some_and(|s| s.status == SessionStatus::Scheduled && s.starts_at > now);
         if !upcoming {
             continue;
         }

@@ -1569,6 +1569,12 @@ pub async fn move_in_waitlist(
         return Err(DomainError::field("position", "La position commence à 1."));
     }
     let before = deps.store.waitlist_position(session, officer).await?;
+    // A move to where the officer already stands changes nothing: nothing is written, so no
+    // history line, no audit line and no "Nouveau rang" email telling them of a change that
+    // did not happen.
+    if before == Some(position) {
+        return Ok(position);
+    }
     let position = deps
         .store
         .move_in_waitlist(session, officer, position, &reason, &actor, deps.now())
