@@ -551,11 +551,16 @@ async fn a_bad_query_parameter_is_a_422_on_that_parameter() {
         assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
         assert_eq!(field(&a), Some(name), "{path}: {a:?}");
     }
-    let staff = w
-        .app
-        .call("GET", "/admin/sessions?modality=xyz", Some(&w.staff), None)
-        .await;
-    assert_problem(&staff, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
+    for (path, name) in [
+        ("/admin/sessions?modality=xyz", "modality"),
+        ("/admin/trainings?archived=maybe", "archived"),
+        ("/admin/programmes?behind=1", "behind"),
+    ] {
+        let a = w.app.call("GET", path, Some(&w.staff), None).await;
+
+        assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
+        assert_eq!(field(&a), Some(name), "{path}: {a:?}");
+    }
     assert_eq!(w.state().await, before);
 }
 

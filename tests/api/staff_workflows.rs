@@ -362,3 +362,39 @@ async fn enrolling_in_a_session_at_the_time_of_another_seat_says_so_at_once() {
         confirmation.text
     );
 }
+
+#[tokio::test]
+async fn staff_withdrawing_an_officer_who_is_not_enrolled_are_told_about_the_officer() {
+    let app = TestApp::with_staff("2027-01-10T10:00").await;
+    let staff = app.staff().await;
+    let session = app.create_session(5, json!({})).await;
+    let o = app.officers("absent", 1).await;
+
+    let by_staff = app
+        .call(
+            "DELETE",
+            &format!("/admin/sessions/{session}/enrolments/{}", o[0].id),
+            Some(&staff),
+            None,
+        )
+        .await;
+    let own = app
+        .call(
+            "DELETE",
+            &format!("/sessions/{session}/enrolment"),
+            Some(&o[0].token),
+            None,
+        )
+        .await;
+
+    assert_problem(&by_staff, StatusCode::NOT_FOUND, "enrolment-not-found");
+    assert_eq!(
+        by_staff.body["detail"], "Cet officier n'est pas inscrit à cette session.",
+        "{by_staff:?}"
+    );
+    assert_problem(&own, StatusCode::NOT_FOUND, "enrolment-not-found");
+    assert_eq!(
+        own.body["detail"], "Vous n'êtes pas inscrit(e) à cette session.",
+        "{own:?}"
+    );
+}

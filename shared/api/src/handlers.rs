@@ -116,6 +116,16 @@ fn query_instant(req: &Incoming, name: &str, end_of_day: bool) -> Result<Option<
         .map_err(|e| DomainError::field(name, e.to_string()))
 }
 
+/// A yes-or-no query parameter: absent or `false` is no, `true` yes, anything else refused
+/// with the parameter named.
+fn flag(req: &Incoming, name: &'static str) -> Result<bool> {
+    match req.query(name) {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(DomainError::field(name, "Valeur attendue : true ou false.")),
+    }
+}
+
 fn session_query(req: &Incoming) -> Result<SessionQuery> {
     let modality = match req.query("modality") {
         Some(m) => Some(Modality::parse(m).ok_or_else(|| {
@@ -126,16 +136,7 @@ fn session_query(req: &Incoming) -> Result<SessionQuery> {
         })?),
         None => None,
     };
-    let available_only = match req.query("available") {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => {
-            return Err(DomainError::field(
-                "available",
-                "Valeur attendue : true ou false.",
-            ));
-        }
-    };
+    let available_only = flag(req, "available")?;
     let training_id =
         match req.query("training") {
             Some(t) => Some(TrainingId::parse(t).ok_or_else(|| {
@@ -1009,7 +1010,7 @@ async fn staff_catalogue_ops(
     let op = route.op;
     match op {
         Op::AdminListTrainings => {
-            let archived = req.query("archived") == Some("true");
+            let archived = flag(req, "archived")?;
             Ok(json(
                 StatusCode::OK,
                 &json!({ "trainings": uc::trainings(deps, archived).await? }),
@@ -1383,16 +1384,7 @@ async fn staff_officers_ops(
             &json!({ "staff": deps.store.staff_list().await? }),
         )),
         Op::AdminProgrammes => {
-            let behind_only = match req.query("behind") {
-                None | Some("false") => false,
-                Some("true") => true,
-                Some(_) => {
-                    return Err(DomainError::field(
-                        "behind",
-                        "Valeur attendue : true ou false.",
-                    ));
-                }
-            };
+            let behind_only = flag(req, "behind")?;
             let list = uc::programme_follow_up(deps, behind_only).await?;
             Ok(json(StatusCode::OK, &listing("officers", &list)))
         }

@@ -289,7 +289,14 @@ pub async fn withdraw(
     // A freed seat that the session's mode gives at once went to the head of the waiting list
     // in the same transaction; the SeatReleased event still follows, so that promote-waitlist
     // catches up on what that promotion did not do (it finds nothing left otherwise).
-    let withdrawal = deps.store.withdraw(&cmd).await?;
+    let by_staff = cmd.actor.origin == crate::model::Origin::Staff;
+    let withdrawal = deps.store.withdraw(&cmd).await.map_err(|mut e| {
+        // The stores speak to the officer; a member of staff asked about someone else.
+        if by_staff && e.code == "enrolment-not-found" {
+            e.detail = "Cet officier n'est pas inscrit à cette session.".into();
+        }
+        e
+    })?;
     if !withdrawal.promoted.is_empty() {
         tracing::info!(
             promoted = withdrawal.promoted.len(),
