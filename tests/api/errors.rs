@@ -583,8 +583,9 @@ async fn an_idempotency_key_of_300_characters_is_refused_and_enrols_nobody() {
         .app
         .send(enrol("une cle avec des espaces".to_string()))
         .await;
+    let accented = w.app.send(enrol("clé-éphémère".to_string())).await;
 
-    for a in [&long, &spaces] {
+    for a in [&long, &spaces, &accented] {
         assert_problem(a, StatusCode::BAD_REQUEST, "malformed-request");
         assert!(detail(a).contains("Idempotency-Key"), "{a:?}");
     }

@@ -211,15 +211,22 @@ fn statistics_file(q: &StatisticsQuery) -> String {
 }
 
 fn idempotency_key(req: &Incoming) -> Result<Option<String>> {
+    let refused = || {
+        DomainError::invalid(
+            "malformed-request",
+            "L'en-tête Idempotency-Key doit contenir de 1 à 255 caractères imprimables.",
+        )
+    };
     let Some(key) = req.header("idempotency-key") else {
-        return Ok(None);
+        // A key in bytes outside ASCII is not no key: the retry it protects would enrol again.
+        return match req.has_header("idempotency-key") {
+            true => Err(refused()),
+            false => Ok(None),
+        };
     };
     let key = key.trim();
     if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(DomainError::invalid(
-            "malformed-request",
-            "L'en-tête Idempotency-Key doit contenir de 1 à 255 caractères imprimables.",
-        ));
+        return Err(refused());
     }
     Ok(Some(key.to_string()))
 }

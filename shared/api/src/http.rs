@@ -110,6 +110,12 @@ impl Incoming {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// Whether the request has header `name`, readable or not (bytes outside ASCII make
+    /// [`Incoming::header`] answer `None`).
+    pub fn has_header(&self, name: &str) -> bool {
+        self.headers.contains_key(name)
+    }
+
     /// A path parameter that must be a well-formed id; anything else is "not found".
     pub fn id<T>(
         &self,
