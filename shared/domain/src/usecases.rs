@@ -1883,10 +1883,7 @@ const JOB_BATCH: u32 = 200;
 /// or `budget` is spent: what the scheduled jobs and the senders of queued notices do. A
 /// failed send stays queued for a later drain. Answers how many were sent.
 pub async fn drain_outbox(deps: &Deps, budget: std::time::Duration) -> u32 {
-    deliver(deps, JOB_BATCH, budget).await
-}
-
-async fn deliver(deps: &Deps, batch: u32, budget: std::time::Duration) -> u32 {
+    let batch = JOB_BATCH;
     let started = std::time::Instant::now();
     let mut tried = std::collections::HashSet::new();
     let mut sent = 0;
